@@ -1,0 +1,39 @@
+import type { CommandModule } from 'yargs';
+import { configOf } from '../../config/resolve.ts';
+import { type ConfigArgs, configFromArgs, withConfigOptions } from '../options.ts';
+
+interface Args extends ConfigArgs {
+  json?: boolean;
+}
+
+export const configCommand: CommandModule<object, Args> = {
+  command: 'config [config]',
+  describe: 'Print the resolved config, its derived values and its hash',
+  builder: (y) =>
+    withConfigOptions(y).option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as never,
+  handler: async (argv) => {
+    const r = await configFromArgs(argv);
+    if (argv.json) {
+      const { weightLayout, ...derived } = r.derived;
+      const out = { hash: r.hash, config: configOf(r), derived, weightLayout, warnings: r.warnings };
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      return;
+    }
+    const d = r.derived;
+    const lines = [
+      `${r.name}  (hash ${r.hash})`,
+      `  array         ${r.array.rows} x ${r.array.cols}, ${r.dataflow}`,
+      `  pe            B=${r.pe.block} H=${r.pe.high} L=${d.lowCount}, low=${r.pe.low}, ${r.pe.mode}`,
+      `  lanes         ${d.highLanes} full + ${d.lowLanes} low, adder tree depth ${d.adderTreeDepth}`,
+      `  activation    ${r.activation.bits}-bit ${r.activation.signed ? 'signed' : 'unsigned'}`,
+      `  weights       ${r.weightBits}-bit high, ${r.lowBits}-bit low`,
+      `  products      ${d.highProductBits}-bit full lane${d.lowLanes ? `, ${d.lowProductBits}-bit low lane` : ''}, block sum ${d.blockSumBits}-bit`,
+      `  accumulator   ${r.accumulator.bits}-bit (reduction ${r.accumulator.reductionLength} needs ${d.accumulatorBitsNeeded})`,
+      `  packed block  weights ${d.weightBlockBits} bits, activations ${d.activationBlockBits} bits`,
+      `  pipeline      multiply=${r.pipeline.multiply} adderTree=${r.pipeline.adderTree} (latency ${d.latency})`,
+    ];
+    if (r.pe.low === 'dliq') lines.push(`  dliq          t in 0..${r.dliq.shiftMax}, per ${r.dliq.granularity}`);
+    if (r.pe.low === 'mip2q') lines.push(`  mip2q         e in 0..${r.mip2q.maxExponent}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  },
+};

@@ -1,0 +1,45 @@
+// The strumgen command line. Each command lives in commands/; user errors print one
+// message per line and exit with their code (2 for bad input), never a stack trace.
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UserError } from '../config/errors.ts';
+import { configCommand } from './commands/config.ts';
+import { doctorCommand } from './commands/doctor.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export async function main(args: string[]): Promise<number> {
+  try {
+    await yargs(args)
+      .scriptName('strumgen')
+      .usage('$0 <command> [options]\n\nGenerate, simulate and synthesize StruM mixed-precision PE arrays.')
+      .command(configCommand)
+      .command(doctorCommand)
+      .demandCommand(1, 'name a command (see --help)')
+      .strict()
+      .version(pkg.version)
+      .help()
+      .alias('h', 'help')
+      .wrap(Math.min(110, process.stdout.columns || 110))
+      .fail((msg, err, y) => {
+        if (err) throw err;
+        process.stderr.write(`${y.help ? '' : ''}strumgen: ${msg}\n(see strumgen --help)\n`);
+        throw new UserError(msg, 2);
+      })
+      .parseAsync();
+    return 0;
+  } catch (e) {
+    if (e instanceof UserError) {
+      if (!e.message.startsWith('__reported__')) process.stderr.write(`${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.env.STRUMGEN_MAIN === '1') {
+  main(hideBin(process.argv)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,66 @@
+// Options every config-taking command shares: the preset/file positional and overrides.
+import type { Argv } from 'yargs';
+import { UserError } from '../config/errors.ts';
+import { type Overrides, loadConfig, parseOverride } from '../config/load.ts';
+import { DEFAULT_PRESET, PRESETS } from '../config/presets.ts';
+import type { ResolvedDpu } from '../config/resolve.ts';
+
+export interface ConfigArgs {
+  config?: string;
+  rows?: number;
+  cols?: number;
+  block?: number;
+  high?: number;
+  low?: string;
+  mode?: string;
+  set?: string[];
+}
+
+/** Adds `[config]` and the override flags. */
+export function withConfigOptions<T>(y: Argv<T>, required = false) {
+  return y
+    .positional('config', {
+      type: 'string',
+      describe: `preset (${Object.keys(PRESETS).join(', ')}) or a .json/.ts config file`,
+      default: required ? undefined : DEFAULT_PRESET,
+      demandOption: required,
+    })
+    .option('rows', { type: 'number', describe: 'override array.rows', group: 'Overrides:' })
+    .option('cols', { type: 'number', describe: 'override array.cols', group: 'Overrides:' })
+    .option('block', { type: 'number', describe: 'override pe.block (B)', group: 'Overrides:' })
+    .option('high', { type: 'number', describe: 'override pe.high (H)', group: 'Overrides:' })
+    .option('low', { type: 'string', describe: 'override pe.low (none|mip2q|dliq|sparse)', group: 'Overrides:' })
+    .option('mode', { type: 'string', describe: 'override pe.mode (static|dynamic)', group: 'Overrides:' })
+    .option('set', {
+      type: 'string',
+      array: true,
+      describe: 'override any field: --set path=value (e.g. --set accumulator.bits=24)',
+      group: 'Overrides:',
+    });
+}
+
+export function overridesOf(argv: ConfigArgs): Overrides {
+  const out: Record<string, unknown> = {
+    'array.rows': argv.rows,
+    'array.cols': argv.cols,
+    'pe.block': argv.block,
+    'pe.high': argv.high,
+    'pe.low': argv.low,
+    'pe.mode': argv.mode,
+  };
+  for (const text of argv.set ?? []) {
+    const [path, value] = parseOverride(text);
+    out[path] = value;
+  }
+  // A non-numeric --rows arrives as NaN: let the schema name it.
+  for (const [k, v] of Object.entries(out)) if (typeof v === 'number' && Number.isNaN(v)) out[k] = 'NaN';
+  return out;
+}
+
+export async function configFromArgs(argv: ConfigArgs): Promise<ResolvedDpu> {
+  const spec = argv.config ?? DEFAULT_PRESET;
+  if (!spec) throw new UserError('no config given');
+  const resolved = await loadConfig(spec, overridesOf(argv));
+  for (const w of resolved.warnings) process.stderr.write(`warning: ${w}\n`);
+  return resolved;
+}

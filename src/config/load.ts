@@ -1,0 +1,88 @@
+// Where a description comes from: a preset name, a .json file or a .ts/.js module
+// whose default export is a description; then dotted-path overrides on top.
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { UserError } from './errors.ts';
+import { PRESETS } from './presets.ts';
+import { type ResolvedDpu, resolveConfig } from './resolve.ts';
+
+export type Overrides = Readonly<Record<string, unknown>>;
+
+const MODULE_EXTS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
+
+/** Read a preset or config file into a plain (unvalidated) description. */
+export async function loadDescription(spec: string): Promise<Record<string, unknown>> {
+  const preset = PRESETS[spec];
+  if (preset) return structuredClone(preset.config) as Record<string, unknown>;
+  const path = resolvePath(spec);
+  if (!existsSync(path)) {
+    const names = Object.keys(PRESETS).join(', ');
+    throw new UserError(`${spec}: no such preset or file (presets: ${names})`);
+  }
+  const ext = extname(path).toLowerCase();
+  let value: unknown;
+  if (ext === '.json') {
+    try {
+      value = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new UserError(`${spec}: not valid JSON (${(e as Error).message})`);
+    }
+  } else if (MODULE_EXTS.has(ext)) {
+    try {
+      // tsx loads TypeScript configs in-process; plain JS goes through it unchanged.
+      const { tsImport } = await import('tsx/esm/api');
+      const mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown };
+      value = mod.default;
+    } catch (e) {
+      throw new UserError(`${spec}: could not load (${(e as Error).message.split('\n')[0]})`);
+    }
+    if (value === undefined) throw new UserError(`${spec}: has no default export (export default defineDpu({...}))`);
+  } else {
+    throw new UserError(`${spec}: unknown config file type '${ext}' (use .json or .ts)`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new UserError(`${spec}: a config must be an object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Parse `key=value` override text: JSON where it parses (numbers, booleans), else a string. */
+export function parseOverride(text: string): [string, unknown] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new UserError(`--set ${text}: expected path=value, e.g. pe.block=8`);
+  const raw = text.slice(eq + 1);
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // a bare word such as mip2q stays a string
+  }
+  return [text.slice(0, eq), value];
+}
+
+/** Set dotted paths on a copy of the description. Unknown paths are left for the schema to reject. */
+export function applyOverrides(description: Record<string, unknown>, overrides: Overrides): Record<string, unknown> {
+  const out = structuredClone(description);
+  for (const [path, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    const keys = path.split('.');
+    let node: Record<string, unknown> = out;
+    for (const key of keys.slice(0, -1)) {
+      const next = node[key];
+      if (next === undefined) node[key] = {};
+      else if (next === null || typeof next !== 'object') {
+        throw new UserError(`--set ${path}: '${key}' is not an object`);
+      }
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1]!] = value;
+  }
+  return out;
+}
+
+/** Preset or file, plus overrides, resolved. */
+export async function loadConfig(spec: string, overrides: Overrides = {}): Promise<ResolvedDpu> {
+  const description = applyOverrides(await loadDescription(spec), overrides);
+  return resolveConfig(description, spec);
+}

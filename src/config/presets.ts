@@ -1,0 +1,30 @@
+// Built-in starting points. Each is a plain description that resolveConfig() checks
+// like any user file; CLI overrides apply on top.
+import type { DpuInput } from './schema.ts';
+
+const small = { array: { rows: 4, cols: 4 } } as const;
+
+export const PRESETS: Readonly<Record<string, { readonly summary: string; readonly config: DpuInput }>> = {
+  int8: {
+    summary: 'INT8 baseline PE: B full 8x8 lanes, no mask; what every StruM result is compared against',
+    config: { name: 'int8', ...small, pe: { block: 16, low: 'none', mode: 'static' } },
+  },
+  'strum-mip2q': {
+    summary: 'static StruM, B=16 H=8: 8 INT8 lanes + 8 shift-and-negate (power-of-two) lanes',
+    config: { name: 'strum_mip2q', ...small, pe: { block: 16, low: 'mip2q', mode: 'static' } },
+  },
+  'strum-dliq': {
+    summary: 'static StruM, B=16 H=8: 8 INT8 lanes + 8 8x4-bit lanes with a per-block shift',
+    config: { name: 'strum_dliq', ...small, pe: { block: 16, low: 'dliq', mode: 'static' } },
+  },
+  'strum-sparse': {
+    summary: 'N:M structured-sparsity baseline, B=16 H=8: 8 INT8 lanes, the low half is zero',
+    config: { name: 'strum_sparse', ...small, pe: { block: 16, low: 'sparse', mode: 'static' } },
+  },
+  'strum-dynamic': {
+    summary: 'dynamic StruM (MIP2Q), B=16: 16 full lanes, each switched to shift mode per weight at run time',
+    config: { name: 'strum_dynamic', ...small, pe: { block: 16, low: 'mip2q', mode: 'dynamic' } },
+  },
+};
+
+export const DEFAULT_PRESET = 'strum-mip2q';

@@ -1,0 +1,115 @@
+// The one schema for a strumgen PE-array description: types, defaults and the
+// per-field rules live here; cross-field rules live in resolve.ts.
+import { z } from 'zod';
+
+/** Verilog-2005 keywords plus SystemVerilog ones Verilator reserves: a name must not be one. */
+export const VERILOG_KEYWORDS = new Set(
+  (
+    'always and assign automatic begin buf bufif0 bufif1 case casex casez cell cmos config deassign default ' +
+    'defparam design disable edge else end endcase endconfig endfunction endgenerate endmodule endprimitive ' +
+    'endspecify endtable endtask event for force forever fork function generate genvar highz0 highz1 if ifnone ' +
+    'incdir include initial inout input instance integer join large liblist library localparam macromodule ' +
+    'medium module nand negedge nmos nor noshowcancelled not notif0 notif1 or output parameter pmos posedge ' +
+    'primitive pull0 pull1 pulldown pullup pulsestyle_ondetect pulsestyle_onevent rcmos real realtime reg ' +
+    'release repeat rnmos rpmos rtran rtranif0 rtranif1 scalared showcancelled signed small specify specparam ' +
+    'strong0 strong1 supply0 supply1 table task time tran tranif0 tranif1 tri tri0 tri1 triand trior trireg ' +
+    'unsigned use uwire vectored wait wand weak0 weak1 while wire wor xnor xor ' +
+    'alias always_comb always_ff always_latch assert assume bit break byte chandle class clocking const ' +
+    'constraint context continue cover dist do endclass endclocking endinterface endpackage endprogram ' +
+    'endproperty endsequence enum export extends extern final first_match foreach forkjoin iff import inside ' +
+    'int interface intersect join_any join_none local logic longint modport new null package packed priority ' +
+    'program property protected pure rand randc randcase randsequence ref return sequence shortint shortreal ' +
+    'solve static string struct super this throughout timeprecision timeunit type typedef union unique var ' +
+    'virtual void wait_order wildcard with within'
+  ).split(' '),
+);
+
+const IDENT = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** A name that reaches Verilog as a module prefix: a plain identifier, no escapes, no keywords. */
+export const verilogIdentifier = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(48, 'must be at most 48 characters (it prefixes every module name)')
+  .refine((s) => IDENT.test(s), {
+    message: 'must be a Verilog identifier: a letter, then letters, digits or _',
+  })
+  .refine((s) => !VERILOG_KEYWORDS.has(s), { message: 'is a Verilog keyword' });
+
+const int = (min: number, max: number) =>
+  z
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
+export const LOW_FORMATS = ['none', 'mip2q', 'dliq', 'sparse'] as const;
+export type LowFormat = (typeof LOW_FORMATS)[number];
+export const PE_MODES = ['static', 'dynamic'] as const;
+export type PeMode = (typeof PE_MODES)[number];
+export const DATAFLOWS = ['output-stationary'] as const;
+
+export const dpuSchema = z.strictObject({
+  name: verilogIdentifier.describe('Verilog identifier used as the prefix of every generated module'),
+  array: z
+    .strictObject({
+      rows: int(1, 128).default(4).describe('PE rows (activation rows / output rows)'),
+      cols: int(1, 128).default(4).describe('PE columns (weight columns / output channels)'),
+    })
+    .prefault({}),
+  dataflow: z.enum(DATAFLOWS).default('output-stationary').describe('How data moves through the array'),
+  pe: z
+    .strictObject({
+      block: int(1, 64).default(16).describe('B: weights per block (the PE consumes one block per cycle)'),
+      high: int(0, 64)
+        .optional()
+        .describe('H: weights per block kept at full precision; default B/2, or B when low is none'),
+      low: z
+        .enum(LOW_FORMATS)
+        .default('mip2q')
+        .describe("Low-precision format of the L = B - H low weights; 'none' is the INT8 baseline"),
+      mode: z
+        .enum(PE_MODES)
+        .default('static')
+        .describe('static: H high + L low lanes; dynamic: B full lanes switched to low mode at run time'),
+    })
+    .prefault({}),
+  activation: z
+    .strictObject({
+      bits: int(2, 16).default(8).describe('Activation width in bits'),
+      signed: z.boolean().default(true).describe('Activations are two’s complement (else unsigned)'),
+    })
+    .prefault({}),
+  weightBits: int(2, 16).default(8).describe('Width of a full-precision (high) weight'),
+  lowBits: int(2, 8).default(4).describe('Width of a low-precision weight code'),
+  accumulator: z
+    .strictObject({
+      bits: int(8, 48).default(32).describe('Accumulator width; sums wrap modulo 2^bits'),
+      reductionLength: int(1, 1 << 24)
+        .default(4608)
+        .describe('Longest reduction (K) the user will run; the accumulator must hold it without wrap'),
+    })
+    .prefault({}),
+  dliq: z
+    .strictObject({
+      shiftMax: int(0, 7).default(3).describe('DLIQ low value is q * 2^t with t in 0..shiftMax'),
+      granularity: z.enum(['block', 'layer']).default('block').describe('One shift t per block or per layer'),
+    })
+    .prefault({}),
+  mip2q: z
+    .strictObject({
+      maxExponent: int(0, 14).default(6).describe('MIP2Q low value is ±2^e with e in 0..maxExponent, or 0'),
+    })
+    .prefault({}),
+  pipeline: z
+    .strictObject({
+      multiply: z.boolean().default(false).describe('Register the lane products'),
+      adderTree: z.boolean().default(false).describe('Register the adder-tree sum'),
+    })
+    .prefault({}),
+});
+
+/** What a user writes (every field but name optional). */
+export type DpuInput = z.input<typeof dpuSchema>;
+/** The schema's output: defaults filled in, before cross-field checks and derived values. */
+export type DpuParsed = z.output<typeof dpuSchema>;

@@ -1,0 +1,15 @@
+// Library entry: `import { defineDpu, resolveConfig } from 'strumgen'`.
+export { UserError } from './config/errors.ts';
+export { type BitField, type WeightBlockLayout, weightBlockLayout } from './config/layout.ts';
+export { applyOverrides, loadConfig, loadDescription } from './config/load.ts';
+export { DEFAULT_PRESET, PRESETS } from './config/presets.ts';
+export {
+  ConfigError,
+  type ConfigIssue,
+  configOf,
+  type DerivedValues,
+  defineDpu,
+  type ResolvedDpu,
+  resolveConfig,
+} from './config/resolve.ts';
+export { type DpuInput, dpuSchema, type LowFormat, type PeMode } from './config/schema.ts';
