@@ -7,7 +7,9 @@ import { UserError } from '../config/errors.ts';
 import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 export async function main(args: string[]): Promise<number> {
   try {
@@ -22,16 +24,15 @@ export async function main(args: string[]): Promise<number> {
       .help()
       .alias('h', 'help')
       .wrap(Math.min(110, process.stdout.columns || 110))
-      .fail((msg, err, y) => {
+      .fail((msg, err) => {
         if (err) throw err;
-        process.stderr.write(`${y.help ? '' : ''}strumgen: ${msg}\n(see strumgen --help)\n`);
-        throw new UserError(msg, 2);
+        throw new UserError(`strumgen: ${msg} (see strumgen --help)`, 2);
       })
       .parseAsync();
     return 0;
   } catch (e) {
     if (e instanceof UserError) {
-      if (!e.message.startsWith('__reported__')) process.stderr.write(`${e.message}\n`);
+      process.stderr.write(`${e.message}\n`);
       return e.exitCode;
     }
     throw e;

@@ -1,7 +1,7 @@
 // Options every config-taking command shares: the preset/file positional and overrides.
 import type { Argv } from 'yargs';
 import { UserError } from '../config/errors.ts';
-import { type Overrides, loadConfig, parseOverride } from '../config/load.ts';
+import { loadConfig, type Overrides, parseOverride } from '../config/load.ts';
 import { DEFAULT_PRESET, PRESETS } from '../config/presets.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 
@@ -29,7 +29,11 @@ export function withConfigOptions<T>(y: Argv<T>, required = false) {
     .option('cols', { type: 'number', describe: 'override array.cols', group: 'Overrides:' })
     .option('block', { type: 'number', describe: 'override pe.block (B)', group: 'Overrides:' })
     .option('high', { type: 'number', describe: 'override pe.high (H)', group: 'Overrides:' })
-    .option('low', { type: 'string', describe: 'override pe.low (none|mip2q|dliq|sparse)', group: 'Overrides:' })
+    .option('low', {
+      type: 'string',
+      describe: 'override pe.low (none|mip2q|dliq|sparse)',
+      group: 'Overrides:',
+    })
     .option('mode', { type: 'string', describe: 'override pe.mode (static|dynamic)', group: 'Overrides:' })
     .option('set', {
       type: 'string',

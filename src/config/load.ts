@@ -37,7 +37,8 @@ export async function loadDescription(spec: string): Promise<Record<string, unkn
     } catch (e) {
       throw new UserError(`${spec}: could not load (${(e as Error).message.split('\n')[0]})`);
     }
-    if (value === undefined) throw new UserError(`${spec}: has no default export (export default defineDpu({...}))`);
+    if (value === undefined)
+      throw new UserError(`${spec}: has no default export (export default defineDpu({...}))`);
   } else {
     throw new UserError(`${spec}: unknown config file type '${ext}' (use .json or .ts)`);
   }
@@ -62,7 +63,10 @@ export function parseOverride(text: string): [string, unknown] {
 }
 
 /** Set dotted paths on a copy of the description. Unknown paths are left for the schema to reject. */
-export function applyOverrides(description: Record<string, unknown>, overrides: Overrides): Record<string, unknown> {
+export function applyOverrides(
+  description: Record<string, unknown>,
+  overrides: Overrides,
+): Record<string, unknown> {
   const out = structuredClone(description);
   for (const [path, value] of Object.entries(overrides)) {
     if (value === undefined) continue;

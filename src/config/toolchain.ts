@@ -118,7 +118,8 @@ export async function probeTool(spec: ToolSpec): Promise<ToolStatus> {
   try {
     const r = await execa(path, spec.versionArgs, { reject: false, timeout: 10_000, input: '' });
     const text = `${r.stdout}\n${r.stderr}`.trim().split('\n')[0]?.trim() ?? '';
-    if (r.exitCode !== 0 && !text) return { ...base, found: false, path, version: null, problem: 'did not run' };
+    if (r.exitCode !== 0 && !text)
+      return { ...base, found: false, path, version: null, problem: 'did not run' };
     return { ...base, found: true, path, version: text || null };
   } catch (e) {
     return { ...base, found: false, path, version: null, problem: (e as Error).message.split('\n')[0] };

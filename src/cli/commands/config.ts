@@ -32,7 +32,8 @@ export const configCommand: CommandModule<object, Args> = {
       `  packed block  weights ${d.weightBlockBits} bits, activations ${d.activationBlockBits} bits`,
       `  pipeline      multiply=${r.pipeline.multiply} adderTree=${r.pipeline.adderTree} (latency ${d.latency})`,
     ];
-    if (r.pe.low === 'dliq') lines.push(`  dliq          t in 0..${r.dliq.shiftMax}, per ${r.dliq.granularity}`);
+    if (r.pe.low === 'dliq')
+      lines.push(`  dliq          t in 0..${r.dliq.shiftMax}, per ${r.dliq.granularity}`);
     if (r.pe.low === 'mip2q') lines.push(`  mip2q         e in 0..${r.mip2q.maxExponent}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   },

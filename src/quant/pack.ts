@@ -1,0 +1,165 @@
+// Packs and unpacks weight and activation blocks into the words the hardware consumes,
+// following the layout in config/layout.ts. Words are 32-bit, LSB first: the same
+// order as a Verilator wide signal (VlWide), so the harness copies them unchanged.
+import type { BitField } from '../config/layout.ts';
+import type { ResolvedDpu } from '../config/resolve.ts';
+import { activationRange, decodeLow, highRange, lowCodeProblem, toSigned, toUnsigned } from './formats.ts';
+
+/** One weight block in logical form. */
+export interface WeightBlock {
+  /** low[i] is true when position i holds a low-precision weight. */
+  readonly low: readonly boolean[];
+  /** Per position: the signed integer of a high weight, or the unsigned low code of a low one. */
+  readonly codes: readonly number[];
+  /** DLIQ shift t of the block (0 otherwise). */
+  readonly shift: number;
+}
+
+export const wordsFor = (bits: number) => Math.max(1, Math.ceil(bits / 32));
+
+export function writeBits(words: Uint32Array, offset: number, bits: number, value: number): void {
+  let v = value;
+  for (let done = 0; done < bits; ) {
+    const pos = offset + done;
+    const word = pos >>> 5;
+    const bit = pos & 31;
+    const take = Math.min(32 - bit, bits - done);
+    const chunk = v % 2 ** take;
+    const mask = take === 32 ? 0xffffffff : ((1 << take) - 1) << bit;
+    words[word] = ((words[word]! & ~mask) | ((chunk << bit) & mask)) >>> 0;
+    v = Math.floor(v / 2 ** take);
+    done += take;
+  }
+}
+
+export function readBits(words: Uint32Array, offset: number, bits: number): number {
+  let out = 0;
+  for (let done = 0; done < bits; ) {
+    const pos = offset + done;
+    const bit = pos & 31;
+    const take = Math.min(32 - bit, bits - done);
+    const chunk = (words[pos >>> 5]! >>> bit) & (take === 32 ? 0xffffffff : (1 << take) - 1);
+    out += (chunk >>> 0) * 2 ** done;
+    done += take;
+  }
+  return out;
+}
+
+const put = (w: Uint32Array, f: BitField, v: number) => writeBits(w, f.offset, f.bits, v);
+
+/** Why a block cannot be packed for this config, or null. */
+export function weightBlockProblem(cfg: ResolvedDpu, block: WeightBlock): string | null {
+  const B = cfg.pe.block;
+  if (block.low.length !== B || block.codes.length !== B) return `a block has ${B} weights`;
+  const lows = block.low.filter(Boolean).length;
+  if (cfg.pe.low === 'none' && lows) return 'the INT8 baseline has no low weights';
+  if (cfg.pe.mode === 'static' && cfg.pe.low !== 'none' && lows !== cfg.derived.lowCount) {
+    return `a static block has exactly ${cfg.derived.lowCount} low weights, this one has ${lows}`;
+  }
+  const [hlo, hhi] = highRange(cfg);
+  for (let i = 0; i < B; i++) {
+    const c = block.codes[i]!;
+    if (block.low[i]) {
+      const problem = lowCodeProblem(cfg, c);
+      if (problem) return `position ${i}: ${problem}`;
+    } else if (!Number.isInteger(c) || c < hlo || c > hhi) {
+      return `position ${i}: high weight ${c} outside ${hlo}..${hhi}`;
+    }
+  }
+  const { shiftBits, blockShiftBits } = cfg.derived;
+  if (
+    blockShiftBits > 0 &&
+    (block.shift < 0 || block.shift > cfg.dliq.shiftMax || !Number.isInteger(block.shift))
+  ) {
+    return `shift ${block.shift} outside 0..${cfg.dliq.shiftMax}`;
+  }
+  if (shiftBits === 0 && block.shift !== 0) return 'only DLIQ blocks carry a shift';
+  return null;
+}
+
+/** Pack one block; throws RangeError on a block the config cannot hold. */
+export function packWeightBlock(cfg: ResolvedDpu, block: WeightBlock, out?: Uint32Array): Uint32Array {
+  const problem = weightBlockProblem(cfg, block);
+  if (problem) throw new RangeError(problem);
+  const layout = cfg.derived.weightLayout;
+  const words = out ?? new Uint32Array(wordsFor(layout.totalBits));
+  words.fill(0);
+  const wb = cfg.weightBits;
+  if (layout.mask) {
+    for (let i = 0; i < cfg.pe.block; i++) if (block.low[i]) writeBits(words, layout.mask.offset + i, 1, 1);
+  }
+  if (layout.slots.length) {
+    // Dynamic and INT8: position i has its own slot; a low code sits in its LSBs.
+    layout.slots.forEach((f, i) => {
+      put(words, f, block.low[i] ? block.codes[i]! : toUnsigned(block.codes[i]!, wb));
+    });
+  } else {
+    let h = 0;
+    let l = 0;
+    for (let i = 0; i < cfg.pe.block; i++) {
+      if (!block.low[i]) put(words, layout.high[h++]!, toUnsigned(block.codes[i]!, wb));
+      else if (layout.low.length) put(words, layout.low[l++]!, block.codes[i]!);
+    }
+  }
+  if (layout.shift) put(words, layout.shift, block.shift);
+  return words;
+}
+
+export function unpackWeightBlock(cfg: ResolvedDpu, words: Uint32Array): WeightBlock {
+  const layout = cfg.derived.weightLayout;
+  const B = cfg.pe.block;
+  const get = (f: BitField) => readBits(words, f.offset, f.bits);
+  const low = Array.from({ length: B }, (_, i) =>
+    layout.mask ? readBits(words, layout.mask.offset + i, 1) === 1 : false,
+  );
+  const codes: number[] = new Array(B).fill(0);
+  if (layout.slots.length) {
+    layout.slots.forEach((f, i) => {
+      codes[i] = low[i] ? get(f) % 2 ** cfg.lowBits : toSigned(get(f), cfg.weightBits);
+    });
+  } else {
+    let h = 0;
+    let l = 0;
+    for (let i = 0; i < B; i++) {
+      if (!low[i]) codes[i] = toSigned(get(layout.high[h++]!), cfg.weightBits);
+      else codes[i] = layout.low.length ? get(layout.low[l++]!) : 0;
+    }
+  }
+  return { low, codes, shift: layout.shift ? get(layout.shift) : 0 };
+}
+
+/**
+ * Integer weight values of a block. `layerShift` is the DLIQ shift when it is per layer.
+ * This is the arithmetic meaning of the block that the hardware must reproduce.
+ */
+export function decodeWeightBlock(cfg: ResolvedDpu, block: WeightBlock, layerShift = 0): number[] {
+  const shift = cfg.derived.blockShiftBits > 0 ? block.shift : layerShift;
+  return block.codes.map((c, i) => (block.low[i] ? decodeLow(cfg, c, shift) : c));
+}
+
+/** Pack B activations, lane i at bits [i*A, i*A + A). */
+export function packActivationBlock(
+  cfg: ResolvedDpu,
+  acts: readonly number[],
+  out?: Uint32Array,
+): Uint32Array {
+  const A = cfg.activation.bits;
+  const [lo, hi] = activationRange(cfg);
+  const words = out ?? new Uint32Array(wordsFor(cfg.derived.activationBlockBits));
+  words.fill(0);
+  if (acts.length !== cfg.pe.block) throw new RangeError(`an activation block has ${cfg.pe.block} values`);
+  acts.forEach((a, i) => {
+    if (!Number.isInteger(a) || a < lo || a > hi)
+      throw new RangeError(`activation ${a} outside ${lo}..${hi}`);
+    writeBits(words, i * A, A, toUnsigned(a, A));
+  });
+  return words;
+}
+
+export function unpackActivationBlock(cfg: ResolvedDpu, words: Uint32Array): number[] {
+  const A = cfg.activation.bits;
+  return Array.from({ length: cfg.pe.block }, (_, i) => {
+    const raw = readBits(words, i * A, A);
+    return cfg.activation.signed ? toSigned(raw, A) : raw;
+  });
+}
