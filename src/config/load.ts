@@ -34,6 +34,11 @@ export async function loadDescription(spec: string): Promise<Record<string, unkn
       const { tsImport } = await import('tsx/esm/api');
       const mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown };
       value = mod.default;
+      // A .ts file outside an ESM package is compiled as CommonJS: its default sits one level down.
+      const inner = value as { __esModule?: boolean; default?: unknown } | undefined;
+      if (inner && typeof inner === 'object' && 'default' in inner && Object.keys(inner).length <= 2) {
+        value = inner.default;
+      }
     } catch (e) {
       throw new UserError(`${spec}: could not load (${(e as Error).message.split('\n')[0]})`);
     }

@@ -82,7 +82,7 @@ function zodIssues(error: z.ZodError): ConfigIssue[] {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out.push({ path: path ? `${path}.${key}` : key, message: 'unknown key' });
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+    } else if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
       out.push({ path, message: 'is required' });
     } else {
       out.push({ path, message: issue.message });
