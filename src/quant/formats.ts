@@ -105,3 +105,11 @@ export function lowCodeProblem(p: FormatParams, code: number): string | null {
   if (p.pe.low === 'sparse' && code !== 0) return 'a sparse low weight must be 0';
   return null;
 }
+
+/** Every legal low code of the config's low format, ascending (sparse: [0]; none: []). */
+export function legalLowCodes(p: FormatParams): number[] {
+  if (p.pe.low === 'none') return [];
+  const out: number[] = [];
+  for (let c = 0; c < 2 ** p.lowBits; c++) if (lowCodeProblem(p, c) === null) out.push(c);
+  return out;
+}

@@ -1,0 +1,383 @@
+// The reference quantizer: float weights [N outputs, K reduction] -> symmetric per-channel
+// INT8 -> StruM blocks (H high, L low per block of B). docs/QUANTIZATION.md is its prose.
+// Hot loops use typed arrays and precomputed nearest-value tables; no per-weight allocation.
+import type { ResolvedDpu } from '../config/resolve.ts';
+import { decodeLow, type FormatParams, legalLowCodes } from './formats.ts';
+import type { WeightBlock } from './pack.ts';
+
+export const SELECT_POLICIES = ['magnitude', 'error'] as const;
+/** magnitude: the L smallest |q| go low (the paper); error: the L cheapest moves go low. */
+export type SelectPolicy = (typeof SELECT_POLICIES)[number];
+
+export interface QuantizeOptions {
+  readonly select?: SelectPolicy;
+  /** DLIQ per layer: force this t instead of searching 0..shiftMax. */
+  readonly layerShift?: number;
+}
+
+/** Compact result of quantizing one [N, K] matrix; rows are padded to Kp (multiple of B). */
+export interface QuantizedMatrix {
+  readonly N: number;
+  /** Real reduction length. */
+  readonly K: number;
+  /** Padded reduction length: ceil(K / B) * B; positions K..Kp-1 of a row are zero weights. */
+  readonly Kp: number;
+  readonly B: number;
+  /** Per output channel: s_c = max|w_c| / (2^(weightBits-1) - 1); the weight is about value * s_c. */
+  readonly scales: Float64Array;
+  /** [N * Kp]: a high weight's signed integer, or a low weight's unsigned code (pack.ts WeightBlock.codes). */
+  readonly codes: Int16Array;
+  /** [N * Kp]: 1 where the position is low precision. */
+  readonly low: Uint8Array;
+  /** [N * Kp]: the decoded integer value of every position (formats.ts meaning). */
+  readonly values: Int16Array;
+  /** [N * Kp / B]: the DLIQ t of each block (the layer's t when per layer; 0 otherwise). */
+  readonly shifts: Uint8Array;
+  /** DLIQ per-layer t (0 otherwise). */
+  readonly layerShift: number;
+  /** Sum over rows of s_c^2 * squared error in the integer domain (the search objective). */
+  readonly weightedError: number;
+}
+
+/** Round half to even (the base INT8 rounding). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && (r & 1) !== 0 ? r - 1 : r;
+}
+
+/** Padded reduction length for block size B. */
+export const paddedLength = (K: number, B: number) => Math.ceil(K / B) * B;
+
+/**
+ * Nearest low value for any real x in [-R, R], as a table over idx = ceil(2x) (x >= 0) or
+ * floor(2x) (x < 0). Low values are integers, so every midpoint between two of them is a
+ * multiple of 0.5 and the nearest value is constant on each table interval; a tie goes
+ * toward zero.
+ */
+export interface NearestTable {
+  readonly offset: number;
+  readonly value: Int32Array;
+  readonly code: Int32Array;
+}
+
+export function nearestTable(values: readonly number[], codes: readonly number[], R: number): NearestTable {
+  const offset = 2 * R;
+  const value = new Int32Array(4 * R + 1);
+  const code = new Int32Array(4 * R + 1);
+  for (let idx = -offset; idx <= offset; idx++) {
+    // A point inside the interval of idx (never a midpoint), or 0 itself.
+    const x = idx > 0 ? (2 * idx - 1) / 4 : idx < 0 ? (2 * idx + 1) / 4 : 0;
+    let best = -1;
+    for (let v = 0; v < values.length; v++) {
+      if (best < 0) {
+        best = v;
+        continue;
+      }
+      const d = Math.abs(x - values[v]!);
+      const db = Math.abs(x - values[best]!);
+      const mag = Math.abs(values[v]!);
+      const magb = Math.abs(values[best]!);
+      if (d < db || (d === db && (mag < magb || (mag === magb && values[v]! > values[best]!)))) best = v;
+    }
+    value[idx + offset] = values[best]!;
+    code[idx + offset] = codes[best]!;
+  }
+  return { offset, value, code };
+}
+
+/** One table per candidate shift t (DLIQ: 0..shiftMax; other formats: just t = 0). */
+export function lowTables(p: FormatParams): NearestTable[] {
+  const codes = legalLowCodes(p);
+  const R = 2 ** (p.weightBits - 1);
+  const shifts = p.pe.low === 'dliq' ? p.dliq.shiftMax + 1 : 1;
+  return Array.from({ length: shifts }, (_, t) =>
+    nearestTable(
+      codes.map((c) => decodeLow(p, c, t)),
+      codes,
+      R,
+    ),
+  );
+}
+
+function checkShape(W: ArrayLike<number>, N: number, K: number): void {
+  if (!Number.isInteger(N) || N < 1 || !Number.isInteger(K) || K < 1) {
+    throw new RangeError(`matrix shape [${N}, ${K}] must be positive integers`);
+  }
+  if (W.length !== N * K) throw new RangeError(`matrix has ${W.length} values, [${N}, ${K}] needs ${N * K}`);
+}
+
+/** max |w| of row n; throws RangeError naming the first non-finite weight. */
+function rowMaxAbs(W: ArrayLike<number>, n: number, K: number): number {
+  let m = 0;
+  const base = n * K;
+  for (let k = 0; k < K; k++) {
+    const a = Math.abs(W[base + k]!);
+    if (!(a < Infinity)) throw new RangeError(`weight [${n}, ${k}] is ${W[base + k]} (not finite)`);
+    if (a > m) m = a;
+  }
+  return m;
+}
+
+/**
+ * Quantize a row-major [N, K] matrix for the format in `p` (pe.block/high/low, weightBits,
+ * lowBits, mip2q.maxExponent, dliq.shiftMax/granularity). Throws RangeError on NaN/Inf.
+ */
+export function quantizeMatrix(
+  p: FormatParams,
+  W: ArrayLike<number>,
+  N: number,
+  K: number,
+  opts: QuantizeOptions = {},
+): QuantizedMatrix {
+  checkShape(W, N, K);
+  const B = p.pe.block;
+  const H = p.pe.high;
+  const L = B - H;
+  const Kp = paddedLength(K, B);
+  const nb = Kp / B;
+  const qmax = 2 ** (p.weightBits - 1) - 1;
+  const scales = new Float64Array(N);
+  for (let n = 0; n < N; n++) scales[n] = rowMaxAbs(W, n, K) / qmax;
+  const out = {
+    codes: new Int16Array(N * Kp),
+    low: new Uint8Array(N * Kp),
+    values: new Int16Array(N * Kp),
+    shifts: new Uint8Array(N * nb),
+  };
+  const base = { N, K, Kp, B, scales, ...out };
+  if (p.pe.low === 'none' || L === 0) {
+    const err = run(p, W, N, K, opts, scales, out, null, 0);
+    return { ...base, layerShift: 0, weightedError: err };
+  }
+  const tables = lowTables(p);
+  const perLayer = p.pe.low === 'dliq' && p.dliq.granularity === 'layer';
+  if (!perLayer) {
+    const err = run(p, W, N, K, opts, scales, out, tables, -1);
+    return { ...base, layerShift: 0, weightedError: err };
+  }
+  let best = opts.layerShift ?? 0;
+  if (opts.layerShift === undefined) {
+    // The layer's t minimises the total weight error (each row weighted by s_c^2).
+    let bestErr = Infinity;
+    for (let t = 0; t < tables.length; t++) {
+      const e = run(p, W, N, K, opts, scales, out, tables, t);
+      if (e < bestErr) {
+        bestErr = e;
+        best = t;
+      }
+    }
+  } else if (!Number.isInteger(best) || best < 0 || best >= tables.length) {
+    throw new RangeError(`layerShift ${best} outside 0..${tables.length - 1}`);
+  }
+  const err = run(p, W, N, K, opts, scales, out, tables, best);
+  return { ...base, layerShift: best, weightedError: err };
+}
+
+interface Out {
+  codes: Int16Array;
+  low: Uint8Array;
+  values: Int16Array;
+  shifts: Uint8Array;
+}
+
+/**
+ * Quantize every row into `out`. tables null: all high. fixedT >= 0: that t for every block
+ * (DLIQ per layer, or the single table); -1: search t per block. Returns sum_c s_c^2 * err_c.
+ */
+function run(
+  p: FormatParams,
+  W: ArrayLike<number>,
+  N: number,
+  K: number,
+  opts: QuantizeOptions,
+  scales: Float64Array,
+  out: Out,
+  tables: NearestTable[] | null,
+  fixedT: number,
+): number {
+  const B = p.pe.block;
+  const L = B - p.pe.high;
+  const Kp = paddedLength(K, B);
+  const nb = Kp / B;
+  const qmax = 2 ** (p.weightBits - 1) - 1;
+  const byError = opts.select === 'error';
+  const x = new Float64Array(B);
+  const q = new Int32Array(B);
+  const baseErr = new Float64Array(B);
+  const key = new Float64Array(B);
+  const order = new Int32Array(B);
+  const cost = new Float64Array(B);
+  const lv = new Int32Array(B);
+  const lc = new Int32Array(B);
+  const bestLow = new Uint8Array(B);
+  const bestV = new Int32Array(B);
+  const bestC = new Int32Array(B);
+  const tFirst = Math.max(fixedT, 0);
+  const tLast = fixedT >= 0 ? fixedT : tables ? tables.length - 1 : 0;
+  let total = 0;
+
+  // Stable insertion sort of positions by key: ties keep the lower position first.
+  const sortByKey = () => {
+    for (let i = 0; i < B; i++) {
+      const k = key[i]!;
+      let j = i;
+      while (j > 0 && key[order[j - 1]!]! > k) {
+        order[j] = order[j - 1]!;
+        j--;
+      }
+      order[j] = i;
+    }
+  };
+
+  for (let n = 0; n < N; n++) {
+    const s = scales[n]!;
+    const rowBase = n * K;
+    let rowErr = 0;
+    for (let j = 0; j < nb; j++) {
+      const k0 = j * B;
+      let hiErr = 0;
+      for (let i = 0; i < B; i++) {
+        const k = k0 + i;
+        const xi = k < K && s > 0 ? W[rowBase + k]! / s : 0;
+        let qi = roundHalfEven(xi);
+        if (qi > qmax) qi = qmax;
+        else if (qi < -qmax) qi = -qmax;
+        x[i] = xi;
+        q[i] = qi;
+        const e = xi - qi;
+        baseErr[i] = e * e;
+        hiErr += e * e;
+      }
+      const o = n * Kp + k0;
+      if (tables === null) {
+        for (let i = 0; i < B; i++) {
+          out.codes[o + i] = q[i]!;
+          out.values[o + i] = q[i]!;
+          out.low[o + i] = 0;
+        }
+        rowErr += hiErr;
+        continue;
+      }
+      if (!byError) {
+        for (let i = 0; i < B; i++) key[i] = Math.abs(q[i]!);
+        sortByKey();
+      }
+      let bestErr = Infinity;
+      let bestT = tFirst;
+      for (let t = tFirst; t <= tLast; t++) {
+        const tab = tables[t]!;
+        const off = tab.offset;
+        for (let i = 0; i < B; i++) {
+          const xi = x[i]!;
+          const idx = (xi >= 0 ? Math.ceil(2 * xi) : Math.floor(2 * xi)) + off;
+          const v = tab.value[idx]!;
+          lv[i] = v;
+          lc[i] = tab.code[idx]!;
+          const d = xi - v;
+          cost[i] = d * d - baseErr[i]!;
+        }
+        if (byError) {
+          for (let i = 0; i < B; i++) key[i] = cost[i]!;
+          sortByKey();
+        }
+        let e = 0;
+        for (let r = 0; r < L; r++) e += cost[order[r]!]!;
+        if (e < bestErr) {
+          bestErr = e;
+          bestT = t;
+          bestLow.fill(0);
+          for (let r = 0; r < L; r++) bestLow[order[r]!] = 1;
+          bestV.set(lv);
+          bestC.set(lc);
+        }
+      }
+      for (let i = 0; i < B; i++) {
+        if (bestLow[i]) {
+          out.codes[o + i] = bestC[i]!;
+          out.values[o + i] = bestV[i]!;
+          out.low[o + i] = 1;
+        } else {
+          out.codes[o + i] = q[i]!;
+          out.values[o + i] = q[i]!;
+          out.low[o + i] = 0;
+        }
+      }
+      out.shifts[n * nb + j] = p.pe.low === 'dliq' ? bestT : 0;
+      rowErr += hiErr + bestErr;
+    }
+    total += s * s * rowErr;
+  }
+  return total;
+}
+
+/**
+ * Uniform symmetric per-channel quantizer (s_c = max|w_c| / (2^(bits-1) - 1), round half to
+ * even, clip): the INT4 quality baseline; with bits = 8 it is the base INT8 step.
+ */
+export function quantizeUniform(
+  W: ArrayLike<number>,
+  N: number,
+  K: number,
+  bits: number,
+): { scales: Float64Array; values: Int16Array } {
+  checkShape(W, N, K);
+  const qmax = 2 ** (bits - 1) - 1;
+  const scales = new Float64Array(N);
+  const values = new Int16Array(N * K);
+  for (let n = 0; n < N; n++) {
+    const s = rowMaxAbs(W, n, K) / qmax;
+    scales[n] = s;
+    if (s === 0) continue;
+    for (let k = 0; k < K; k++) {
+      const qi = roundHalfEven(W[n * K + k]! / s);
+      values[n * K + k] = Math.min(qmax, Math.max(-qmax, qi));
+    }
+  }
+  return { scales, values };
+}
+
+/** The WeightBlock (pack.ts) of row n, block j of a quantized matrix. */
+export function weightBlockOf(qm: QuantizedMatrix, n: number, j: number): WeightBlock {
+  const o = n * qm.Kp + j * qm.B;
+  return {
+    low: Array.from(qm.low.subarray(o, o + qm.B), (b) => b === 1),
+    codes: Array.from(qm.codes.subarray(o, o + qm.B)),
+    shift: qm.shifts[n * (qm.Kp / qm.B) + j]!,
+  };
+}
+
+export interface ConfigQuantization {
+  /** Padded reduction length (multiple of B). */
+  readonly K: number;
+  /** [output n][block j], each packable by packWeightBlock(cfg, ...). */
+  readonly blocks: WeightBlock[][];
+  /** DLIQ per-layer t (0 otherwise). */
+  readonly layerShift: number;
+  /** Per output channel. */
+  readonly scales: Float64Array;
+}
+
+/**
+ * Quantize `weights` ([N outputs, K reduction], row-major; see layerMatrix for conv order)
+ * for a hardware config: the blocks the array consumes. Static blocks have exactly L low
+ * weights; dynamic ones keep the config's H/L split too; low 'none' is all high.
+ */
+export function quantizeForConfig(
+  cfg: ResolvedDpu,
+  weights: Float32Array,
+  N: number,
+  K: number,
+  opts: { select?: SelectPolicy } = {},
+): ConfigQuantization {
+  const qm = quantizeMatrix(cfg, weights, N, K, opts);
+  const nb = qm.Kp / qm.B;
+  // DLIQ per layer keeps t out of the word: the packer wants shift 0 in every block.
+  const blockShift = cfg.derived.blockShiftBits > 0;
+  const blocks = Array.from({ length: N }, (_, n) =>
+    Array.from({ length: nb }, (_, j) => {
+      const b = weightBlockOf(qm, n, j);
+      return blockShift ? b : { ...b, shift: 0 };
+    }),
+  );
+  return { K: qm.Kp, blocks, layerShift: qm.layerShift, scales: qm.scales };
+}
