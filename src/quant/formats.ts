@@ -91,6 +91,20 @@ export function decodeLow(p: FormatParams, code: number, shift: number): number 
   }
 }
 
+/** Range of a decoded low weight (MIP2Q ±2^maxExponent, DLIQ q * 2^shiftMax); [0, 0] for sparse and none. */
+export function lowValueRange(p: FormatParams): [number, number] {
+  switch (p.pe.low) {
+    case 'mip2q':
+      return [-(2 ** p.mip2q.maxExponent), 2 ** p.mip2q.maxExponent];
+    case 'dliq': {
+      const [lo, hi] = dliqRange(p);
+      return [lo * 2 ** p.dliq.shiftMax, hi * 2 ** p.dliq.shiftMax];
+    }
+    default:
+      return [0, 0];
+  }
+}
+
 /** Why a low code is not legal for this config, or null when it is. */
 export function lowCodeProblem(p: FormatParams, code: number): string | null {
   if (!Number.isInteger(code) || code < 0 || code >= 2 ** p.lowBits) {

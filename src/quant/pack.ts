@@ -163,3 +163,31 @@ export function unpackActivationBlock(cfg: ResolvedDpu, words: Uint32Array): num
     return cfg.activation.signed ? toSigned(raw, A) : raw;
   });
 }
+
+/**
+ * OR `words` packed words (LSB first, zero above the value's width) into a wider image
+ * whose word 0 is `dst[dstBase]`, starting at bit `offset` of that image: how blocks are
+ * concatenated into the array's `in_act` / `in_wgt` ports. The image must be zero there.
+ */
+export function placeWords(
+  dst: Uint32Array,
+  dstBase: number,
+  offset: number,
+  src: Uint32Array,
+  srcBase: number,
+  words: number,
+): void {
+  const shift = offset & 31;
+  let at = dstBase + (offset >>> 5);
+  if (shift === 0) {
+    for (let i = 0; i < words; i++) dst[at + i]! |= src[srcBase + i]!;
+    return;
+  }
+  for (let i = 0; i < words; i++, at++) {
+    const v = src[srcBase + i]!;
+    dst[at]! |= v << shift;
+    const spill = v >>> (32 - shift);
+    // A spill past the image is always zero (the value fits), so it is never written.
+    if (spill) dst[at + 1]! |= spill;
+  }
+}

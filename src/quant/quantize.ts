@@ -39,10 +39,15 @@ export interface QuantizedMatrix {
   readonly weightedError: number;
 }
 
-/** Round half to even (the base INT8 rounding). */
+const ROUND_MAGIC = 1.5 * 2 ** 52;
+
+/**
+ * Round half to even (the base INT8 rounding), exact for |x| < 2^51: adding 1.5 * 2^52
+ * leaves no fraction bits, so IEEE round-to-nearest-even does the rounding. About 8x
+ * faster than Math.round in V8, and ties go to even as documented.
+ */
 export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && (r & 1) !== 0 ? r - 1 : r;
+  return x + ROUND_MAGIC - ROUND_MAGIC;
 }
 
 /** Padded reduction length for block size B. */
@@ -137,7 +142,13 @@ export function quantizeMatrix(
   const nb = Kp / B;
   const qmax = 2 ** (p.weightBits - 1) - 1;
   const scales = new Float64Array(N);
-  for (let n = 0; n < N; n++) scales[n] = rowMaxAbs(W, n, K) / qmax;
+  // x = w * (qmax / max|w_c|) puts row c on the integer grid (0 for an all-zero row).
+  const invScales = new Float64Array(N);
+  for (let n = 0; n < N; n++) {
+    const m = rowMaxAbs(W, n, K);
+    scales[n] = m / qmax;
+    invScales[n] = m > 0 ? qmax / m : 0;
+  }
   const out = {
     codes: new Int16Array(N * Kp),
     low: new Uint8Array(N * Kp),
@@ -146,13 +157,13 @@ export function quantizeMatrix(
   };
   const base = { N, K, Kp, B, scales, ...out };
   if (p.pe.low === 'none' || L === 0) {
-    const err = run(p, W, N, K, opts, scales, out, null, 0);
+    const err = run(p, W, N, K, opts, scales, invScales, out, null, 0);
     return { ...base, layerShift: 0, weightedError: err };
   }
   const tables = lowTables(p);
   const perLayer = p.pe.low === 'dliq' && p.dliq.granularity === 'layer';
   if (!perLayer) {
-    const err = run(p, W, N, K, opts, scales, out, tables, -1);
+    const err = run(p, W, N, K, opts, scales, invScales, out, tables, -1);
     return { ...base, layerShift: 0, weightedError: err };
   }
   let best = opts.layerShift ?? 0;
@@ -160,7 +171,7 @@ export function quantizeMatrix(
     // The layer's t minimises the total weight error (each row weighted by s_c^2).
     let bestErr = Infinity;
     for (let t = 0; t < tables.length; t++) {
-      const e = run(p, W, N, K, opts, scales, out, tables, t);
+      const e = run(p, W, N, K, opts, scales, invScales, out, tables, t);
       if (e < bestErr) {
         bestErr = e;
         best = t;
@@ -169,7 +180,7 @@ export function quantizeMatrix(
   } else if (!Number.isInteger(best) || best < 0 || best >= tables.length) {
     throw new RangeError(`layerShift ${best} outside 0..${tables.length - 1}`);
   }
-  const err = run(p, W, N, K, opts, scales, out, tables, best);
+  const err = run(p, W, N, K, opts, scales, invScales, out, tables, best);
   return { ...base, layerShift: best, weightedError: err };
 }
 
@@ -182,7 +193,8 @@ interface Out {
 
 /**
  * Quantize every row into `out`. tables null: all high. fixedT >= 0: that t for every block
- * (DLIQ per layer, or the single table); -1: search t per block. Returns sum_c s_c^2 * err_c.
+ * (DLIQ per layer, or the single table); -1: search t per block. Returns sum_c s_c^2 * err_c
+ * with err_c the squared error of row c in the integer domain.
  */
 function run(
   p: FormatParams,
@@ -191,6 +203,7 @@ function run(
   K: number,
   opts: QuantizeOptions,
   scales: Float64Array,
+  invScales: Float64Array,
   out: Out,
   tables: NearestTable[] | null,
   fixedT: number,
@@ -201,109 +214,122 @@ function run(
   const nb = Kp / B;
   const qmax = 2 ** (p.weightBits - 1) - 1;
   const byError = opts.select === 'error';
-  const x = new Float64Array(B);
-  const q = new Int32Array(B);
-  const baseErr = new Float64Array(B);
-  const key = new Float64Array(B);
-  const order = new Int32Array(B);
-  const cost = new Float64Array(B);
-  const lv = new Int32Array(B);
-  const lc = new Int32Array(B);
-  const bestLow = new Uint8Array(B);
-  const bestV = new Int32Array(B);
-  const bestC = new Int32Array(B);
+  const isDliq = p.pe.low === 'dliq';
+  const { codes, values, low, shifts } = out;
+  low.fill(0);
+  // One row at a time: x = w / s_c on the integer grid, q its INT8 code, be = (x - q)^2.
+  const x = new Float64Array(Kp);
+  const q = new Int32Array(Kp);
+  const be = new Float64Array(Kp);
   const tFirst = Math.max(fixedT, 0);
-  const tLast = fixedT >= 0 ? fixedT : tables ? tables.length - 1 : 0;
+  const T = tables === null ? 0 : fixedT >= 0 ? 1 : tables.length;
+  // Per candidate t: each position's low value, code and extra cost, and the L chosen positions.
+  const lv = new Int32Array(Math.max(T, 1) * B);
+  const lc = new Int32Array(Math.max(T, 1) * B);
+  const cost = new Float64Array(Math.max(T, 1) * B);
+  const pick = new Int32Array(Math.max(T, 1) * Math.max(L, 1));
+  const ks = new Float64Array(Math.max(L, 1));
   let total = 0;
 
-  // Stable insertion sort of positions by key: ties keep the lower position first.
-  const sortByKey = () => {
+  // The L positions of smallest cost[off..off+B) into pick[po..po+L), ties to the lower
+  // position (bounded stable insertion: a later equal key never displaces an earlier one).
+  const selectByCost = (off: number, po: number) => {
+    let cnt = 0;
     for (let i = 0; i < B; i++) {
-      const k = key[i]!;
-      let j = i;
-      while (j > 0 && key[order[j - 1]!]! > k) {
-        order[j] = order[j - 1]!;
+      const k = cost[off + i]!;
+      if (cnt === L && k >= ks[L - 1]!) continue;
+      let j = cnt < L ? cnt++ : L - 1;
+      while (j > 0 && ks[j - 1]! > k) {
+        ks[j] = ks[j - 1]!;
+        pick[po + j] = pick[po + j - 1]!;
         j--;
       }
-      order[j] = i;
+      ks[j] = k;
+      pick[po + j] = i;
     }
+  };
+  // The L positions of smallest |q| from q[k0..k0+B): one integer key |q| * 64 + i (B <= 64)
+  // orders by magnitude, then position, so a plain insertion sort of keys suffices.
+  const mk = new Int32Array(Math.max(L, 1));
+  const selectByMagnitude = (k0: number) => {
+    let cnt = 0;
+    for (let i = 0; i < B; i++) {
+      const k = Math.abs(q[k0 + i]!) * 64 + i;
+      if (cnt === L && k > mk[L - 1]!) continue;
+      let j = cnt < L ? cnt++ : L - 1;
+      while (j > 0 && mk[j - 1]! > k) {
+        mk[j] = mk[j - 1]!;
+        j--;
+      }
+      mk[j] = k;
+    }
+    for (let r = 0; r < L; r++) pick[r] = mk[r]! & 63;
   };
 
   for (let n = 0; n < N; n++) {
     const s = scales[n]!;
+    const inv = invScales[n]!;
     const rowBase = n * K;
+    const rowOut = n * Kp;
     let rowErr = 0;
+    for (let k = 0; k < Kp; k++) {
+      const xk = k < K ? W[rowBase + k]! * inv : 0;
+      let qk = roundHalfEven(xk);
+      qk = qk > qmax ? qmax : qk < -qmax ? -qmax : qk;
+      const e = xk - qk;
+      x[k] = xk;
+      q[k] = qk;
+      be[k] = e * e;
+      rowErr += e * e;
+      codes[rowOut + k] = qk;
+      values[rowOut + k] = qk;
+    }
+    if (tables === null) {
+      total += s * s * rowErr;
+      continue;
+    }
     for (let j = 0; j < nb; j++) {
       const k0 = j * B;
-      let hiErr = 0;
-      for (let i = 0; i < B; i++) {
-        const k = k0 + i;
-        const xi = k < K && s > 0 ? W[rowBase + k]! / s : 0;
-        let qi = roundHalfEven(xi);
-        if (qi > qmax) qi = qmax;
-        else if (qi < -qmax) qi = -qmax;
-        x[i] = xi;
-        q[i] = qi;
-        const e = xi - qi;
-        baseErr[i] = e * e;
-        hiErr += e * e;
-      }
-      const o = n * Kp + k0;
-      if (tables === null) {
-        for (let i = 0; i < B; i++) {
-          out.codes[o + i] = q[i]!;
-          out.values[o + i] = q[i]!;
-          out.low[o + i] = 0;
-        }
-        rowErr += hiErr;
-        continue;
-      }
-      if (!byError) {
-        for (let i = 0; i < B; i++) key[i] = Math.abs(q[i]!);
-        sortByKey();
-      }
+      if (!byError) selectByMagnitude(k0);
       let bestErr = Infinity;
-      let bestT = tFirst;
-      for (let t = tFirst; t <= tLast; t++) {
-        const tab = tables[t]!;
+      let best = 0;
+      for (let ti = 0; ti < T; ti++) {
+        const tab = tables[tFirst + ti]!;
+        const tv = tab.value;
+        const tc = tab.code;
         const off = tab.offset;
-        for (let i = 0; i < B; i++) {
-          const xi = x[i]!;
+        const o = ti * B;
+        // The magnitude policy needs the low values of its L positions only.
+        const count = byError ? B : L;
+        for (let r = 0; r < count; r++) {
+          const i = byError ? r : pick[r]!;
+          const xi = x[k0 + i]!;
           const idx = (xi >= 0 ? Math.ceil(2 * xi) : Math.floor(2 * xi)) + off;
-          const v = tab.value[idx]!;
-          lv[i] = v;
-          lc[i] = tab.code[idx]!;
+          const v = tv[idx]!;
           const d = xi - v;
-          cost[i] = d * d - baseErr[i]!;
+          lv[o + i] = v;
+          lc[o + i] = tc[idx]!;
+          cost[o + i] = d * d - be[k0 + i]!;
         }
-        if (byError) {
-          for (let i = 0; i < B; i++) key[i] = cost[i]!;
-          sortByKey();
-        }
+        const po = byError ? ti * L : 0;
+        if (byError) selectByCost(o, po);
         let e = 0;
-        for (let r = 0; r < L; r++) e += cost[order[r]!]!;
+        for (let r = 0; r < L; r++) e += cost[o + pick[po + r]!]!;
         if (e < bestErr) {
           bestErr = e;
-          bestT = t;
-          bestLow.fill(0);
-          for (let r = 0; r < L; r++) bestLow[order[r]!] = 1;
-          bestV.set(lv);
-          bestC.set(lc);
+          best = ti;
         }
       }
-      for (let i = 0; i < B; i++) {
-        if (bestLow[i]) {
-          out.codes[o + i] = bestC[i]!;
-          out.values[o + i] = bestV[i]!;
-          out.low[o + i] = 1;
-        } else {
-          out.codes[o + i] = q[i]!;
-          out.values[o + i] = q[i]!;
-          out.low[o + i] = 0;
-        }
+      const o = best * B;
+      const po = byError ? best * L : 0;
+      for (let r = 0; r < L; r++) {
+        const i = pick[po + r]!;
+        codes[rowOut + k0 + i] = lc[o + i]!;
+        values[rowOut + k0 + i] = lv[o + i]!;
+        low[rowOut + k0 + i] = 1;
       }
-      out.shifts[n * nb + j] = p.pe.low === 'dliq' ? bestT : 0;
-      rowErr += hiErr + bestErr;
+      shifts[n * nb + j] = isDliq ? tFirst + best : 0;
+      rowErr += bestErr;
     }
     total += s * s * rowErr;
   }
@@ -311,8 +337,9 @@ function run(
 }
 
 /**
- * Uniform symmetric per-channel quantizer (s_c = max|w_c| / (2^(bits-1) - 1), round half to
- * even, clip): the INT4 quality baseline; with bits = 8 it is the base INT8 step.
+ * Uniform symmetric per-channel quantizer: s_c = max|w_c| / qmax with qmax = 2^(bits-1) - 1,
+ * q = clip(roundHalfEven(w * qmax / max|w_c|), -qmax, qmax). The INT4 quality baseline;
+ * with bits = 8 it is the base INT8 step of quantizeMatrix.
  */
 export function quantizeUniform(
   W: ArrayLike<number>,
@@ -325,11 +352,12 @@ export function quantizeUniform(
   const scales = new Float64Array(N);
   const values = new Int16Array(N * K);
   for (let n = 0; n < N; n++) {
-    const s = rowMaxAbs(W, n, K) / qmax;
-    scales[n] = s;
-    if (s === 0) continue;
+    const m = rowMaxAbs(W, n, K);
+    scales[n] = m / qmax;
+    if (m === 0) continue;
+    const inv = qmax / m;
     for (let k = 0; k < K; k++) {
-      const qi = roundHalfEven(W[n * K + k]! / s);
+      const qi = roundHalfEven(W[n * K + k]! * inv);
       values[n * K + k] = Math.min(qmax, Math.max(-qmax, qi));
     }
   }

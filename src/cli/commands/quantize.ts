@@ -1,0 +1,193 @@
+import { existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { UserError } from '../../config/errors.ts';
+import { configOf } from '../../config/resolve.ts';
+import {
+  evaluateLayer,
+  type LayerResult,
+  makeScheme,
+  packMatrix,
+  QUANT_FORMATS,
+  type QuantFormat,
+  type Scheme,
+  schemeLabel,
+  summarize,
+} from '../../quant/evaluate.ts';
+import { loadLayers } from '../../quant/load.ts';
+import { SELECT_POLICIES, type SelectPolicy } from '../../quant/quantize.ts';
+
+interface Args {
+  input: string;
+  layer?: string;
+  low: QuantFormat;
+  block: number;
+  high?: number;
+  select: SelectPolicy;
+  granularity: 'block' | 'layer';
+  rows: number;
+  json: boolean;
+  out?: string;
+}
+
+/** JSON with Infinity/NaN (a zero-error SQNR) as null. */
+const toJson = (v: unknown) =>
+  JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2);
+
+const db = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'inf');
+
+function table(results: readonly LayerResult[], overall: ReturnType<typeof summarize>): string {
+  const head = ['layer', 'shape', 'N x K', 'SQNR dB', 'out dB', 'MSE', 'max err', 'low %', 'bits/w'];
+  const rows = results.map(({ metrics: m }) => [
+    m.name,
+    m.shape.join('x'),
+    `${m.N}x${m.K}${m.Kp !== m.K ? `(${m.Kp})` : ''}`,
+    db(m.sqnrDb),
+    db(m.outputSqnrDb),
+    m.mse.toExponential(2),
+    m.maxAbsErr.toExponential(2),
+    (100 * m.lowShare).toFixed(1),
+    m.bitsPerWeight.toFixed(2),
+  ]);
+  const o = overall;
+  rows.push([
+    `overall (${o.layers} layers)`,
+    '',
+    `${o.weights} w`,
+    db(o.sqnrDb),
+    db(o.outputSqnrDb),
+    o.mse.toExponential(2),
+    o.maxAbsErr.toExponential(2),
+    (100 * o.lowShare).toFixed(1),
+    o.bitsPerWeight.toFixed(2),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), ...rows.slice(0, -1).map(line), '-'.repeat(line(head).length), line(rows.at(-1)!)].join(
+    '\n',
+  );
+}
+
+/** Write the packed layers and their description into dir, all or nothing. */
+function writeOut(dir: string, input: string, scheme: Scheme, results: readonly LayerResult[]): void {
+  const cfg = scheme.cfg;
+  if (!cfg) {
+    throw new UserError(
+      '--out: int4 is a quality baseline with no packed format (use int8, mip2q, dliq or sparse)',
+    );
+  }
+  const target = resolve(dir);
+  if (existsSync(target) && !statSync(target).isDirectory()) {
+    throw new UserError(`--out ${dir}: exists and is not a directory`);
+  }
+  let tmp: string;
+  try {
+    tmp = mkdtempSync(join(dirname(target), `.${basename(target)}.tmp-`));
+  } catch (e) {
+    throw new UserError(`--out ${dir}: cannot create (${(e as Error).message})`);
+  }
+  try {
+    const layers = results.map((r, i) => {
+      const file = `${String(i).padStart(3, '0')}_${r.metrics.name.replace(/[^A-Za-z0-9_.-]/g, '_')}.bin`;
+      const words = packMatrix(cfg, r.qm!);
+      writeFileSync(join(tmp, file), new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
+      return {
+        ...r.metrics,
+        file,
+        blocksPerRow: r.metrics.Kp / cfg.pe.block,
+        scales: Array.from(r.qm!.scales),
+      };
+    });
+    const description = {
+      tool: 'strumgen quantize',
+      input,
+      scheme: schemeLabel(scheme),
+      select: scheme.select,
+      config: configOf(cfg),
+      hash: cfg.hash,
+      weightBlockBits: cfg.derived.weightBlockBits,
+      wordsPerBlock: Math.max(1, Math.ceil(cfg.derived.weightBlockBits / 32)),
+      layout:
+        'each .bin: little-endian uint32 words; row n (output channel), block j at word ' +
+        '(n * blocksPerRow + j) * wordsPerBlock; block bits as docs/FORMATS.md; K order as docs/QUANTIZATION.md',
+      layers,
+    };
+    writeFileSync(join(tmp, 'weights.json'), `${toJson(description)}\n`);
+    // Swap the finished directory in; an older one is removed only after the rename.
+    let old: string | null = null;
+    if (existsSync(target)) {
+      old = mkdtempSync(join(dirname(target), `.${basename(target)}.old-`));
+      renameSync(target, join(old, 'prev'));
+    }
+    renameSync(tmp, target);
+    if (old) rmSync(old, { recursive: true, force: true });
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (e instanceof UserError) throw e;
+    throw new UserError(`--out ${dir}: cannot write (${(e as Error).message})`);
+  }
+}
+
+export const quantizeCommand: CommandModule<object, Args> = {
+  command: 'quantize <input>',
+  describe: 'Quantize the weights of an ONNX model, .npy or JSON tensor file and report the error per layer',
+  builder: (y) =>
+    y
+      .positional('input', { type: 'string', describe: '.onnx model, .npy tensor or .json tensor file' })
+      .option('layer', { type: 'string', describe: 'only the weight tensor with this name' })
+      .option('low', {
+        choices: QUANT_FORMATS,
+        default: 'mip2q' as const,
+        describe: 'low format or baseline',
+      })
+      .option('block', { type: 'number', default: 16, describe: 'B: weights per block' })
+      .option('high', { type: 'number', describe: 'H: high (INT8) weights per block (default B/2)' })
+      .option('select', {
+        choices: SELECT_POLICIES,
+        default: 'magnitude' as const,
+        describe: 'which weights go low: smallest |q| (magnitude) or least added error (error)',
+      })
+      .option('granularity', {
+        choices: ['block', 'layer'] as const,
+        default: 'block' as const,
+        describe: 'DLIQ shift per block or per layer',
+      })
+      .option('rows', {
+        type: 'number',
+        default: 32,
+        describe: 'rows of synthetic activations for output SQNR',
+      })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
+      .option('out', {
+        type: 'string',
+        describe: 'write packed weights and weights.json into this directory',
+      }) as never,
+  handler: async (argv) => {
+    if (!Number.isInteger(argv.rows) || argv.rows < 1)
+      throw new UserError('--rows: must be a positive integer');
+    const scheme = makeScheme({
+      low: argv.low,
+      block: argv.block,
+      high: argv.high,
+      select: argv.select,
+      granularity: argv.granularity,
+    });
+    const layers = await loadLayers(argv.input, { layer: argv.layer });
+    const progress = layers.length > 4;
+    const results: LayerResult[] = [];
+    for (const [i, layer] of layers.entries()) {
+      if (progress) process.stderr.write(`quantize [${i + 1}/${layers.length}] ${layer.name}\n`);
+      results.push(evaluateLayer(layer, scheme, { rows: argv.rows }));
+    }
+    const overall = summarize(scheme, results);
+    if (argv.out) writeOut(argv.out, argv.input, scheme, results);
+    if (argv.json) {
+      process.stdout.write(
+        `${toJson({ input: argv.input, overall, layers: results.map((r) => r.metrics) })}\n`,
+      );
+    } else {
+      process.stdout.write(`${argv.input}: ${overall.scheme}\n${table(results, overall)}\n`);
+    }
+  },
+};

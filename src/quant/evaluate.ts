@@ -1,0 +1,237 @@
+// Quantize layers under one scheme (a hardware format, or the INT4 quality baseline) and
+// measure them: what `strumgen quantize` and the quality table print.
+import type { ResolvedDpu } from '../config/resolve.ts';
+import { resolveConfig } from '../config/resolve.ts';
+import { type Layer, layerMatrix } from './load.ts';
+import {
+  type ErrorSums,
+  outputErrorSums,
+  seedOf,
+  sqnrDb,
+  syntheticActivations,
+  weightErrorSums,
+} from './metrics.ts';
+import { packWeightBlock, wordsFor } from './pack.ts';
+import {
+  type QuantizedMatrix,
+  quantizeMatrix,
+  quantizeUniform,
+  type SelectPolicy,
+  weightBlockOf,
+} from './quantize.ts';
+
+export const QUANT_FORMATS = ['int8', 'int4', 'mip2q', 'dliq', 'sparse'] as const;
+export type QuantFormat = (typeof QUANT_FORMATS)[number];
+
+export interface SchemeOptions {
+  readonly low: QuantFormat;
+  /** B (default 16). */
+  readonly block?: number;
+  /** H (default B/2; int8 is all high). */
+  readonly high?: number;
+  readonly select?: SelectPolicy;
+  /** DLIQ shift per block (default) or per layer. */
+  readonly granularity?: 'block' | 'layer';
+}
+
+/** How to quantize: a hardware config (int8, mip2q, dliq, sparse) or the uniform INT4 baseline. */
+export interface Scheme {
+  readonly low: QuantFormat;
+  readonly select: SelectPolicy;
+  /** null for int4, which no PE of ours runs. */
+  readonly cfg: ResolvedDpu | null;
+  readonly block: number;
+}
+
+/** Build a scheme; bad B/H combinations are ConfigErrors (exit 2) from the config resolver. */
+export function makeScheme(o: SchemeOptions): Scheme {
+  const select = o.select ?? 'magnitude';
+  const block = o.block ?? 16;
+  if (o.low === 'int4') {
+    return { low: 'int4', select, cfg: null, block };
+  }
+  const low = o.low === 'int8' ? 'none' : o.low;
+  const cfg = resolveConfig(
+    {
+      name: 'quantize',
+      pe: { block, low, high: o.low === 'int8' ? undefined : o.high },
+      ...(o.low === 'dliq' ? { dliq: { granularity: o.granularity ?? 'block' } } : {}),
+    },
+    'quantize options',
+  );
+  return { low: o.low, select, cfg, block };
+}
+
+export const schemeLabel = (s: Scheme) =>
+  s.cfg && s.low !== 'int8'
+    ? `${s.low} B=${s.cfg.pe.block} H=${s.cfg.pe.high} ${s.select}` +
+      (s.low === 'dliq' ? ` t/${s.cfg.dliq.granularity}` : '')
+    : s.low;
+
+export interface LayerMetrics {
+  readonly name: string;
+  readonly op?: string;
+  readonly shape: number[];
+  /** Output channels and reduction length of the [N, K] matrix; Kp is K padded to a multiple of B. */
+  readonly N: number;
+  readonly K: number;
+  readonly Kp: number;
+  /** Real weights (N * K). */
+  readonly weights: number;
+  readonly sqnrDb: number;
+  readonly mse: number;
+  readonly maxAbsErr: number;
+  /** Share of real weights stored in the low format. */
+  readonly lowShare: number;
+  /** Storage per weight slot, metadata (mask, shift) included, per-channel scale excluded. */
+  readonly bitsPerWeight: number;
+  /** Storage per real weight: also counts the zero padding of K to a multiple of B. */
+  readonly storedBitsPerWeight: number;
+  /** SQNR of the layer's dot products on the activations (see docs/QUANTIZATION.md). */
+  readonly outputSqnrDb: number;
+  /** DLIQ per-layer t (0 otherwise). */
+  readonly layerShift: number;
+}
+
+export interface LayerResult {
+  readonly metrics: LayerMetrics;
+  /** The quantized matrix (null for int4). */
+  readonly qm: QuantizedMatrix | null;
+  readonly sums: ErrorSums & { lows: number; storedBits: number; outSignal: number; outError: number };
+}
+
+export interface EvaluateOptions {
+  /** Activations rows x K (the layer's K order); default: synthetic. */
+  readonly acts?: { readonly data: ArrayLike<number>; readonly rows: number };
+  /** Rows of synthetic activations (default 32). */
+  readonly rows?: number;
+}
+
+export function evaluateLayer(layer: Layer, scheme: Scheme, opts: EvaluateOptions = {}): LayerResult {
+  const { N, K, data } = layerMatrix(layer);
+  let qm: QuantizedMatrix | null = null;
+  let values: Int16Array;
+  let scales: Float64Array;
+  let Kp = K;
+  let lows = 0;
+  let storedBits: number;
+  let bitsPerWeight: number;
+  if (scheme.cfg) {
+    const cfg = scheme.cfg;
+    qm = quantizeMatrix(cfg, data, N, K, { select: scheme.select });
+    ({ values, scales, Kp } = qm);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) lows += qm.low[n * Kp + k]!;
+    // A per-layer DLIQ shift is stored once per layer.
+    const layerBits = cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' ? cfg.derived.shiftBits : 0;
+    storedBits = (N * Kp * cfg.derived.weightBlockBits) / cfg.pe.block + layerBits;
+    bitsPerWeight = storedBits / (N * Kp);
+  } else {
+    ({ values, scales } = quantizeUniform(data, N, K, 4));
+    storedBits = N * K * 4;
+    bitsPerWeight = 4;
+  }
+  const sums = weightErrorSums(data, N, K, values, Kp, scales);
+  const acts = opts.acts ?? {
+    rows: opts.rows ?? 32,
+    data: syntheticActivations(opts.rows ?? 32, K, seedOf(layer.name)),
+  };
+  if (acts.data.length !== acts.rows * K) {
+    throw new RangeError(`activations: ${acts.data.length} values, ${acts.rows} x ${K} needed`);
+  }
+  const out = outputErrorSums(data, N, K, values, Kp, scales, acts.data, acts.rows);
+  const metrics: LayerMetrics = {
+    name: layer.name,
+    ...(layer.op ? { op: layer.op } : {}),
+    shape: layer.shape,
+    N,
+    K,
+    Kp,
+    weights: sums.count,
+    sqnrDb: sqnrDb(sums.signal, sums.error),
+    mse: sums.error / sums.count,
+    maxAbsErr: sums.maxAbs,
+    lowShare: lows / sums.count,
+    bitsPerWeight,
+    storedBitsPerWeight: storedBits / sums.count,
+    outputSqnrDb: sqnrDb(out.signal, out.error),
+    layerShift: qm?.layerShift ?? 0,
+  };
+  return { metrics, qm, sums: { ...sums, lows, storedBits, outSignal: out.signal, outError: out.error } };
+}
+
+export interface OverallMetrics {
+  readonly scheme: string;
+  readonly layers: number;
+  readonly weights: number;
+  /** Pooled over all weights: 10 log10(Σ w² / Σ e²). */
+  readonly sqnrDb: number;
+  /** Mean of the per-layer weight SQNRs (dB). */
+  readonly meanLayerSqnrDb: number;
+  readonly mse: number;
+  readonly maxAbsErr: number;
+  readonly lowShare: number;
+  /** Weighted by real weights. */
+  readonly bitsPerWeight: number;
+  readonly storedBitsPerWeight: number;
+  /** Mean of the per-layer output SQNRs (dB). */
+  readonly outputSqnrDb: number;
+}
+
+export function summarize(scheme: Scheme, results: readonly LayerResult[]): OverallMetrics {
+  let count = 0;
+  let signal = 0;
+  let error = 0;
+  let maxAbs = 0;
+  let lows = 0;
+  let stored = 0;
+  let bitsW = 0;
+  let sq = 0;
+  let outSq = 0;
+  for (const r of results) {
+    count += r.sums.count;
+    signal += r.sums.signal;
+    error += r.sums.error;
+    maxAbs = Math.max(maxAbs, r.sums.maxAbs);
+    lows += r.sums.lows;
+    stored += r.sums.storedBits;
+    bitsW += r.metrics.bitsPerWeight * r.sums.count;
+    sq += r.metrics.sqnrDb;
+    outSq += r.metrics.outputSqnrDb;
+  }
+  const m = results.length || 1;
+  return {
+    scheme: schemeLabel(scheme),
+    layers: results.length,
+    weights: count,
+    sqnrDb: sqnrDb(signal, error),
+    meanLayerSqnrDb: sq / m,
+    mse: error / (count || 1),
+    maxAbsErr: maxAbs,
+    lowShare: lows / (count || 1),
+    bitsPerWeight: bitsW / (count || 1),
+    storedBitsPerWeight: stored / (count || 1),
+    outputSqnrDb: outSq / m,
+  };
+}
+
+/**
+ * All blocks of a quantized matrix packed for cfg: row n, block j at word
+ * (n * Kp / B + j) * wordsFor(weightBlockBits), each block LSB-first (docs/FORMATS.md).
+ */
+export function packMatrix(cfg: ResolvedDpu, qm: QuantizedMatrix): Uint32Array {
+  const nb = qm.Kp / qm.B;
+  const wpb = wordsFor(cfg.derived.weightBlockBits);
+  const out = new Uint32Array(qm.N * nb * wpb);
+  const perLayer = cfg.derived.blockShiftBits === 0;
+  for (let n = 0; n < qm.N; n++) {
+    for (let j = 0; j < nb; j++) {
+      const b = weightBlockOf(qm, n, j);
+      packWeightBlock(
+        cfg,
+        perLayer ? { ...b, shift: 0 } : b,
+        out.subarray((n * nb + j) * wpb, (n * nb + j + 1) * wpb),
+      );
+    }
+  }
+  return out;
+}
