@@ -6,6 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import { UserError } from '../config/errors.ts';
 import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { generateCommand } from './commands/generate.ts';
 import { quantizeCommand } from './commands/quantize.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -19,6 +20,7 @@ export async function main(args: string[]): Promise<number> {
       .usage('$0 <command> [options]\n\nGenerate, simulate and synthesize StruM mixed-precision PE arrays.')
       .command(configCommand)
       .command(doctorCommand)
+      .command(generateCommand)
       .command(quantizeCommand)
       .demandCommand(1, 'name a command (see --help)')
       .strict()

@@ -1,0 +1,494 @@
+// Context builders: turn a resolved config into one plan per Verilog module (which
+// template, which role, and the values it prints). All decisions live here; the
+// templates in templates/ only print. Widths come from cfg.derived and the formats.
+import { bitsFor } from '../config/layout.ts';
+import { type ResolvedDpu, signedBitsFor } from '../config/resolve.ts';
+import { activationRange, lowValueRange } from '../quant/formats.ts';
+import { type RoutePlan, routePlan } from './route.ts';
+import { type TreePlan, treePlan } from './tree.ts';
+import type { FaultKind, RtlModule, RtlOptions } from './types.ts';
+import { extend, ident, int, lit, range, replicate, slice } from './verilog.ts';
+
+export type TemplateName =
+  | 'lane_full'
+  | 'lane_mip2q'
+  | 'lane_dliq'
+  | 'lane_dyn'
+  | 'route'
+  | 'adder_tree'
+  | 'accumulator'
+  | 'pe'
+  | 'array';
+
+export interface Port {
+  readonly decl: string;
+  /** Why some bits of this input are not used (wrapped in a targeted lint_off); else null. */
+  readonly unused: string | null;
+}
+
+export interface Instance {
+  readonly module: string;
+  readonly inst: string;
+  readonly conns: readonly { port: string; expr: string }[];
+}
+
+export interface ModulePlan {
+  readonly template: TemplateName;
+  readonly role: RtlModule['role'];
+  readonly module: string;
+  /** What the template prints: always `module`, `summary` and `ports`, plus its own fields. */
+  readonly ctx: Readonly<Record<string, unknown>>;
+}
+
+export interface RtlPlan {
+  readonly top: string;
+  readonly pe: string;
+  /** Leaves first: every module appears after the modules it instantiates. */
+  readonly modules: readonly ModulePlan[];
+  readonly route: RoutePlan | null;
+  readonly tree: TreePlan;
+}
+
+const input = (bits: number | null, name: string, unused: string | null = null): Port => ({
+  decl: `input  ${bits === null ? '' : `${range(bits)} `}${ident(name)}`,
+  unused,
+});
+const output = (bits: number | null, name: string): Port => ({
+  decl: `output ${bits === null ? '' : `${range(bits)} `}${ident(name)}`,
+  unused: null,
+});
+const inst = (module: string, name: string, conns: Record<string, string>): Instance => ({
+  module: ident(module),
+  inst: ident(name),
+  conns: Object.entries(conns).map(([port, expr]) => ({ port: ident(port), expr })),
+});
+
+/** Which test-only faults can be injected into this config (the others have nothing to break). */
+export function applicableFaults(cfg: ResolvedDpu): FaultKind[] {
+  const d = cfg.derived;
+  const out: FaultKind[] = [];
+  const lowPath = cfg.pe.low === 'mip2q' || cfg.pe.low === 'dliq';
+  if (lowPath && (cfg.pe.mode === 'dynamic' || d.lowLanes > 0)) out.push('low-lane-sign');
+  if (cfg.pe.mode === 'static' && cfg.pe.low !== 'none' && routePlan(cfg.pe.block, cfg.pe.high, false))
+    out.push('route-off-by-one');
+  if (d.highLanes > 0) out.push('high-lane-bit');
+  return out;
+}
+
+/** Signed width of a dynamic lane's low-mode product (the static low lanes use derived.lowProductBits). */
+export function lowModeProductBits(cfg: ResolvedDpu): number {
+  const [alo, ahi] = activationRange(cfg);
+  const [wlo, whi] = lowValueRange(cfg);
+  const p = [alo * wlo, alo * whi, ahi * wlo, ahi * whi];
+  return signedBitsFor(Math.min(...p), Math.max(...p));
+}
+
+export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
+  const name = ident(cfg.name);
+  const d = cfg.derived;
+  const fault = options.fault;
+  if (fault && !applicableFaults(cfg).includes(fault)) {
+    throw new Error(
+      `rtl: fault '${fault}' does not apply to ${name} (applicable: ${applicableFaults(cfg).join(', ') || 'none'})`,
+    );
+  }
+  const B = int(cfg.pe.block, 'pe.block', 1);
+  const H = int(cfg.pe.high, 'pe.high');
+  const A = int(cfg.activation.bits, 'activation.bits', 1);
+  const W = int(cfg.weightBits, 'weightBits', 1);
+  const N = int(cfg.lowBits, 'lowBits', 1);
+  const ACC = int(cfg.accumulator.bits, 'accumulator.bits', 1);
+  const TB = int(d.shiftBits, 'shiftBits');
+  const signedAct = cfg.activation.signed;
+  const dynamic = cfg.pe.mode === 'dynamic';
+  const low = cfg.pe.low;
+  const hasLowPath = low === 'mip2q' || low === 'dliq';
+  const cap = Math.min(int(d.blockSumBits, 'blockSumBits', 1), ACC);
+  const layerShift = low === 'dliq' && cfg.dliq.granularity === 'layer' && TB > 0;
+  const header = `strumgen, config '${name}' (hash ${cfg.shortHash})`;
+  const modules: ModulePlan[] = [];
+  const add = (
+    template: TemplateName,
+    role: RtlModule['role'],
+    module: string,
+    summary: string,
+    ctx: object,
+  ) => modules.push({ template, role, module: ident(module), ctx: { module, summary, header, ...ctx } });
+
+  // Activation widened to a product width: sign or zero extension (an unsigned value needs a 0 on top).
+  const actTo = (P: number) => {
+    if (!signedAct && P <= A)
+      throw new Error(`rtl: product width ${P} cannot hold unsigned ${A}-bit activations`);
+    return extend('a', A, P, signedAct);
+  };
+
+  // ---- lanes -------------------------------------------------------------------------
+  const fullLane = (faulty: boolean) => {
+    const P = int(d.highProductBits, 'highProductBits', 1);
+    const module = `${name}_lane_full${faulty ? '_fault' : ''}`;
+    add('lane_full', 'lane', module, `full-precision lane: p = a * w (${A} x ${W} bits, signed)`, {
+      ports: [input(A, 'a'), input(W, 'w'), output(P, 'p')],
+      pBits: P,
+      wBits: W,
+      aExt: actTo(P),
+      // high-lane-bit fault: weight bit 1 stuck at 0 (wrong only when that bit is set).
+      wIn: faulty ? `w & ~${lit(W, 2)}` : 'w',
+      wExt: extend('w_in', W, P, true),
+      faulty,
+    });
+    return module;
+  };
+  const lowLane = (P: number, faulty: boolean) => {
+    const module = `${name}_lane_${low}${faulty ? '_fault' : ''}`;
+    const ports = [input(A, 'a'), input(N, 'code')];
+    if (low === 'mip2q') {
+      const KB = N - 1;
+      const SB = bitsFor(cfg.mip2q.maxExponent);
+      add(
+        'lane_mip2q',
+        'lane',
+        module,
+        `MIP2Q lane: p = ±(a << e), code {sign, k}, e = k - 1, k = 0 is zero`,
+        {
+          ports: [...ports, output(P, 'p')],
+          pBits: P,
+          kBits: KB,
+          signBit: N - 1,
+          aExt: actTo(P),
+          kZero: lit(KB, 0),
+          pZero: lit(P, 0),
+          // The exponent only needs bits for 0..maxExponent; (k - 1) mod 2^SB is exact there.
+          eBits: SB,
+          eExpr: SB > 0 ? `${SB === KB ? 'k' : slice('k', 0, SB)} - ${lit(SB, 1)}` : null,
+          negCond: faulty ? '!neg' : 'neg',
+          faulty,
+        },
+      );
+    } else {
+      add('lane_dliq', 'lane', module, `DLIQ lane: p = (a * q) << t, q a ${N}-bit two's complement code`, {
+        ports: TB > 0 ? [...ports, input(TB, 't'), output(P, 'p')] : [...ports, output(P, 'p')],
+        pBits: P,
+        aExt: actTo(P),
+        qExt: extend('code', N, P, true),
+        out: `${faulty ? '-' : ''}(${TB > 0 ? 'prod << t' : 'prod'})`,
+        faulty,
+      });
+    }
+    return module;
+  };
+
+  const modCache = new Map<string, string>();
+  const once = (key: string, make: () => string) => {
+    if (!modCache.has(key)) modCache.set(key, make());
+    return modCache.get(key)!;
+  };
+  const full = (faulty: boolean) => once(`full${faulty}`, () => fullLane(faulty));
+  const lowOf = (P: number, faulty: boolean) => once(`low${faulty}`, () => lowLane(P, faulty));
+
+  const dynLane = (faulty: boolean) =>
+    once(`dyn${faulty}`, () => {
+      const P = int(d.highProductBits, 'highProductBits', 1);
+      const LP = lowModeProductBits(cfg);
+      if (LP > P) throw new Error(`rtl: low-mode product (${LP} bits) wider than the lane (${P})`);
+      const fullMod = full(faulty && fault === 'high-lane-bit');
+      const module = `${name}_lane_dyn${faulty ? '_fault' : ''}`;
+      const lowConns: Record<string, string> = { a: 'a_low', code: 'c_low' };
+      if (low === 'dliq' && TB > 0) lowConns.t = 't';
+      lowConns.p = 'p_low';
+      add('lane_dyn', 'lane', module, `dynamic lane: full multiply, or the ${low} low mode when low = 1`, {
+        ports: [
+          input(A, 'a'),
+          input(W, 'w'),
+          input(null, 'low'),
+          ...(low === 'dliq' && TB > 0 ? [input(TB, 't')] : []),
+          output(P, 'p'),
+        ],
+        aBits: A,
+        wBits: W,
+        pBits: P,
+        aZero: lit(A, 0),
+        wZero: lit(W, 0),
+        full: inst(fullMod, 'u_full', { a: 'a_full', w: 'w_full', p: 'p_full' }),
+        lowPath: hasLowPath
+          ? {
+              nBits: N,
+              lpBits: LP,
+              code: slice('w', 0, N),
+              nZero: lit(N, 0),
+              inst: inst(lowOf(LP, faulty && fault === 'low-lane-sign'), 'u_low', lowConns),
+              ext: extend('p_low', LP, P, true),
+            }
+          : null,
+      });
+      return module;
+    });
+
+  // ---- PE datapath: lanes, in block order of the tree's leaves ------------------------
+  const layout = d.weightLayout;
+  const field = (f: { offset: number; bits: number }) => slice('wgt', f.offset, f.bits);
+  const actAt = (i: number) => slice('act', i * A, A);
+  const shiftExpr = TB === 0 ? null : layerShift ? 'shift' : layout.shift ? field(layout.shift) : null;
+  const lanes: { inst: Instance; bits: number }[] = [];
+  const used = { act: false, mask: false, shift: false };
+  let route: RoutePlan | null = null;
+  let routeInst: Instance | null = null;
+
+  if (dynamic || low === 'none') {
+    for (let i = 0; i < B; i++) {
+      const faulty = i === 0 && fault !== undefined;
+      const conns: Record<string, string> = { a: actAt(i), w: field(layout.slots[i]!) };
+      let module: string;
+      if (dynamic) {
+        module = dynLane(faulty);
+        conns.low = `wgt[${layout.mask!.offset + i}]`;
+        if (low === 'dliq' && TB > 0) conns.t = shiftExpr!;
+      } else {
+        module = full(faulty);
+      }
+      conns.p = `p${i}`;
+      lanes.push({ inst: inst(module, `u_lane${i}`, conns), bits: d.highProductBits });
+    }
+    used.act = true;
+    used.mask = dynamic;
+    used.shift = dynamic && low === 'dliq';
+  } else {
+    const L = B - H;
+    const lowLanes = d.lowLanes;
+    route = routePlan(B, H, lowLanes > 0, fault);
+    if (route) {
+      const conns: Record<string, string> = { mask: field(layout.mask!), act: 'act' };
+      if (H > 0) conns.hi_act = 'hi_act';
+      if (lowLanes > 0) conns.lo_act = 'lo_act';
+      routeInst = inst(`${name}_route`, 'u_route', conns);
+      used.mask = true;
+    }
+    const hiAct = (k: number) => (route ? slice('hi_act', k * A, A) : actAt(k));
+    const loAct = (j: number) => (route ? slice('lo_act', j * A, A) : actAt(j));
+    for (let k = 0; k < H; k++) {
+      const faulty = k === 0 && fault === 'high-lane-bit';
+      lanes.push({
+        inst: inst(full(faulty), `u_hi${k}`, {
+          a: hiAct(k),
+          w: field(layout.high[k]!),
+          p: `p${lanes.length}`,
+        }),
+        bits: d.highProductBits,
+      });
+    }
+    for (let j = 0; j < lowLanes; j++) {
+      const faulty = j === 0 && fault === 'low-lane-sign';
+      const conns: Record<string, string> = { a: loAct(j), code: field(layout.low[j]!) };
+      if (low === 'dliq' && TB > 0) conns.t = shiftExpr!;
+      conns.p = `p${lanes.length}`;
+      lanes.push({ inst: inst(lowOf(d.lowProductBits, faulty), `u_lo${j}`, conns), bits: d.lowProductBits });
+    }
+    used.act = lanes.length > 0;
+    used.shift = lowLanes > 0 && low === 'dliq';
+    if (route) {
+      add(
+        'route',
+        'route',
+        `${name}_route`,
+        `static StruM router: B = ${B}, ${H} high lanes (k-th 0 of the mask)` +
+          (lowLanes ? `, ${L} low lanes (j-th 1)` : `, low weights dropped`) +
+          `; ${route.muxInputs} mux inputs`,
+        routeContext(route, A, H > 0, lowLanes > 0),
+      );
+    }
+  }
+
+  // ---- adder tree, pipeline and accumulator -------------------------------------------
+  const leaves = lanes.map((l, i) => ({
+    wire: `p${i}`,
+    bits: l.bits,
+    leafBits: Math.min(l.bits, cap),
+    // Bits above the accumulator width wrap away, so the tree takes only the low ones.
+    expr: l.bits > cap ? slice(`p${i}`, 0, cap) : `p${i}`,
+    truncated: l.bits > cap,
+  }));
+  const tree = treePlan(
+    leaves.map((l) => l.leafBits),
+    cap,
+  );
+  const treeModule = `${name}_adder_tree`;
+  if (tree.root) {
+    add(
+      'adder_tree',
+      'adder_tree',
+      treeModule,
+      `balanced adder tree: ${leaves.length} leaves, depth ${tree.depth}`,
+      {
+        ports: [...tree.leaves.map((l) => input(l.bits, l.name)), output(tree.root.bits, 'sum')],
+        nodes: tree.nodes.map((n) => ({
+          name: n.name,
+          bits: n.bits,
+          a: extend(n.a.name, n.a.bits, n.bits, true),
+          b: extend(n.b.name, n.b.bits, n.bits, true),
+        })),
+        root: tree.root.name,
+      },
+    );
+  }
+  const sumBits = tree.root?.bits ?? 1;
+  add(
+    'accumulator',
+    'accumulator',
+    `${name}_accumulator`,
+    `accumulator (${ACC} bits, wraps) and result register`,
+    {
+      ports: [
+        input(null, 'clk'),
+        input(null, 'rst'),
+        input(null, 'en'),
+        input(null, 'clear'),
+        input(null, 'capture'),
+        input(sumBits, 'sum'),
+        output(ACC, 'result'),
+      ],
+      accBits: ACC,
+      accZero: lit(ACC, 0),
+      sumExt: extend('sum', sumBits, ACC, true),
+    },
+  );
+
+  const pipeMul = cfg.pipeline.multiply;
+  const pipeSum = cfg.pipeline.adderTree;
+  const leafRegs = pipeMul ? leaves.map((l, i) => ({ name: `m${i}`, bits: l.leafBits, src: l.expr })) : [];
+  const treeIn = leaves.map((l, i) => (pipeMul ? `m${i}` : l.expr));
+  const noLanes = 'this PE has no lanes (static sparse with H = 0): every block sums to 0';
+  const peUnusedWgt: string[] = [];
+  if (layout.mask && !used.mask) peUnusedWgt.push('the mask (no routing needed when H = 0 or H = B)');
+  if (layout.shift && !used.shift) peUnusedWgt.push('the DLIQ shift (no low lanes)');
+  if (!used.act) peUnusedWgt.push('all weights');
+  const pePorts: Port[] = [input(null, 'clk'), input(null, 'rst')];
+  if (pipeMul) pePorts.push(input(null, 'p_en', lanes.length ? null : noLanes));
+  if (pipeSum) pePorts.push(input(null, 's_en'));
+  pePorts.push(
+    input(null, 'acc_en'),
+    input(null, 'acc_clear'),
+    input(null, 'acc_capture'),
+    input(d.activationBlockBits, 'act', used.act ? null : noLanes),
+    input(d.weightBlockBits, 'wgt', peUnusedWgt.length ? `unused here: ${peUnusedWgt.join('; ')}` : null),
+  );
+  if (layerShift) pePorts.push(input(TB, 'shift', used.shift ? null : 'no low lanes use the layer shift'));
+  pePorts.push(output(ACC, 'result'));
+  const peModule = `${name}_pe`;
+  const kind =
+    low === 'none'
+      ? `INT8 baseline, ${B} full lanes`
+      : dynamic
+        ? `dynamic StruM (${low}), ${B} switchable lanes`
+        : `static StruM (${low}), ${H} full + ${d.lowLanes} low lanes`;
+  add('pe', 'pe', peModule, `PE: ${kind}; acc = wrap((clear ? 0 : acc) + sum(a[i] * w[i]))`, {
+    ports: pePorts,
+    route: routeInst,
+    hiActBits: route && H > 0 ? H * A : null,
+    loActBits: route && d.lowLanes > 0 ? d.lowLanes * A : null,
+    lanes: lanes.map((l) => l.inst),
+    products: leaves.map((l) => ({
+      wire: l.wire,
+      bits: l.bits,
+      unused: l.truncated ? `bits above ${cap} wrap away in the ${ACC}-bit accumulator` : null,
+    })),
+    leafRegs,
+    tree: tree.root
+      ? inst(treeModule, 'u_tree', {
+          ...Object.fromEntries(treeIn.map((e, i) => [`in${i}`, e])),
+          sum: 'tsum',
+        })
+      : null,
+    sumBits,
+    sumZero: lit(1, 0),
+    sumReg: pipeSum,
+    acc: inst(`${name}_accumulator`, 'u_acc', {
+      clk: 'clk',
+      rst: 'rst',
+      en: 'acc_en',
+      clear: 'acc_clear',
+      capture: 'acc_capture',
+      sum: pipeSum ? 'tsum_q' : 'tsum',
+      result: 'result',
+    }),
+  });
+
+  // ---- the array -----------------------------------------------------------------------
+  const R = int(cfg.array.rows, 'array.rows', 1);
+  const C = int(cfg.array.cols, 'array.cols', 1);
+  const rsel = Math.max(1, bitsFor(R - 1));
+  const lat = int(d.latency, 'latency', 1);
+  if (lat !== 1 + Number(pipeMul) + Number(pipeSum))
+    throw new Error('rtl: latency does not match the pipeline');
+  const sEnStage = Number(pipeMul);
+  const peConns: Record<string, string> = { clk: 'clk', rst: 'rst' };
+  if (pipeMul) peConns.p_en = 'v0';
+  if (pipeSum) peConns.s_en = `v${sEnStage}`;
+  Object.assign(peConns, {
+    acc_en: `v${lat - 1}`,
+    acc_clear: `c${lat - 1}`,
+    acc_capture: `l${lat - 1}`,
+    act: 'act_row[r]',
+    wgt: 'wgt_col[c]',
+  });
+  if (layerShift) peConns.shift = 'in_shift';
+  peConns.result = 'col_res[r]';
+  const top = `${name}_array`;
+  const arrayPorts = [
+    input(null, 'clk'),
+    input(null, 'rst'),
+    input(null, 'in_valid'),
+    input(null, 'in_clear'),
+    input(null, 'in_last'),
+    input(R * d.activationBlockBits, 'in_act'),
+    input(C * d.weightBlockBits, 'in_wgt'),
+    ...(layerShift ? [input(TB, 'in_shift')] : []),
+    output(null, 'out_valid'),
+    input(rsel, 'out_row'),
+    output(C * ACC, 'out_data'),
+  ];
+  add(
+    'array',
+    'array',
+    top,
+    `${R} x ${C} output-stationary array, broadcast rows and columns, latency ${lat}`,
+    {
+      ports: arrayPorts,
+      rows: R,
+      cols: C,
+      abb: d.activationBlockBits,
+      wbb: d.weightBlockBits,
+      accBits: ACC,
+      accZero: lit(ACC, 0),
+      rowSlots: 2 ** rsel,
+      padRows: 2 ** rsel > R,
+      stages: Array.from({ length: lat - 1 }, (_, i) => ({ k: i + 1, p: i })),
+      last: lat - 1,
+      pe: inst(peModule, 'u_pe', peConns),
+    },
+  );
+
+  return { top, pe: peModule, modules, route, tree };
+}
+
+function routeContext(plan: RoutePlan, A: number, hasHigh: boolean, hasLow: boolean) {
+  const CB = plan.countBits;
+  const ports: Port[] = [input(plan.block, 'mask'), input(plan.block * A, 'act')];
+  if (hasHigh) ports.push(output(plan.high * A, 'hi_act'));
+  if (hasLow) ports.push(output(plan.low * A, 'lo_act'));
+  return {
+    ports,
+    countBits: CB,
+    // zb_i = zeros of the mask before position i.
+    counts: Array.from({ length: plan.block }, (_, i) => ({
+      i,
+      expr: i === 0 ? lit(CB, 0) : `zb_${i - 1} + ${extend(`nz_${i - 1}`, 1, CB, false)}`,
+    })),
+    positions: Array.from({ length: plan.block }, (_, i) => i),
+    lanes: plan.lanes.map((lane) => ({
+      target: slice(lane.kind === 'high' ? 'hi_act' : 'lo_act', lane.lane * A, A),
+      terms: lane.candidates.map((c) => {
+        const sel = `${c.maskBit ? `mask[${c.pos}]` : `nz_${c.pos}`} & (zb_${c.pos} == ${lit(CB, c.zeros)})`;
+        return `(${replicate(`${sel}`, A)} & ${slice('act', c.read * A, A)})`;
+      }),
+    })),
+  };
+}

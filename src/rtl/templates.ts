@@ -1,0 +1,32 @@
+// The Handlebars templates in templates/ (package root), compiled once per process.
+// Templates only print: no HTML escaping, strict lookups so a missing field is an error.
+import { readdirSync, readFileSync } from 'node:fs';
+import Handlebars from 'handlebars';
+import type { TemplateName } from './context.ts';
+import { range } from './verilog.ts';
+
+const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
+
+let compiled: Map<string, Handlebars.TemplateDelegate> | null = null;
+
+function load(): Map<string, Handlebars.TemplateDelegate> {
+  const hb = Handlebars.create();
+  hb.registerHelper('range', (bits: number) => range(bits));
+  const out = new Map<string, Handlebars.TemplateDelegate>();
+  for (const file of readdirSync(TEMPLATE_DIR).sort()) {
+    const text = readFileSync(new URL(file, TEMPLATE_DIR), 'utf8');
+    if (file.startsWith('_') && file.endsWith('.hbs')) {
+      hb.registerPartial(file.slice(1, -'.hbs'.length), hb.compile(text, { noEscape: true, strict: true }));
+    } else if (file.endsWith('.v.hbs')) {
+      out.set(file.slice(0, -'.v.hbs'.length), hb.compile(text, { noEscape: true, strict: true }));
+    }
+  }
+  return out;
+}
+
+export function renderTemplate(name: TemplateName, ctx: object): string {
+  compiled ??= load();
+  const template = compiled.get(name);
+  if (!template) throw new Error(`rtl: template ${name}.v.hbs not found in ${TEMPLATE_DIR.pathname}`);
+  return template(ctx);
+}

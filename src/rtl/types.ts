@@ -1,0 +1,28 @@
+// The RTL stage's public types (the interface the simulation and synthesis stages build on).
+
+/** Test-only deliberate bugs, so the co-simulation can prove it catches a wrong design. */
+export type FaultKind = 'low-lane-sign' | 'route-off-by-one' | 'high-lane-bit';
+
+export const FAULT_KINDS: readonly FaultKind[] = ['low-lane-sign', 'route-off-by-one', 'high-lane-bit'];
+
+/** Test-only; never reachable from config files or the CLI. */
+export interface RtlOptions {
+  fault?: FaultKind;
+}
+
+export interface RtlModule {
+  name: string;
+  /** Synthesis reports area per role. */
+  role: 'array' | 'pe' | 'lane' | 'route' | 'adder_tree' | 'accumulator' | 'other';
+}
+
+export interface RtlBundle {
+  /** `${cfg.name}_array` */
+  top: string;
+  /** `${cfg.name}_pe` */
+  pe: string;
+  /** Every module generated, with its role. */
+  modules: RtlModule[];
+  /** Verilog files in dependency order (leaves first), one module per file, named `<module>.v`. */
+  files: { name: string; content: string }[];
+}

@@ -1,0 +1,175 @@
+// Writes a generated bundle to disk: the Verilog, files.f, PORTS.md and manifest.json,
+// first into a temporary directory beside the target, then swapped in by rename, so an
+// error or interrupt leaves the previous output as it was.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UserError } from '../config/errors.ts';
+import { configOf, type DerivedValues, type ResolvedDpu } from '../config/resolve.ts';
+import { renderRtl } from './render.ts';
+import type { RtlModule, RtlOptions } from './types.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+export interface RtlManifest {
+  generator: 'strumgen';
+  generatorVersion: string;
+  name: string;
+  hash: string;
+  top: string;
+  pe: string;
+  latency: number;
+  config: ReturnType<typeof configOf>;
+  derived: DerivedValues;
+  modules: RtlModule[];
+  /** Every file written except manifest.json itself, with its sha256. */
+  files: { name: string; bytes: number; sha256: string }[];
+  /** Present only when a test-only fault was injected. */
+  fault?: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** PORTS.md: the top-level ports of this config, with their widths and layout. */
+export function portsMarkdown(cfg: ResolvedDpu, top: string): string {
+  const d = cfg.derived;
+  const { rows: R, cols: C } = cfg.array;
+  const ACC = cfg.accumulator.bits;
+  const rsel = Math.max(1, Math.ceil(Math.log2(R)));
+  const shift = cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' && d.shiftBits > 0;
+  const rows: [string, string, string, string][] = [
+    ['clk', 'in', '1', 'clock, rising edge'],
+    ['rst', 'in', '1', 'synchronous, active high: clears accumulators, result registers, valid pipeline'],
+    ['in_valid', 'in', '1', 'this cycle carries a block for every row and column'],
+    ['in_clear', 'in', '1', 'start a new accumulation with this block (only with in_valid)'],
+    ['in_last', 'in', '1', 'this block ends a tile (only with in_valid)'],
+    [
+      'in_act',
+      'in',
+      `${R * d.activationBlockBits}`,
+      `row r's activation block at [r*${d.activationBlockBits} +: ${d.activationBlockBits}], lane i at [i*${cfg.activation.bits} +: ${cfg.activation.bits}]`,
+    ],
+    [
+      'in_wgt',
+      'in',
+      `${C * d.weightBlockBits}`,
+      `column c's packed weight block at [c*${d.weightBlockBits} +: ${d.weightBlockBits}] (docs/FORMATS.md)`,
+    ],
+  ];
+  if (shift) rows.push(['in_shift', 'in', `${d.shiftBits}`, 'DLIQ shift t of the layer']);
+  rows.push(
+    [
+      'out_valid',
+      'out',
+      '1',
+      `1 during cycle t+${d.latency} when the in_last block was presented in cycle t: results captured`,
+    ],
+    ['out_row', 'in', `${rsel}`, 'result row to read (rows beyond the array read 0)'],
+    [
+      'out_data',
+      'out',
+      `${C * ACC}`,
+      `row out_row's results, column c at [c*${ACC} +: ${ACC}], two's complement`,
+    ],
+  );
+  const fields = [
+    d.weightLayout.mask,
+    ...d.weightLayout.high,
+    ...d.weightLayout.low,
+    ...d.weightLayout.slots,
+    d.weightLayout.shift,
+  ]
+    .filter((f) => f !== null)
+    .map((f) => `${f.name} [${f.offset + f.bits - 1}:${f.offset}]`);
+  return [
+    `# ${top} ports`,
+    '',
+    `Config \`${cfg.name}\` (hash \`${cfg.shortHash}\`): ${R} x ${C} PEs, B = ${cfg.pe.block}, H = ${cfg.pe.high}, ` +
+      `low = ${cfg.pe.low}, ${cfg.pe.mode}; latency ${d.latency}. Timing: docs/ARCHITECTURE.md.`,
+    '',
+    '| port | dir | bits | meaning |',
+    '| ---- | --- | ---- | ------- |',
+    ...rows.map((r) => `| \`${r[0]}\` | ${r[1]} | ${r[2]} | ${r[3]} |`),
+    '',
+    `Weight block (${d.weightBlockBits} bits): ${fields.join(', ')}.`,
+    '',
+    'Each PE: acc = wrap((clear ? 0 : acc) + sum(a[i] * w[i])) on a valid block, hold otherwise (src/quant/golden.ts).',
+    '',
+  ].join('\n');
+}
+
+async function isStrumgenOutput(dir: string): Promise<boolean> {
+  const entries = await readdir(dir);
+  if (entries.length === 0) return true;
+  try {
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { generator?: string };
+    return m.generator === 'strumgen';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Write the RTL of `cfg` into `outDir` (replacing an earlier strumgen output there).
+ * Refuses to replace a directory that is not empty and not a strumgen output.
+ */
+export async function writeRtl(
+  cfg: ResolvedDpu,
+  outDir: string,
+  options: RtlOptions = {},
+): Promise<{ dir: string; manifest: RtlManifest }> {
+  const dir = resolve(outDir);
+  if (existsSync(dir)) {
+    if (!(await stat(dir)).isDirectory())
+      throw new UserError(`--out ${outDir}: exists and is not a directory`);
+    if (!(await isStrumgenOutput(dir))) {
+      throw new UserError(
+        `--out ${outDir}: exists and is not a strumgen output directory (no strumgen manifest.json); choose another`,
+      );
+    }
+  }
+  const bundle = renderRtl(cfg, options);
+  const texts = new Map<string, string>(bundle.files.map((f) => [f.name, f.content]));
+  texts.set('files.f', `${bundle.files.map((f) => f.name).join('\n')}\n`);
+  texts.set('PORTS.md', portsMarkdown(cfg, bundle.top));
+  const manifest: RtlManifest = {
+    generator: 'strumgen',
+    generatorVersion: pkg.version,
+    name: cfg.name,
+    hash: cfg.hash,
+    top: bundle.top,
+    pe: bundle.pe,
+    latency: cfg.derived.latency,
+    config: configOf(cfg),
+    derived: cfg.derived,
+    modules: bundle.modules,
+    files: [...texts].map(([name, text]) => ({ name, bytes: Buffer.byteLength(text), sha256: sha256(text) })),
+    ...(options.fault ? { fault: options.fault } : {}),
+  };
+  texts.set('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
+
+  await mkdir(dirname(dir), { recursive: true });
+  const tag = `${process.pid}-${Date.now().toString(36)}`;
+  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${tag}`);
+  const old = join(dirname(dir), `.${basename(dir)}.old-${tag}`);
+  try {
+    await mkdir(tmp);
+    for (const [name, text] of texts) await writeFile(join(tmp, name), text);
+    // Two renames: the old output stays whole until the new one is complete.
+    const hadOld = existsSync(dir);
+    if (hadOld) await rename(dir, old);
+    try {
+      await rename(tmp, dir);
+    } catch (e) {
+      if (hadOld) await rename(old, dir);
+      throw e;
+    }
+    if (hadOld) await rm(old, { recursive: true, force: true });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return { dir, manifest };
+}
