@@ -1,0 +1,192 @@
+// Builds the Verilator model of a generated array together with the generic harness
+// (sim/harness.cpp), once per content: the cache key covers the RTL text, the harness,
+// the flags and the Verilator version, so a change to any of them rebuilds. Builds happen
+// in a private temp dir that is renamed into place, so concurrent builds of the same key
+// never see each other's half-written files.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { UserError } from '../config/errors.ts';
+import type { ResolvedDpu } from '../config/resolve.ts';
+import { requireTool } from '../config/toolchain.ts';
+import { type FaultKind, renderRtl } from '../rtl/index.ts';
+
+/** Bump when the build recipe changes in a way the key below does not see. */
+const BUILD_RECIPE = 1;
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const HARNESS_PATH = join(REPO_ROOT, 'sim', 'harness.cpp');
+
+/** Root of strumgen's build cache: $STRUMGEN_CACHE or <repo>/.cache/strumgen. */
+export function cacheRoot(): string {
+  return process.env.STRUMGEN_CACHE
+    ? resolve(process.env.STRUMGEN_CACHE)
+    : join(REPO_ROOT, '.cache', 'strumgen');
+}
+
+export type TraceFormat = 'fst' | 'vcd';
+
+export interface BuildOptions {
+  /** Test-only deliberate RTL bug (src/rtl RtlOptions.fault). */
+  readonly fault?: FaultKind;
+  /** Waveform build (slower model): FST or VCD. */
+  readonly trace?: TraceFormat;
+  readonly onProgress?: (msg: string) => void;
+  /** Kill the build after this many ms (default 10 minutes). */
+  readonly timeoutMs?: number;
+}
+
+export interface SimBuild {
+  /** The harness executable. */
+  readonly binary: string;
+  readonly dir: string;
+  readonly key: string;
+  readonly cached: boolean;
+  /** Wall time of this call (0-ish when cached). */
+  readonly seconds: number;
+  readonly verilatorVersion: string;
+  /** The full Verilator command line (for reports). */
+  readonly command: string;
+}
+
+/** The Verilator options: the speed advice of Verilator's manual, and never --threads. */
+export function verilatorFlags(cfg: ResolvedDpu, trace?: TraceFormat): string[] {
+  const defines = ['-O2'];
+  if (cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' && cfg.derived.shiftBits > 0) {
+    defines.push('-DSTRUM_HAS_SHIFT');
+  }
+  if (trace) defines.push('-DSTRUM_TRACE', ...(trace === 'vcd' ? ['-DSTRUM_TRACE_VCD'] : []));
+  return [
+    '--cc',
+    '--exe',
+    '--build',
+    '-O3',
+    '--x-assign',
+    'fast',
+    '--x-initial',
+    'fast',
+    '--noassert',
+    '-Wno-fatal',
+    '-Wno-lint',
+    '-Wno-style',
+    ...(trace ? [trace === 'vcd' ? '--trace' : '--trace-fst'] : []),
+    '--top-module',
+    `${cfg.name}_array`,
+    '--prefix',
+    'Vdut',
+    '-MAKEFLAGS',
+    'OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O2',
+    '-CFLAGS',
+    defines.join(' '),
+  ];
+}
+
+let versionMemo: Promise<string> | undefined;
+function verilatorVersion(bin: string): Promise<string> {
+  versionMemo ??= execa(bin, ['--version'], { reject: false, timeout: 30_000 }).then((r) =>
+    `${r.stdout}`.trim(),
+  );
+  return versionMemo;
+}
+
+/** The first lines of a failed build's log that say what went wrong. */
+export function firstErrorLines(log: string, max = 12): string {
+  const lines = log.split('\n');
+  const at = lines.findIndex((l) => /%Error|error:|Error \d|fatal/i.test(l));
+  return lines
+    .slice(Math.max(0, at), Math.max(0, at) + max)
+    .join('\n')
+    .trim();
+}
+
+export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Promise<SimBuild> {
+  const t0 = performance.now();
+  const bin = requireTool('verilator');
+  const version = await verilatorVersion(bin);
+  const bundle = renderRtl(cfg, opts.fault ? { fault: opts.fault } : {});
+  const harness = readFileSync(HARNESS_PATH, 'utf8');
+  const flags = verilatorFlags(cfg, opts.trace);
+  const key = createHash('sha256')
+    .update(
+      JSON.stringify({
+        recipe: BUILD_RECIPE,
+        config: cfg.hash,
+        files: bundle.files,
+        harness,
+        version,
+        flags,
+        fault: opts.fault ?? null,
+      }),
+    )
+    .digest('hex')
+    .slice(0, 24);
+  const root = join(cacheRoot(), 'sim');
+  const dir = join(root, `${cfg.name}-${key}`);
+  const binary = join(dir, 'Vdut');
+  const files = bundle.files.map((f) => join('rtl', f.name));
+  const command = ['verilator', ...flags, '-Mdir', 'obj', '-o', 'Vdut', HARNESS_PATH, ...files]
+    .map((a) => (/\s/.test(a) ? `'${a}'` : a))
+    .join(' ');
+  const done = (cached: boolean): SimBuild => ({
+    binary,
+    dir,
+    key,
+    cached,
+    seconds: (performance.now() - t0) / 1000,
+    verilatorVersion: version,
+    command,
+  });
+  if (existsSync(binary)) return done(true);
+
+  mkdirSync(root, { recursive: true });
+  const tmp = join(root, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(join(tmp, 'rtl'), { recursive: true });
+  try {
+    for (const f of bundle.files) writeFileSync(join(tmp, 'rtl', f.name), f.content);
+    opts.onProgress?.(
+      `building the Verilator model of ${cfg.name} (${cfg.array.rows}x${cfg.array.cols}${opts.trace ? `, ${opts.trace} tracing` : ''}${opts.fault ? `, fault ${opts.fault}` : ''})...`,
+    );
+    const r = await execa(bin, [...flags, '-Mdir', 'obj', '-o', 'Vdut', HARNESS_PATH, ...files], {
+      cwd: tmp,
+      all: true,
+      reject: false,
+      timeout: opts.timeoutMs ?? 600_000,
+    });
+    const log = `${command}\n\n${r.all ?? ''}`;
+    writeFileSync(join(tmp, 'build.log'), log);
+    if (r.timedOut) {
+      throw new UserError(
+        `Verilator build of ${cfg.name} did not finish in ${(opts.timeoutMs ?? 600_000) / 1000} s`,
+        4,
+      );
+    }
+    if (r.exitCode !== 0 || !existsSync(join(tmp, 'obj', 'Vdut'))) {
+      const keep = join(root, `failed-${cfg.name}-${key}.log`);
+      writeFileSync(keep, log);
+      throw new UserError(
+        `Verilator build of ${cfg.name} failed (exit ${r.exitCode}); first lines of the log:\n` +
+          `${firstErrorLines(r.all ?? '')}\nfull log: ${keep}`,
+        4,
+      );
+    }
+    renameSync(join(tmp, 'obj', 'Vdut'), join(tmp, 'Vdut'));
+    rmSync(join(tmp, 'obj'), { recursive: true, force: true });
+    writeFileSync(
+      join(tmp, 'meta.json'),
+      `${JSON.stringify({ key, config: cfg.hash, name: cfg.name, version, flags, fault: opts.fault ?? null }, null, 2)}\n`,
+    );
+    try {
+      renameSync(tmp, dir);
+    } catch (e) {
+      // Another process finished the same build first: use theirs.
+      if (!existsSync(binary)) throw e;
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const built = done(false);
+  opts.onProgress?.(`built in ${built.seconds.toFixed(1)} s (${dir})`);
+  return built;
+}

@@ -1,0 +1,642 @@
+// Seeded stimulus for the co-simulation: pools of packed blocks, a stream of array
+// cycles built from them (edge cases first, then random tiles, or the tiles of a real
+// layer), and the binary records the harness replays (sim/harness.cpp).
+//
+// Every block goes through the shared packer (packActivationBlock / packWeightBlock) once
+// when the pool is made; a cycle then only picks pool indices, so millions of cycles cost
+// little. Each pool also holds the decoded integer values the checker multiplies.
+import type { ResolvedDpu } from '../config/resolve.ts';
+import {
+  activationRange,
+  dliqEncode,
+  dliqRange,
+  highRange,
+  MIP2Q_ZERO,
+  mip2qEncode,
+} from '../quant/formats.ts';
+import { blockDot } from '../quant/golden.ts';
+import {
+  decodeWeightBlock,
+  packActivationBlock,
+  packWeightBlock,
+  placeWords,
+  type WeightBlock,
+  wordsFor,
+} from '../quant/pack.ts';
+
+/** Small fast seeded generator (sfc32, seeded through splitmix32). */
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const mix = () => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = mix();
+    this.b = mix();
+    this.c = mix();
+    this.d = mix();
+    for (let i = 0; i < 12; i++) this.u32();
+  }
+  u32(): number {
+    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
+    this.d = (this.d + 1) >>> 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) >>> 0;
+    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
+    this.c = (this.c + t) >>> 0;
+    return t;
+  }
+  /** Uniform integer in 0..n-1 (n <= 2^32). */
+  below(n: number): number {
+    return Math.floor((this.u32() / 4294967296) * n);
+  }
+  /** Uniform integer in lo..hi. */
+  int(lo: number, hi: number): number {
+    return lo + this.below(hi - lo + 1);
+  }
+  chance(p: number): boolean {
+    return this.u32() < p * 4294967296;
+  }
+}
+
+/** Blocks packed once: `packed` holds `words` words per block, `values` B integers per block. */
+export interface BlockPool {
+  readonly count: number;
+  readonly words: number;
+  readonly packed: Uint32Array;
+  readonly values: Float64Array;
+  /** Named special blocks (edge cases) and their indices. */
+  readonly special: Readonly<Record<string, number>>;
+  /** Index of the first ordinary (random or layer) block, and how many there are. */
+  readonly first: number;
+  readonly ordinary: number;
+}
+
+export interface WeightPool extends BlockPool {
+  /** The logical blocks (for mismatch reports). */
+  readonly blocks: readonly WeightBlock[];
+}
+
+function buildPool<T>(
+  count: number,
+  words: number,
+  B: number,
+  items: readonly T[],
+  pack: (item: T, out: Uint32Array) => void,
+  decode: (item: T) => readonly number[],
+): { packed: Uint32Array; values: Float64Array } {
+  const packed = new Uint32Array(count * words);
+  const values = new Float64Array(count * B);
+  items.forEach((item, k) => {
+    pack(item, packed.subarray(k * words, (k + 1) * words));
+    values.set(decode(item), k * B);
+  });
+  return { packed, values };
+}
+
+/** Activation blocks: zero, all max, all min, alternating min/max, then `random` uniform ones. */
+export function activationPool(cfg: ResolvedDpu, rng: Rng, random: number): BlockPool {
+  const B = cfg.pe.block;
+  const [lo, hi] = activationRange(cfg);
+  const special: Record<string, number> = {};
+  const items: number[][] = [];
+  const add = (name: string, a: number[]) => {
+    special[name] = items.length;
+    items.push(a);
+  };
+  add('zero', new Array(B).fill(0));
+  add('max', new Array(B).fill(hi));
+  add('min', new Array(B).fill(lo));
+  add(
+    'alternating',
+    Array.from({ length: B }, (_, i) => (i % 2 ? hi : lo)),
+  );
+  const first = items.length;
+  for (let k = 0; k < random; k++) items.push(Array.from({ length: B }, () => rng.int(lo, hi)));
+  const words = wordsFor(cfg.derived.activationBlockBits);
+  const { packed, values } = buildPool(
+    items.length,
+    words,
+    B,
+    items,
+    (a, out) => packActivationBlock(cfg, a, out),
+    (a) => a,
+  );
+  return { count: items.length, words, packed, values, special, first, ordinary: random };
+}
+
+/** k distinct positions of 0..B-1, in order. */
+function choose(rng: Rng, B: number, k: number): boolean[] {
+  const pos = Array.from({ length: B }, (_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.below(B - i);
+    [pos[i], pos[j]] = [pos[j]!, pos[i]!];
+  }
+  const mask = new Array(B).fill(false);
+  for (let i = 0; i < k; i++) mask[pos[i]!] = true;
+  return mask;
+}
+
+/** Low code with the most negative (sign) or most positive value of the format. */
+function extremeLowCode(cfg: ResolvedDpu, negative: boolean): number {
+  switch (cfg.pe.low) {
+    case 'mip2q':
+      return mip2qEncode(cfg, negative, cfg.mip2q.maxExponent);
+    case 'dliq':
+      return dliqEncode(cfg, dliqRange(cfg)[negative ? 0 : 1]);
+    default:
+      return 0;
+  }
+}
+
+function randomLowCode(cfg: ResolvedDpu, rng: Rng): number {
+  switch (cfg.pe.low) {
+    case 'mip2q':
+      return rng.chance(1 / 8)
+        ? MIP2Q_ZERO
+        : mip2qEncode(cfg, rng.chance(0.5), rng.int(0, cfg.mip2q.maxExponent));
+    case 'dliq': {
+      const [lo, hi] = dliqRange(cfg);
+      return dliqEncode(cfg, rng.int(lo, hi));
+    }
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Weight blocks: named edge blocks (zero, extremes; all-low and all-high masks for dynamic
+ * StruM), then `random` blocks with random masks (exactly L low when static) and codes over
+ * the whole legal range (high weights include -2^(W-1), which the quantizer never makes).
+ */
+export function weightPool(cfg: ResolvedDpu, rng: Rng, random: number, layerShift = 0): WeightPool {
+  const B = cfg.pe.block;
+  const L = cfg.derived.lowCount;
+  const [wlo, whi] = highRange(cfg);
+  const hasLow = cfg.pe.low !== 'none';
+  const dynamic = cfg.pe.mode === 'dynamic';
+  const blockShift = cfg.derived.blockShiftBits > 0;
+  const shiftMax = blockShift ? cfg.dliq.shiftMax : 0;
+  const special: Record<string, number> = {};
+  const items: WeightBlock[] = [];
+  const make = (low: boolean[], high: () => number, lowCode: () => number, shift: number): WeightBlock => ({
+    low,
+    codes: low.map((l) => (l ? lowCode() : high())),
+    shift,
+  });
+  const add = (name: string, b: WeightBlock) => {
+    special[name] = items.length;
+    items.push(b);
+  };
+  // Static blocks always have L low positions; place them first, last or spread.
+  const firstL = Array.from({ length: B }, (_, i) => hasLow && i < L);
+  const lastL = Array.from({ length: B }, (_, i) => hasLow && i >= B - L);
+  add(
+    'zero',
+    make(
+      firstL,
+      () => 0,
+      () => 0,
+      0,
+    ),
+  );
+  add(
+    'negative',
+    make(
+      lastL,
+      () => wlo,
+      () => extremeLowCode(cfg, true),
+      shiftMax,
+    ),
+  );
+  add(
+    'positive',
+    make(
+      firstL,
+      () => whi,
+      () => extremeLowCode(cfg, false),
+      shiftMax,
+    ),
+  );
+  if (dynamic) {
+    const all = new Array(B).fill(true);
+    const none = new Array(B).fill(false);
+    add(
+      'all-low',
+      make(
+        all,
+        () => 0,
+        () => randomLowCode(cfg, rng),
+        rng.int(0, shiftMax),
+      ),
+    );
+    add(
+      'all-low-negative',
+      make(
+        all,
+        () => 0,
+        () => extremeLowCode(cfg, true),
+        shiftMax,
+      ),
+    );
+    add(
+      'all-high',
+      make(
+        none,
+        () => rng.int(wlo, whi),
+        () => 0,
+        rng.int(0, shiftMax),
+      ),
+    );
+    add(
+      'all-high-negative',
+      make(
+        none,
+        () => wlo,
+        () => 0,
+        0,
+      ),
+    );
+  }
+  const first = items.length;
+  for (let k = 0; k < random; k++) {
+    const low = !hasLow
+      ? new Array(B).fill(false)
+      : dynamic
+        ? choose(rng, B, rng.int(0, B))
+        : choose(rng, B, L);
+    items.push(
+      make(
+        low,
+        () => rng.int(wlo, whi),
+        () => randomLowCode(cfg, rng),
+        rng.int(0, shiftMax),
+      ),
+    );
+  }
+  return finishWeightPool(cfg, items, special, first, layerShift);
+}
+
+function finishWeightPool(
+  cfg: ResolvedDpu,
+  items: WeightBlock[],
+  special: Record<string, number>,
+  first: number,
+  layerShift: number,
+): WeightPool {
+  const words = wordsFor(cfg.derived.weightBlockBits);
+  const { packed, values } = buildPool(
+    items.length,
+    words,
+    cfg.pe.block,
+    items,
+    (b, out) => packWeightBlock(cfg, b, out),
+    (b) => decodeWeightBlock(cfg, b, layerShift),
+  );
+  return {
+    count: items.length,
+    words,
+    packed,
+    values,
+    special,
+    first,
+    ordinary: items.length - first,
+    blocks: items,
+  };
+}
+
+/** A real layer, already quantized for the config (quantizeForConfig). */
+export interface LayerWeights {
+  readonly name: string;
+  /** Output channels and padded reduction length (a multiple of B). */
+  readonly N: number;
+  readonly K: number;
+  /** [n][j] blocks. */
+  readonly blocks: readonly (readonly WeightBlock[])[];
+  readonly layerShift: number;
+}
+
+/** The layer's blocks, n-major (block (n, j) at first + n * K/B + j), after one zero block. */
+export function layerPool(cfg: ResolvedDpu, layer: LayerWeights): WeightPool {
+  const B = cfg.pe.block;
+  const L = cfg.derived.lowCount;
+  const zero: WeightBlock = {
+    low: Array.from({ length: B }, (_, i) => cfg.pe.low !== 'none' && cfg.pe.mode === 'static' && i < L),
+    codes: new Array(B).fill(0),
+    shift: 0,
+  };
+  const items = [zero, ...layer.blocks.flat()];
+  return finishWeightPool(cfg, items, { zero: 0 }, 1, layer.layerShift);
+}
+
+// ---------------------------------------------------------------------------------------
+// The cycle stream.
+
+export const CTL_VALID = 1;
+export const CTL_CLEAR = 2;
+export const CTL_LAST = 4;
+
+/** A tile: the results captured by the block with in_last. */
+export interface TileInfo {
+  readonly index: number;
+  /** Stream cycle of the tile's first cycle and of its last block. */
+  readonly first: number;
+  readonly last: number;
+}
+
+/** A run of consecutive cycles, always made of whole tiles (and idle cycles). */
+export interface Chunk {
+  /** Stream cycle of ctl[0]. */
+  readonly start: number;
+  readonly n: number;
+  /** Per cycle: CTL_VALID | CTL_CLEAR | CTL_LAST bits as driven (clear/last count only when valid). */
+  readonly ctl: Uint8Array;
+  /** Pool indices: activation block of row r at aIdx[t*rows + r], weight block of column c at wIdx[t*cols + c]. */
+  readonly aIdx: Uint32Array;
+  readonly wIdx: Uint32Array;
+  readonly tiles: readonly TileInfo[];
+  readonly vectors: number;
+}
+
+export interface StreamOptions {
+  /** Valid cycles to emit in total. */
+  readonly vectors: number;
+  /** Begin with the edge-case tiles (random mode only). */
+  readonly edges?: boolean;
+  /** Longest random tile, in blocks. */
+  readonly maxBlocks?: number;
+  /** Stop after this tile (used to re-run one tile). */
+  readonly lastTile?: number;
+}
+
+interface TileSpec {
+  readonly blocks: number;
+  readonly act: (t: number, r: number) => number;
+  readonly wgt: (t: number, c: number) => number;
+  /** The tile does not start with clear (it continues the previous accumulation). */
+  readonly noClear?: boolean;
+  /** Blocks (after the first) that carry clear: the accumulation restarts there. */
+  readonly clearAt?: readonly number[];
+  /** Idle cycles inserted after these blocks (with junk data and junk clear/last bits). */
+  readonly idleAfter?: readonly number[];
+  /** Idle cycles after the tile. */
+  readonly gap?: number;
+  readonly label: string;
+}
+
+/**
+ * Generates the cycle stream chunk by chunk. Deterministic for a seed and options, so a
+ * re-run with the same seed and vector count replays the same cycles.
+ */
+export class StimulusStream {
+  private readonly rows: number;
+  private readonly cols: number;
+  private readonly B: number;
+  private readonly specs: TileSpec[] = [];
+  private cycle = 0;
+  private vectors = 0;
+  private tileIndex = 0;
+  private readonly maxBlocks: number;
+  /** Label of every tile that was not random (tile index -> label). */
+  readonly labels = new Map<number, string>();
+
+  constructor(
+    cfg: ResolvedDpu,
+    private readonly act: BlockPool,
+    private readonly wgt: BlockPool,
+    private readonly rng: Rng,
+    private readonly opts: StreamOptions,
+    private readonly layer?: LayerWeights,
+  ) {
+    this.rows = cfg.array.rows;
+    this.cols = cfg.array.cols;
+    this.B = cfg.pe.block;
+    this.maxBlocks = opts.maxBlocks ?? 32;
+    if (!layer && opts.edges !== false) this.edgeTiles(cfg);
+  }
+
+  private randomAct = () => this.act.first + this.rng.below(this.act.ordinary);
+  private randomWgt = () => this.wgt.first + this.rng.below(this.wgt.ordinary);
+
+  /** The edge cases, in order; each is one or a few tiles. */
+  private edgeTiles(cfg: ResolvedDpu) {
+    const a = this.act.special;
+    const w = this.wgt.special;
+    const ra = () => this.randomAct();
+    const rw = () => this.randomWgt();
+    const push = (label: string, spec: Omit<TileSpec, 'label'>) => this.specs.push({ label, ...spec });
+    push('all-zero', { blocks: 2, act: () => a.zero!, wgt: () => w.zero! });
+    push('zero activations', { blocks: 2, act: () => a.zero!, wgt: rw });
+    push('zero weights', { blocks: 2, act: ra, wgt: () => w.zero! });
+    for (const an of ['min', 'max', 'alternating']) {
+      for (const wn of Object.keys(w).filter((k) => k !== 'zero')) {
+        push(`${an} activations x ${wn} weights`, { blocks: 3, act: () => a[an]!, wgt: () => w[wn]! });
+      }
+    }
+    for (const wn of Object.keys(w)) {
+      push(`random activations x ${wn} weights`, { blocks: 2, act: ra, wgt: () => w[wn]! });
+    }
+    for (let i = 0; i < 6; i++) push('one-block tile, back to back', { blocks: 1, act: ra, wgt: rw });
+    push('clear in the middle of a tile', { blocks: 6, act: ra, wgt: rw, clearAt: [3] });
+    push('idle cycles inside a tile', { blocks: 5, act: ra, wgt: rw, idleAfter: [1, 3, 3], gap: 2 });
+    push('tile without clear (continues the previous sum)', { blocks: 3, act: ra, wgt: rw, noClear: true });
+    // Accumulator wrap: the largest block sum repeated until the accumulator overflows.
+    const B = cfg.pe.block;
+    let best = { sum: 0, a: a.zero!, w: w.zero! };
+    for (const ai of Object.values(a)) {
+      for (const wi of Object.values(w)) {
+        const s = Math.abs(blockDot(this.act.values, this.wgt.values, ai * B, wi * B, B));
+        if (s > best.sum) best = { sum: s, a: ai, w: wi };
+      }
+    }
+    if (best.sum > 0) {
+      const blocks = Math.floor(2 ** (cfg.accumulator.bits - 1) / best.sum) + 2;
+      if (blocks <= Math.min(20_000, this.opts.vectors / 2)) {
+        push('accumulator wrap', { blocks, act: () => best.a, wgt: () => best.w });
+      }
+    }
+  }
+
+  private nextSpec(): TileSpec {
+    const fromEdges = this.specs.shift();
+    if (fromEdges) return fromEdges;
+    const layer = this.layer;
+    if (layer) {
+      const nb = layer.K / this.B;
+      const groups = Math.ceil(layer.N / this.cols);
+      const g = this.tileIndex % groups;
+      const ra = () => this.randomAct();
+      return {
+        label: `layer ${layer.name}, output channels ${g * this.cols}..${Math.min(layer.N, (g + 1) * this.cols) - 1}`,
+        blocks: nb,
+        act: ra,
+        wgt: (t, c) => {
+          const n = g * this.cols + c;
+          return n < layer.N ? this.wgt.first + n * nb + t : this.wgt.special.zero!;
+        },
+      };
+    }
+    const rng = this.rng;
+    const blocks = 1 + rng.below(this.maxBlocks);
+    const clearAt: number[] = [];
+    const idleAfter: number[] = [];
+    for (let b = 1; b < blocks; b++) if (rng.chance(0.02)) clearAt.push(b);
+    for (let b = 0; b < blocks - 1; b++) if (rng.chance(0.02)) idleAfter.push(b);
+    return {
+      label: '',
+      blocks,
+      act: () => this.randomAct(),
+      wgt: () => this.randomWgt(),
+      clearAt,
+      idleAfter,
+      noClear: this.tileIndex > 0 && rng.chance(0.02),
+      gap: rng.chance(0.05) ? rng.int(1, 3) : 0,
+    };
+  }
+
+  /** Tiles emitted so far. */
+  get tiles(): number {
+    return this.tileIndex;
+  }
+
+  get done(): boolean {
+    return (
+      this.vectors >= this.opts.vectors ||
+      (this.opts.lastTile !== undefined && this.tileIndex > this.opts.lastTile)
+    );
+  }
+
+  /** The next chunk of about `target` cycles (whole tiles), or null at the end. */
+  next(target: number): Chunk | null {
+    if (this.done) return null;
+    const { rows, cols, rng } = this;
+    let cap = Math.max(target, 64);
+    let ctl = new Uint8Array(cap);
+    let aIdx = new Uint32Array(cap * rows);
+    let wIdx = new Uint32Array(cap * cols);
+    const start = this.cycle;
+    let n = 0;
+    let vectors = 0;
+    const tiles: TileInfo[] = [];
+    const emit = (bits: number, act: (r: number) => number, wgt: (c: number) => number) => {
+      if (n === cap) {
+        cap *= 2;
+        const grow = <T extends Uint8Array | Uint32Array>(old: T, size: number): T => {
+          const fresh = new (old.constructor as new (n: number) => T)(size);
+          fresh.set(old);
+          return fresh;
+        };
+        ctl = grow(ctl, cap);
+        aIdx = grow(aIdx, cap * rows);
+        wIdx = grow(wIdx, cap * cols);
+      }
+      ctl[n] = bits;
+      for (let r = 0; r < rows; r++) aIdx[n * rows + r] = act(r);
+      for (let c = 0; c < cols; c++) wIdx[n * cols + c] = wgt(c);
+      n++;
+    };
+    // Idle cycles carry junk data and junk clear/last bits: only in_valid may make them count.
+    const idle = () => emit(rng.below(4) << 1, this.randomAct, this.randomWgt);
+    while (n < target && !this.done) {
+      const spec = this.nextSpec();
+      const blocks = Math.min(spec.blocks, this.opts.vectors - this.vectors);
+      const first = start + n;
+      for (let b = 0; b < blocks; b++) {
+        let bits = CTL_VALID;
+        if ((b === 0 && !spec.noClear) || spec.clearAt?.includes(b)) bits |= CTL_CLEAR;
+        if (b === blocks - 1) bits |= CTL_LAST;
+        emit(
+          bits,
+          (r) => spec.act(b, r),
+          (c) => spec.wgt(b, c),
+        );
+        vectors++;
+        this.vectors++;
+        if (spec.idleAfter) for (const i of spec.idleAfter) if (i === b && b < blocks - 1) idle();
+      }
+      if (spec.label) this.labels.set(this.tileIndex, spec.label);
+      tiles.push({ index: this.tileIndex++, first, last: start + n - 1 });
+      for (let i = 0; i < (spec.gap ?? 0); i++) idle();
+    }
+    this.cycle = start + n;
+    return {
+      start,
+      n,
+      ctl: ctl.subarray(0, n),
+      aIdx: aIdx.subarray(0, n * rows),
+      wIdx: wIdx.subarray(0, n * cols),
+      tiles,
+      vectors,
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Binary records for the harness.
+
+export const STIM_MAGIC = 0x4d525453; // "STRM"
+export const STIM_VERSION = 1;
+
+/** Word counts of the ports, as the harness (and the Verilator model) sees them. */
+export interface PortGeometry {
+  readonly rows: number;
+  readonly cols: number;
+  readonly actWords: number;
+  readonly wgtWords: number;
+  /** Words of out_data (one result row). */
+  readonly outWords: number;
+  readonly recordWords: number;
+}
+
+export function portGeometry(cfg: ResolvedDpu): PortGeometry {
+  const { rows, cols } = cfg.array;
+  const actWords = wordsFor(rows * cfg.derived.activationBlockBits);
+  const wgtWords = wordsFor(cols * cfg.derived.weightBlockBits);
+  const outWords = wordsFor(cols * cfg.accumulator.bits);
+  return { rows, cols, actWords, wgtWords, outWords, recordWords: 1 + actWords + wgtWords };
+}
+
+export function streamHeader(g: PortGeometry, drainCycles: number): Uint32Array {
+  return Uint32Array.of(STIM_MAGIC, STIM_VERSION, g.rows, g.actWords, g.wgtWords, g.outWords, drainCycles, 0);
+}
+
+/**
+ * The harness records of a chunk: per cycle the control word (valid, clear, last, and the
+ * DLIQ layer shift in bits 8..15), then the full in_act and in_wgt port images.
+ */
+export function encodeChunk(
+  cfg: ResolvedDpu,
+  g: PortGeometry,
+  act: BlockPool,
+  wgt: BlockPool,
+  chunk: Chunk,
+  layerShift: number,
+): Uint32Array {
+  const { rows, cols, actWords, recordWords } = g;
+  const abb = cfg.derived.activationBlockBits;
+  const wbb = cfg.derived.weightBlockBits;
+  const aw = act.words;
+  const ww = wgt.words;
+  const out = new Uint32Array(chunk.n * recordWords);
+  const shiftBits = (layerShift & 0xff) << 8;
+  for (let t = 0; t < chunk.n; t++) {
+    const base = t * recordWords;
+    out[base] = chunk.ctl[t]! | shiftBits;
+    for (let r = 0; r < rows; r++) {
+      placeWords(out, base + 1, r * abb, act.packed, chunk.aIdx[t * rows + r]! * aw, aw);
+    }
+    const wb = base + 1 + actWords;
+    for (let c = 0; c < cols; c++) {
+      placeWords(out, wb, c * wbb, wgt.packed, chunk.wIdx[t * cols + c]! * ww, ww);
+    }
+  }
+  return out;
+}
