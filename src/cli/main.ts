@@ -8,6 +8,7 @@ import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { generateCommand } from './commands/generate.ts';
 import { quantizeCommand } from './commands/quantize.ts';
+import { simCommand } from './commands/sim.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -22,6 +23,7 @@ export async function main(args: string[]): Promise<number> {
       .command(doctorCommand)
       .command(generateCommand)
       .command(quantizeCommand)
+      .command(simCommand)
       .demandCommand(1, 'name a command (see --help)')
       .strict()
       .version(pkg.version)
