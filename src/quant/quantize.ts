@@ -275,6 +275,7 @@ function run(
     for (let k = 0; k < Kp; k++) {
       const xk = k < K ? W[rowBase + k]! * inv : 0;
       let qk = roundHalfEven(xk);
+      // biome-ignore lint/complexity/useMathMinMax: the ternary clamp is faster in this hot loop
       qk = qk > qmax ? qmax : qk < -qmax ? -qmax : qk;
       const e = xk - qk;
       x[k] = xk;

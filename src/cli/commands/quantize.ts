@@ -30,6 +30,12 @@ interface Args {
   out?: string;
 }
 
+/** yargs' own choices check prints several lines; this is one. */
+function oneOf(flag: string, value: string, allowed: readonly string[]): void {
+  if (!allowed.includes(value))
+    throw new UserError(`${flag}: '${value}' is not one of ${allowed.join(', ')}`);
+}
+
 /** JSON with Infinity/NaN (a zero-error SQNR) as null. */
 const toJson = (v: unknown) =>
   JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2);
@@ -137,22 +143,18 @@ export const quantizeCommand: CommandModule<object, Args> = {
       .positional('input', { type: 'string', describe: '.onnx model, .npy tensor or .json tensor file' })
       .option('layer', { type: 'string', describe: 'only the weight tensor with this name' })
       .option('low', {
-        choices: QUANT_FORMATS,
-        default: 'mip2q' as const,
-        describe: 'low format or baseline',
+        type: 'string',
+        default: 'mip2q',
+        describe: `low format, or a baseline: ${QUANT_FORMATS.join('|')}`,
       })
       .option('block', { type: 'number', default: 16, describe: 'B: weights per block' })
       .option('high', { type: 'number', describe: 'H: high (INT8) weights per block (default B/2)' })
       .option('select', {
-        choices: SELECT_POLICIES,
-        default: 'magnitude' as const,
+        type: 'string',
+        default: 'magnitude',
         describe: 'which weights go low: smallest |q| (magnitude) or least added error (error)',
       })
-      .option('granularity', {
-        choices: ['block', 'layer'] as const,
-        default: 'block' as const,
-        describe: 'DLIQ shift per block or per layer',
-      })
+      .option('granularity', { type: 'string', default: 'block', describe: 'DLIQ shift per block|layer' })
       .option('rows', {
         type: 'number',
         default: 32,
@@ -166,6 +168,9 @@ export const quantizeCommand: CommandModule<object, Args> = {
   handler: async (argv) => {
     if (!Number.isInteger(argv.rows) || argv.rows < 1)
       throw new UserError('--rows: must be a positive integer');
+    oneOf('--low', argv.low, QUANT_FORMATS);
+    oneOf('--select', argv.select, SELECT_POLICIES);
+    oneOf('--granularity', argv.granularity, ['block', 'layer']);
     const scheme = makeScheme({
       low: argv.low,
       block: argv.block,
