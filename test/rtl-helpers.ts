@@ -27,17 +27,34 @@ export function rng(seed: number) {
 }
 export type Rng = ReturnType<typeof rng>;
 
-/** A random valid description: B in 1..32, H in 0..B, every format and mode, arrays 1x1..16x16. */
-export function randomDescription(r: Rng, name: string): DpuInput {
-  const low = r.pick(['none', 'mip2q', 'dliq', 'sparse'] as const);
+/** Every (format, mode) pair a config can have. */
+export const FORMAT_MODES = [
+  ['none', 'static'],
+  ['mip2q', 'static'],
+  ['dliq', 'static'],
+  ['sparse', 'static'],
+  ['mip2q', 'dynamic'],
+  ['dliq', 'dynamic'],
+  ['sparse', 'dynamic'],
+] as const;
+
+/**
+ * A random description near the rules (resolveConfig may still reject it): B in 1..32,
+ * H in 0..B, arrays 1x1..16x16; `fix` pins the format, mode or array size.
+ */
+export function randomDescription(
+  r: Rng,
+  name: string,
+  fix: { formatMode?: (typeof FORMAT_MODES)[number]; rows?: number; cols?: number } = {},
+): DpuInput {
+  const [low, mode] = fix.formatMode ?? r.pick(FORMAT_MODES);
   const block = r.pick([1, 2, 4, 8, 16, 32]);
-  const mode = low === 'none' ? 'static' : r.pick(['static', 'dynamic'] as const);
   const weightBits = r.pick([4, 6, 8, 8, 8, 12, 16]);
   const lowBits = Math.min(weightBits, r.pick([2, 3, 4, 4, 5, 8]));
   const maxExp = Math.min(2 ** (lowBits - 1) - 2, weightBits - 2);
   return {
     name,
-    array: { rows: r.int(1, 16), cols: r.int(1, 16) },
+    array: { rows: fix.rows ?? r.int(1, 16), cols: fix.cols ?? r.int(1, 16) },
     pe: { block, high: low === 'none' ? block : r.int(0, block), low, mode },
     activation: { bits: r.pick([2, 4, 8, 8, 8, 12, 16]), signed: r.next() < 0.75 },
     weightBits,

@@ -292,7 +292,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
         `static StruM router: B = ${B}, ${H} high lanes (k-th 0 of the mask)` +
           (lowLanes ? `, ${L} low lanes (j-th 1)` : `, low weights dropped`) +
           `; ${route.muxInputs} mux inputs`,
-        routeContext(route, A, H > 0, lowLanes > 0),
+        { ...routeContext(route, A, H > 0, lowLanes > 0), faulty: fault === 'route-off-by-one' },
       );
     }
   }

@@ -18,7 +18,9 @@ export const generateCommand: CommandModule<object, Args> = {
   handler: async (argv) => {
     const cfg = await configFromArgs(argv);
     const out = argv.out ?? `rtl-out/${cfg.name}`;
-    process.stderr.write(`generating ${cfg.name} (${cfg.array.rows} x ${cfg.array.cols}, hash ${cfg.shortHash})\n`);
+    process.stderr.write(
+      `generating ${cfg.name} (${cfg.array.rows} x ${cfg.array.cols}, hash ${cfg.shortHash})\n`,
+    );
     const { dir, manifest } = await writeRtl(cfg, out);
     const v = manifest.files.filter((f) => f.name.endsWith('.v')).length;
     process.stdout.write(`${relative(process.cwd(), dir) || '.'}: ${v} Verilog files, top ${manifest.top}\n`);

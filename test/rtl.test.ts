@@ -1,0 +1,368 @@
+// The RTL stage without external tools: routing and adder-tree plans against brute force,
+// determinism, module naming and order, the top ports, injection attempts, faults, and
+// the atomic writer and CLI. test/rtl-tools.test.ts runs Verilator, Yosys and Icarus.
+
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.ts';
+import { PRESETS } from '../src/config/presets.ts';
+import { ConfigError, type ResolvedDpu, resolveConfig } from '../src/config/resolve.ts';
+import { wrapSigned } from '../src/quant/golden.ts';
+import {
+  applicableFaults,
+  FAULT_KINDS,
+  lowModeProductBits,
+  renderRtl,
+  routeEval,
+  routePlan,
+  treeEval,
+  treePlan,
+  writeRtl,
+} from '../src/rtl/index.ts';
+import { rng } from './rtl-helpers.ts';
+
+const presets = Object.entries(PRESETS).map(([key, p]) => resolveConfig(p.config, key));
+const cfgOf = (over: object) => resolveConfig({ name: 't', ...over });
+const scratch = mkdtempSync(join(tmpdir(), 'strumgen-rtl-unit-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Position of the n-th element of `mask` equal to `want`. */
+const nth = (mask: boolean[], want: boolean, n: number) => {
+  let seen = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] === want && seen++ === n) return i;
+  return -1;
+};
+
+describe('router plan', () => {
+  it('sends high lane k to the k-th 0 and low lane j to the j-th 1, for every legal mask (B <= 8)', () => {
+    for (const B of [2, 4, 8]) {
+      for (let H = 1; H < B; H++) {
+        const plan = routePlan(B, H, true)!;
+        let masks = 0;
+        for (let bits = 0; bits < 2 ** B; bits++) {
+          const mask = Array.from({ length: B }, (_, i) => ((bits >> i) & 1) === 1);
+          if (mask.filter(Boolean).length !== B - H) continue;
+          masks++;
+          const want = [
+            ...Array.from({ length: H }, (_, k) => nth(mask, false, k)),
+            ...Array.from({ length: B - H }, (_, j) => nth(mask, true, j)),
+          ];
+          expect(routeEval(plan, mask)).toEqual(want);
+        }
+        expect(masks).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('does the same on random masks at B = 16, 32 and 64', () => {
+    const r = rng(5);
+    for (const B of [16, 32, 64]) {
+      for (const H of [1, B / 4, B / 2, B - 1]) {
+        const plan = routePlan(B, H, true)!;
+        for (let t = 0; t < 50; t++) {
+          const order = Array.from({ length: B }, (_, i) => i).sort(() => r.next() - 0.5);
+          const lows = new Set(order.slice(0, B - H));
+          const mask = Array.from({ length: B }, (_, i) => lows.has(i));
+          const got = routeEval(plan, mask);
+          got.slice(0, H).forEach((p, k) => {
+            expect(p).toBe(nth(mask, false, k));
+          });
+          got.slice(H).forEach((p, j) => {
+            expect(p).toBe(nth(mask, true, j));
+          });
+        }
+      }
+    }
+  });
+
+  it('has H*(L+1) + L*(H+1) mux inputs (H*(L+1) for sparse) and none when H = 0 or H = B', () => {
+    expect(routePlan(16, 8, true)!.muxInputs).toBe(8 * 9 + 8 * 9);
+    expect(routePlan(16, 8, false)!.muxInputs).toBe(8 * 9);
+    expect(routePlan(32, 24, true)!.muxInputs).toBe(24 * 9 + 8 * 25);
+    expect(routePlan(16, 0, true)).toBeNull();
+    expect(routePlan(16, 16, true)).toBeNull();
+  });
+
+  it('the route fault misroutes high lane 0 only when the block starts with a low weight', () => {
+    const plan = routePlan(8, 4, true, 'route-off-by-one')!;
+    const startsHigh = [false, true, true, false, true, false, true, false];
+    const startsLow = [true, false, true, false, true, false, false, false];
+    expect(routeEval(plan, startsHigh)[0]).toBe(0);
+    expect(routeEval(plan, startsLow)[0]).not.toBe(nth(startsLow, false, 0));
+  });
+});
+
+describe('adder tree plan', () => {
+  it('sums any number of mixed-width leaves exactly (wrapping at the cap), depth ceil(log2 n)', () => {
+    const r = rng(11);
+    for (let n = 1; n <= 40; n++) {
+      const widths = Array.from({ length: n }, () => r.int(2, 16));
+      for (const cap of [16, 20, 24]) {
+        const plan = treePlan(widths, cap);
+        expect(plan.depth).toBe(Math.ceil(Math.log2(n)));
+        expect(plan.nodes).toHaveLength(n - 1);
+        for (const node of plan.nodes) expect(node.bits).toBeLessThanOrEqual(cap);
+        const values = widths.map((w) => r.int(-(2 ** (w - 1)), 2 ** (w - 1) - 1));
+        expect(treeEval(plan, values)).toBe(
+          wrapSigned(
+            values.reduce((a, b) => a + b, 0),
+            Math.min(cap, plan.root!.bits),
+          ),
+        );
+      }
+    }
+    expect(treePlan([], 8).root).toBeNull();
+  });
+
+  it('never needs more than the exact block-sum width: worst-case sums fit the root', () => {
+    for (const cfg of presets) {
+      const leaf = cfg.derived.highProductBits;
+      const plan = treePlan(new Array(cfg.derived.highLanes).fill(leaf), cfg.derived.blockSumBits);
+      const most = -(2 ** (leaf - 1)) * cfg.derived.highLanes;
+      expect(treeEval(plan, new Array(cfg.derived.highLanes).fill(-(2 ** (leaf - 1))))).toBe(
+        wrapSigned(most, plan.root!.bits),
+      );
+    }
+  });
+});
+
+describe('renderRtl', () => {
+  it('is deterministic and names every module <name>_..., one module per file named after it', () => {
+    for (const cfg of presets) {
+      const a = renderRtl(cfg);
+      expect(renderRtl(cfg)).toEqual(a);
+      expect(a.top).toBe(`${cfg.name}_array`);
+      expect(a.pe).toBe(`${cfg.name}_pe`);
+      expect(a.files.map((f) => f.name)).toEqual(a.modules.map((m) => `${m.name}.v`));
+      for (const f of a.files) {
+        const mods = [...f.content.matchAll(/^module (\w+)/gm)].map((m) => m[1]);
+        expect(mods).toEqual([f.name.slice(0, -2)]);
+        expect(f.name.startsWith(`${cfg.name}_`)).toBe(true);
+        expect(f.content.endsWith('endmodule\n')).toBe(true);
+      }
+    }
+  });
+
+  it('lists files leaves first: every instantiated module is defined in an earlier file', () => {
+    for (const cfg of [...presets, cfgOf({ pe: { low: 'dliq', mode: 'dynamic' } })]) {
+      const { files, modules } = renderRtl(cfg);
+      const names = new Set(modules.map((m) => m.name));
+      const defined = new Set<string>();
+      for (const f of files) {
+        for (const m of f.content.matchAll(/^\s+(\w+) u_\w+ \(/gm)) {
+          expect(names.has(m[1]!)).toBe(true);
+          expect(defined.has(m[1]!)).toBe(true);
+        }
+        defined.add(f.name.slice(0, -2));
+      }
+    }
+  });
+
+  it('gives each config the modules and roles its PE needs', () => {
+    const roles = (cfg: ResolvedDpu) =>
+      renderRtl(cfg).modules.map((m) => `${m.role}:${m.name.slice(cfg.name.length + 1)}`);
+    expect(roles(presets[0]!)).toEqual([
+      'lane:lane_full',
+      'adder_tree:adder_tree',
+      'accumulator:accumulator',
+      'pe:pe',
+      'array:array',
+    ]);
+    expect(roles(presets[1]!)).toEqual([
+      'lane:lane_full',
+      'lane:lane_mip2q',
+      'route:route',
+      'adder_tree:adder_tree',
+      'accumulator:accumulator',
+      'pe:pe',
+      'array:array',
+    ]);
+    expect(roles(presets[3]!)).not.toContain('lane:lane_sparse');
+    expect(roles(presets[4]!)).toEqual([
+      'lane:lane_full',
+      'lane:lane_mip2q',
+      'lane:lane_dyn',
+      'adder_tree:adder_tree',
+      'accumulator:accumulator',
+      'pe:pe',
+      'array:array',
+    ]);
+  });
+
+  it('bakes the top ports from the config, in_shift only for DLIQ with a per-layer shift', () => {
+    const ports = (cfg: ResolvedDpu) => {
+      const top = renderRtl(cfg).files.at(-1)!.content;
+      return [...top.matchAll(/^\s+(input|output)\s+(\[\d+:0\] )?(\w+),?$/gm)].map(
+        (m) => `${m[3]}${m[2] ? m[2].trim() : ''}`,
+      );
+    };
+    const mip = presets[1]!;
+    expect(ports(mip)).toEqual([
+      'clk',
+      'rst',
+      'in_valid',
+      'in_clear',
+      'in_last',
+      `in_act[${4 * 128 - 1}:0]`,
+      `in_wgt[${4 * 112 - 1}:0]`,
+      'out_valid',
+      'out_row[1:0]',
+      `out_data[${4 * 32 - 1}:0]`,
+    ]);
+    const layer = cfgOf({ array: { rows: 3, cols: 2 }, pe: { low: 'dliq' }, dliq: { granularity: 'layer' } });
+    expect(ports(layer)).toContain('in_shift[1:0]');
+    expect(ports(layer)).toContain('out_row[1:0]');
+    expect(ports(presets[2]!).some((p) => p.startsWith('in_shift'))).toBe(false);
+    expect(ports(cfgOf({ array: { rows: 1, cols: 1 } }))).toContain('out_row[0:0]');
+  });
+
+  it('sizes the dynamic low path like the static low lanes', () => {
+    for (const low of ['mip2q', 'dliq'] as const) {
+      for (const signed of [true, false]) {
+        const s = cfgOf({ pe: { low }, activation: { signed } });
+        expect(lowModeProductBits(s)).toBe(s.derived.lowProductBits);
+      }
+    }
+  });
+
+  it('puts pipeline registers where the config asks and keeps latency in step', () => {
+    const pe = (p: object) =>
+      renderRtl(cfgOf({ pipeline: p })).files.find((f) => f.name === 't_pe.v')!.content;
+    expect(pe({})).not.toMatch(/p_en|s_en/);
+    expect(pe({ multiply: true })).toMatch(/if \(p_en\)/);
+    expect(pe({ adderTree: true })).toMatch(/if \(s_en\) tsum_q <= tsum;/);
+    const top = renderRtl(cfgOf({ pipeline: { multiply: true, adderTree: true } })).files.at(-1)!.content;
+    expect(top).toMatch(/\.acc_en\(v2\)/);
+  });
+});
+
+describe('config text cannot inject Verilog', () => {
+  const attempts = [
+    'x; endmodule module evil(',
+    'a\nmodule evil',
+    'name /* */',
+    '`define X',
+    'module',
+    'endmodule',
+    'a$b',
+    '\\escaped ',
+    'α',
+    '_leading',
+    'x'.repeat(49),
+  ];
+  it.each(attempts)('rejects the name %j at resolve time', (name) => {
+    expect(() => resolveConfig({ name })).toThrow(ConfigError);
+  });
+
+  it('refuses a resolved config that was modified afterwards (name, counts or derived widths)', () => {
+    const good = presets[1]!;
+    const forged = [
+      { ...good, name: 'x; endmodule module evil(' },
+      { ...good, array: { rows: '1]; evil', cols: 4 } },
+      { ...good, pe: { ...good.pe, high: 3.5 } },
+      { ...good, name: 'other' },
+    ];
+    for (const f of forged) expect(() => renderRtl(f as unknown as ResolvedDpu)).toThrow();
+    // Modified derived values are ignored: the Verilog comes from the re-resolved config.
+    const derived = {
+      ...good,
+      derived: { ...good.derived, blockSumBits: '1]; evil' },
+    } as unknown as ResolvedDpu;
+    expect(renderRtl(derived)).toEqual(renderRtl(good));
+  });
+});
+
+describe('test-only faults', () => {
+  it('apply where there is something to break, change the Verilog, and are refused elsewhere', () => {
+    expect(applicableFaults(presets[0]!)).toEqual(['high-lane-bit']);
+    expect(applicableFaults(presets[1]!)).toEqual([...FAULT_KINDS]);
+    expect(applicableFaults(presets[3]!)).toEqual(['route-off-by-one', 'high-lane-bit']);
+    expect(applicableFaults(presets[4]!)).toEqual(['low-lane-sign', 'high-lane-bit']);
+    for (const cfg of presets) {
+      const clean = renderRtl(cfg);
+      for (const fault of FAULT_KINDS) {
+        if (applicableFaults(cfg).includes(fault)) {
+          const bad = renderRtl(cfg, { fault });
+          expect(bad.top).toBe(clean.top);
+          expect(bad.files).not.toEqual(clean.files);
+          expect(bad.files.some((f) => f.content.includes('FAULT (test only)'))).toBe(true);
+        } else {
+          expect(() => renderRtl(cfg, { fault })).toThrow(/does not apply/);
+        }
+      }
+      expect(clean.files.some((f) => f.content.includes('FAULT'))).toBe(false);
+    }
+  });
+
+  it('cannot be reached from the CLI or a config file', async () => {
+    const out = join(scratch, 'nofault');
+    expect(await main(['generate', 'int8', '--out', out, '--fault', 'high-lane-bit'])).toBe(2);
+    expect(() => resolveConfig({ name: 'x', fault: 'high-lane-bit' })).toThrow(ConfigError);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('writeRtl and strumgen generate', () => {
+  const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+  it('writes the Verilog, files.f, PORTS.md and a manifest whose hashes match, byte-identical on rerun', async () => {
+    const cfg = presets[2]!;
+    const dir = join(scratch, 'dliq');
+    const { manifest } = await writeRtl(cfg, dir);
+    const bundle = renderRtl(cfg);
+    expect(manifest.hash).toBe(cfg.hash);
+    expect(manifest.top).toBe(bundle.top);
+    expect(manifest.generatorVersion).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+    expect(readFileSync(join(dir, 'files.f'), 'utf8').trim().split('\n')).toEqual(
+      bundle.files.map((f) => f.name),
+    );
+    expect(readFileSync(join(dir, 'PORTS.md'), 'utf8')).toMatch(/`in_wgt` \| in \| 456 \|/);
+    for (const f of manifest.files) expect(sha(join(dir, f.name))).toBe(f.sha256);
+    expect(readdirSync(dir).sort()).toEqual([...manifest.files.map((f) => f.name), 'manifest.json'].sort());
+    const before = Object.fromEntries(readdirSync(dir).map((n) => [n, sha(join(dir, n))]));
+    await writeRtl(cfg, dir);
+    expect(Object.fromEntries(readdirSync(dir).map((n) => [n, sha(join(dir, n))]))).toEqual(before);
+    expect(readdirSync(scratch).filter((n) => n.includes('.tmp-') || n.includes('.old-'))).toEqual([]);
+  });
+
+  it('replaces an earlier output whole, and leaves it intact when generation fails', async () => {
+    const dir = join(scratch, 'swap');
+    await writeRtl(presets[1]!, dir);
+    const first = readdirSync(dir).sort();
+    await expect(writeRtl(presets[0]!, dir, { fault: 'low-lane-sign' })).rejects.toThrow();
+    expect(readdirSync(dir).sort()).toEqual(first);
+    await writeRtl(presets[0]!, dir);
+    expect(readdirSync(dir).some((n) => n.startsWith('strum_mip2q'))).toBe(false);
+    expect(readdirSync(scratch).filter((n) => n.includes('.tmp-') || n.includes('.old-'))).toEqual([]);
+  });
+
+  it('refuses to replace a directory that is not a strumgen output', async () => {
+    const dir = join(scratch, 'precious');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'notes.txt'), 'keep me');
+    await expect(writeRtl(presets[0]!, dir)).rejects.toThrow(/not a strumgen output/);
+    expect(await main(['generate', 'int8', '--out', dir])).toBe(2);
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('keep me');
+  });
+
+  it('CLI: generate a preset with overrides into --out; bad input exits 2', async () => {
+    const dir = join(scratch, 'cli');
+    expect(await main(['generate', 'strum-sparse', '--rows', '2', '--cols', '3', '--out', dir])).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest.config.array).toEqual({ rows: 2, cols: 3 });
+    expect(await main(['generate', 'strum-sparse', '--block', '12', '--out', join(scratch, 'bad')])).toBe(2);
+    expect(await main(['generate', 'no-such-preset', '--out', join(scratch, 'bad')])).toBe(2);
+    expect(existsSync(join(scratch, 'bad'))).toBe(false);
+  });
+});
