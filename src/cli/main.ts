@@ -6,9 +6,11 @@ import { hideBin } from 'yargs/helpers';
 import { UserError } from '../config/errors.ts';
 import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { flowCommand } from './commands/flow.ts';
 import { generateCommand } from './commands/generate.ts';
 import { quantizeCommand } from './commands/quantize.ts';
 import { simCommand } from './commands/sim.ts';
+import { synthCommand } from './commands/synth.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -24,6 +26,8 @@ export async function main(args: string[]): Promise<number> {
       .command(generateCommand)
       .command(quantizeCommand)
       .command(simCommand)
+      .command(synthCommand)
+      .command(flowCommand)
       .demandCommand(1, 'name a command (see --help)')
       .strict()
       .version(pkg.version)

@@ -201,8 +201,8 @@ async function execute(
     cwd: work,
     log: 'sta.log',
     timeoutSeconds: env.staTimeoutSeconds,
-    // OpenSTA reports script errors and carries on with exit code 0.
-    failurePattern: /^Error:/m,
+    // OpenSTA reports script errors (and a missing clock port only as a warning) and exits 0.
+    failurePattern: new RegExp(`^Error:|^Warning: .*port '${d.clockPort}' not found`, 'm'),
     onProgress: env.onProgress,
   });
   try {

@@ -86,8 +86,11 @@ export async function runStep(o: StepOptions): Promise<number> {
   }
   if (result.exitCode !== 0)
     throw new ToolError(`${o.label} failed (exit ${result.exitCode})${tail()}`, logFile);
-  if (o.failurePattern?.test(readFileSync(logFile, 'utf8'))) {
-    throw new ToolError(`${o.label} reported an error${tail()}`, logFile);
-  }
+  const bad = o.failurePattern
+    ? readFileSync(logFile, 'utf8')
+        .split('\n')
+        .find((l) => o.failurePattern!.test(l))
+    : undefined;
+  if (bad !== undefined) throw new ToolError(`${o.label} reported an error: ${bad.trim()}${tail()}`, logFile);
   return seconds;
 }

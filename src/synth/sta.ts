@@ -1,9 +1,12 @@
 // Parsers for OpenSTA's `report_checks -format full` and `report_power` output.
 
 export interface CriticalPath {
-  /** e.g. 'in_wgt[0] (input port clocked by clk)'. */
+  /** Pin or port name, e.g. 'in_wgt[0]' or 'u_acc/_621_'. */
   readonly startpoint: string;
   readonly endpoint: string;
+  /** What OpenSTA says they are, e.g. 'input port clocked by clk'. */
+  readonly startpointKind: string;
+  readonly endpointKind: string;
   readonly arrivalNs: number;
   readonly requiredNs: number;
   /** required - arrival against the nominal clock; negative when the path does not meet it. */
@@ -29,9 +32,17 @@ export function parseCriticalPath(text: string): CriticalPath {
   const stages = [
     ...pathText.matchAll(/^\s*-?[0-9.]+\s+-?[0-9.]+\s+[v^]\s+\S+\/\S+\s+\([A-Za-z0-9_]+\)\s*$/gm),
   ].length;
+  const point = (s: string) => {
+    const m = /^(\S+)\s*(?:\((.*)\))?\s*$/.exec(s.trim());
+    return { name: m?.[1] ?? s.trim(), kind: m?.[2] ?? '' };
+  };
+  const sp = point(start[1]!);
+  const ep = point(end[1]!);
   return {
-    startpoint: start[1]!.trim(),
-    endpoint: end[1]!.trim(),
+    startpoint: sp.name,
+    endpoint: ep.name,
+    startpointKind: sp.kind,
+    endpointKind: ep.kind,
     arrivalNs: Number(arrival[1]),
     requiredNs: Number(required[1]),
     slackNs: Number(slack[1]),

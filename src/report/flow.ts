@@ -1,0 +1,92 @@
+// The end-to-end summary of `strumgen flow`: one page that says what was built, whether it
+// matched the golden model, what it costs against the INT8 baseline, and with which tools.
+import type { ResolvedDpu } from '../config/resolve.ts';
+import type { SimResult } from '../sim/index.ts';
+import type { SynthReport } from '../synth/index.ts';
+import { fmtArea, fmtPct } from './synth.ts';
+
+export interface FlowResult {
+  readonly schema: 'strumgen.flow/1';
+  readonly config: { readonly name: string; readonly hash: string };
+  readonly design: string;
+  readonly rtlDir: string;
+  readonly synthDir: string;
+  readonly sim: SimResult;
+  readonly synth: SynthReport;
+  /** Wall-clock seconds of each step. */
+  readonly seconds: { readonly generate: number; readonly sim: number; readonly synth: number };
+}
+
+export function designLine(cfg: ResolvedDpu): string {
+  const { pe, array } = cfg;
+  const kind = pe.low === 'none' ? 'INT8 baseline' : `${pe.low} ${pe.mode}`;
+  return `${array.rows}x${array.cols} PEs, B=${pe.block} H=${pe.high}, ${kind}`;
+}
+
+const mega = (x: number) => `${(x / 1e6).toFixed(2)}M`;
+
+/** Key figures as label/value rows, shared by the terminal summary and the Markdown page. */
+export function flowRows(f: FlowResult): [string, string][] {
+  const s = f.sim;
+  const y = f.synth;
+  const c = y.comparison;
+  const t = y.tools;
+  const rows: [string, string][] = [
+    ['design', `${f.config.name}: ${f.design} (config hash ${f.config.hash.slice(0, 12)})`],
+    ['rtl', f.rtlDir],
+    [
+      'co-simulation',
+      `${s.pass ? 'PASS' : 'FAIL'}: ${s.vectors} vectors, ${s.tiles} tiles, ${s.mismatches} mismatches; ` +
+        `${mega(s.arrayCyclesPerSec)} array-cycles/s, ${mega(s.macsPerSec)} MACs/s checked (seed ${s.seed})`,
+    ],
+    [
+      'PE area',
+      `${fmtArea(y.area.total)} (${fmtArea(Math.round(y.area.perMac))} per MAC)` +
+        (c ? `, INT8 baseline ${fmtArea(c.baseline.area.total)}: ${fmtPct(c.areaChangePct)}` : ''),
+    ],
+    [
+      'PE fmax',
+      `${y.timing.fmaxMhz.toFixed(1)} MHz (critical path ${y.timing.criticalPathNs.toFixed(3)} ns, ` +
+        `${y.timing.startpoint} -> ${y.timing.endpoint})` +
+        (c ? `, baseline ${c.baseline.timing.fmaxMhz.toFixed(1)} MHz: ${fmtPct(c.fmaxChangePct)}` : ''),
+    ],
+  ];
+  if (c) {
+    const deltas = Object.entries(c.roleDelta)
+      .filter(([, d]) => Math.abs(d) > 0)
+      .map(([role, d]) => `${role} ${d > 0 ? '+' : ''}${fmtArea(Math.round(d))}`);
+    rows.push(['area change by part', deltas.join(', ')]);
+  }
+  rows.push(
+    [
+      'tools',
+      `${s.verilator}; ${t.yosys.version} (${t.yosys.impl}${t.yosys.booth ? ', booth' : ''}); ` +
+        `OpenSTA ${t.opensta.version}`,
+    ],
+    ['liberty', `${t.liberty.name} (${t.liberty.path}, sha256 ${t.liberty.sha256.slice(0, 16)}…)`],
+    ['synth flags', t.flags.join(' ')],
+    ['synth report', f.synthDir],
+  );
+  return rows;
+}
+
+export function renderFlowText(f: FlowResult): string {
+  const rows = flowRows(f);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return `${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`;
+}
+
+export function renderFlowMarkdown(f: FlowResult): string {
+  const rows = flowRows(f).map(([k, v]) => `| ${k} | ${v.replaceAll('|', '\\|')} |`);
+  const steps = Object.entries(f.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`);
+  return [
+    `# strumgen flow: ${f.config.name}`,
+    '',
+    '| | |',
+    '|---|---|',
+    ...rows,
+    '',
+    `Step times: ${steps.join(', ')}. The synthesis report (per-part area, cells, paths, scripts and logs) is \`${f.synthDir}/synth.md\`.`,
+    '',
+  ].join('\n');
+}
