@@ -66,7 +66,7 @@ describe('a B=2 MIP2Q PE against its INT8 baseline (yowasp Yosys, Booth)', () =>
   it('comparison against the INT8 baseline from the same flow', () => {
     const c = report.comparison!;
     const b = c.baseline;
-    expect(b.design.name).toBe('strum_mip2q_base');
+    expect(b.design.name).toBe('int8_base');
     expect(b.design.pe).toEqual({ block: 2, high: 2, low: 'none', mode: 'static' });
     expect(b.area.byRole.route ?? 0).toBe(0);
     expect(c.areaChangePct).toBeCloseTo((100 * (report.area.total - b.area.total)) / b.area.total, 9);
@@ -110,12 +110,9 @@ describe('a B=2 MIP2Q PE against its INT8 baseline (yowasp Yosys, Booth)', () =>
     expect(json.comparison?.fmaxChangePct).toBe(report.comparison?.fmaxChangePct);
     const md = readFileSync(join(dir, 'synth.md'), 'utf8');
     expect(md).toBe(renderSynthMarkdown(report));
-    expect(md).toContain('INT8 baseline (strum_mip2q_base)');
+    expect(md).toContain('INT8 baseline (int8_base)');
     expect(md).toContain(report.tools.liberty.sha256);
-    expect(readdirSync(join(dir, 'runs')).sort()).toEqual([
-      'strum_mip2q_base_pe-hier',
-      'strum_mip2q_pe-hier',
-    ]);
+    expect(readdirSync(join(dir, 'runs')).sort()).toEqual(['int8_base_pe-hier', 'strum_mip2q_pe-hier']);
     expect(readFileSync(join(dir, 'runs', 'strum_mip2q_pe-hier', 'yosys.log'), 'utf8')).toMatch(
       /End of script/,
     );

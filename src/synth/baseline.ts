@@ -2,15 +2,18 @@
 // array, widths, accumulator, pipeline) with every lane a full INT8 lane and no mask.
 import { configOf, type ResolvedDpu, resolveConfig } from '../config/resolve.ts';
 
-/** Longest name whose baseline name `${name}_base` is still a legal config name. */
-const MAX_NAME = 48 - '_base'.length;
+/**
+ * The baseline's name. Fixed (not derived from the design's name) so that designs that
+ * differ only in their PE kind share one baseline run in the cache.
+ */
+export const BASELINE_NAME = 'int8_base';
 
 export function baselineConfig(cfg: ResolvedDpu): ResolvedDpu {
   const c = configOf(cfg);
   return resolveConfig(
     {
       ...c,
-      name: `${c.name.slice(0, MAX_NAME)}_base`,
+      name: BASELINE_NAME,
       pe: { block: c.pe.block, high: c.pe.block, low: 'none', mode: 'static' },
     },
     `baseline of ${cfg.name}`,

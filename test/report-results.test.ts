@@ -1,0 +1,91 @@
+// The RESULTS.md tables and findings are computed from the reports, never typed in.
+import { describe, expect, it } from 'vitest';
+import { type ResultRow, renderResultsTables, resultsFindings } from '../src/report/results.ts';
+import { type SynthReport, withComparison } from '../src/synth/index.ts';
+
+function fake(
+  name: string,
+  pe: { block: number; high: number; low: string; mode: string },
+  byRole: Record<string, number>,
+  fmaxMhz: number,
+  flat?: number,
+): SynthReport {
+  const total = Object.values(byRole).reduce((a, b) => a + b, 0);
+  return {
+    design: {
+      name,
+      configHash: `${name}-${pe.block}`,
+      pe,
+      lanes: {
+        full: pe.low === 'none' ? pe.block : pe.high,
+        low: pe.low === 'none' ? 0 : pe.block - pe.high,
+      },
+    },
+    area: { total, byRole, sequential: 10, totalsByKind: flat ? { hier: total, flat } : { hier: total } },
+    timing: { fmaxMhz },
+    tools: { yosys: { version: 'Yosys 0.55 (x)', impl: 'yowasp' } },
+  } as unknown as SynthReport;
+}
+
+const base16 = fake(
+  'int8_base',
+  { block: 16, high: 16, low: 'none', mode: 'static' },
+  { lane: 160, adder_tree: 40 },
+  100,
+  190,
+);
+const rows: ResultRow[] = [
+  {
+    label: 'static MIP2Q',
+    report: withComparison(
+      fake(
+        'm',
+        { block: 16, high: 8, low: 'mip2q', mode: 'static' },
+        { lane: 100, route: 50, adder_tree: 40 },
+        80,
+        185,
+      ),
+      base16,
+    ),
+  },
+  {
+    label: 'static sparse',
+    report: withComparison(
+      fake(
+        's',
+        { block: 16, high: 8, low: 'sparse', mode: 'static' },
+        { lane: 80, route: 30, adder_tree: 40 },
+        90,
+      ),
+      base16,
+    ),
+  },
+];
+
+describe('results tables', () => {
+  it('one baseline row per block size, then each design with its changes', () => {
+    const md = renderResultsTables(rows);
+    expect(md).toContain('| **INT8 baseline** | 16 / 16 | 16 + 0 | 200 |  | 100.0 |  | 0 |  |');
+    // 190 vs 200: -5%; fmax 80 vs 100: -20%; without the 50 of route: 140 vs 200 = -30%.
+    expect(md).toContain('| static MIP2Q | 16 / 8 | 8 + 8 | 190 | **-5.0%** | 80.0 | -20.0% | 50 | -30.0% |');
+    expect(md).toContain(
+      '| static sparse | 16 / 8 | 8 + 8 | 150 | **-25.0%** | 90.0 | -10.0% | 30 | -40.0% |',
+    );
+    // Flat table: only rows with a flat run; flat vs flat baseline 185 vs 190.
+    expect(md).toContain('| static MIP2Q | 16 / 8 | 190 | 185 | -2.6% | -2.6% |');
+    expect(md).not.toMatch(/\| static sparse \| 16 \/ 8 \| 150 \| /);
+  });
+
+  it('findings: who lands in the paper range, what routing costs against the lane saving', () => {
+    const f = resultsFindings(rows);
+    expect(f[0]).toBe("In the paper's range (-26% to -23%): static sparse at B = 16 (-25.0%).");
+    // Route 30..50 of 200 = 15-25%; lanes saved 60..80 of 200 = 30-40%.
+    expect(f[1]).toBe(
+      "B = 16: the router costs 15.0-25.0% of the INT8 PE's area, against 30.0-40.0% saved in the lanes.",
+    );
+    const none = resultsFindings(rows.slice(0, 1));
+    expect(none[0]).toMatch(
+      /^No static configuration lands in the paper's range .*closest: static MIP2Q at B = 16 \(-5\.0%\)\.$/,
+    );
+  });
+});
