@@ -2,7 +2,7 @@
 // (quantizeMatrix alone, one thread) and as a whole `strumgen quantize` process (load .npy,
 // quantize, metrics). Usage: npx tsx bench/quant.ts [--weights 25000000] [--no-process]
 // Prints a markdown table for docs/PERFORMANCE.md; progress goes to stderr.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -38,10 +38,15 @@ for (const [label, low] of formats) {
     const cfg = resolveConfig({ name: 'bench', pe: { block: 16, high: low === 'none' ? 16 : 8, low } });
     quantizeMatrix(cfg, W.subarray(0, 64 * K), 64, K, { select }); // warm up the JIT
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     quantizeMatrix(cfg, W, N, K, { select });
+    const cpu = process.cpuUsage(c0);
     const s = (performance.now() - t0) / 1000;
+    const cs = (cpu.user + cpu.system) / 1e6;
     const rate = (N * K) / s / 1e6;
-    log(`  in-process ${label} ${select}: ${s.toFixed(2)} s, ${rate.toFixed(1)} M weights/s`);
+    log(
+      `  in-process ${label} ${select}: ${s.toFixed(2)} s (${cs.toFixed(2)} s CPU), ${rate.toFixed(1)} M weights/s`,
+    );
     rows.push(
       `| ${label} | ${low === 'none' ? '-' : select} | in-process (quantizeMatrix) | ${s.toFixed(2)} | ${rate.toFixed(1)} |`,
     );
@@ -61,12 +66,25 @@ if (!process.argv.includes('--no-process')) {
     for (const low of ['mip2q', 'dliq']) {
       const args = ['bin/strumgen.js', 'quantize', file, '--low', low, '--rows', '1', '--json'];
       const t0 = performance.now();
-      await execa('node', args);
+      // GNU time reports the child's CPU seconds when it is installed (Debian package 'time').
+      const timed = existsSync('/usr/bin/time');
+      const child = timed
+        ? await execa('/usr/bin/time', ['-f', '%U %S', 'node', ...args])
+        : await execa('node', args);
       const s = (performance.now() - t0) / 1000;
+      const cs = timed
+        ? child.stderr
+            .trim()
+            .split('\n')
+            .at(-1)!
+            .split(' ')
+            .map(Number)
+            .reduce((a, b) => a + b, 0)
+        : Number.NaN;
       const rate = (N * K) / s / 1e6;
       log(`  process ${low}: ${s.toFixed(2)} s, ${rate.toFixed(1)} M weights/s`);
       rows.push(
-        `| ${low} | magnitude | whole process: \`strumgen quantize w.npy --low ${low} --rows 1 --json\` | ${s.toFixed(2)} | ${rate.toFixed(1)} |`,
+        `| ${low} | magnitude | whole process: \`strumgen quantize w.npy --low ${low} --rows 1 --json\` | ${s.toFixed(2)} | ${cs.toFixed(2)} | ${rate.toFixed(1)} | ${((N * K) / cs / 1e6).toFixed(1)} |`,
       );
     }
   } finally {
@@ -79,6 +97,6 @@ console.log(
   `${N * K} weights (${N} x ${K}), B = 16, H = 8, one thread; Node ${process.version}, ${cpus().length} x ${cpu}, ` +
     `load average ${loadavg()[0]!.toFixed(2)} at the end\n`,
 );
-console.log('| format | select | what | seconds | M weights/s |');
-console.log('| --- | --- | --- | ---: | ---: |');
+console.log('| format | select | what | wall s | CPU s | M weights/s (wall) | M weights/s (CPU) |');
+console.log('| --- | --- | --- | ---: | ---: | ---: | ---: |');
 for (const r of rows) console.log(r);

@@ -217,10 +217,10 @@ function run(
   const isDliq = p.pe.low === 'dliq';
   const { codes, values, low, shifts } = out;
   low.fill(0);
-  // One row at a time: x = w / s_c on the integer grid, q its INT8 code, be = (x - q)^2.
-  const x = new Float64Array(Kp);
-  const q = new Int32Array(Kp);
-  const be = new Float64Array(Kp);
+  // One block at a time: x = w * qmax / max|w_c| on the integer grid, q its INT8 code, be = (x - q)^2.
+  const x = new Float64Array(B);
+  const q = new Int32Array(B);
+  const be = new Float64Array(B);
   const tFirst = Math.max(fixedT, 0);
   const T = tables === null ? 0 : fixedT >= 0 ? 1 : tables.length;
   // Per candidate t: each position's low value, code and extra cost, and the L chosen positions.
@@ -251,10 +251,10 @@ function run(
   // The L positions of smallest |q| from q[k0..k0+B): one integer key |q| * 64 + i (B <= 64)
   // orders by magnitude, then position, so a plain insertion sort of keys suffices.
   const mk = new Int32Array(Math.max(L, 1));
-  const selectByMagnitude = (k0: number) => {
+  const selectByMagnitude = () => {
     let cnt = 0;
     for (let i = 0; i < B; i++) {
-      const k = Math.abs(q[k0 + i]!) * 64 + i;
+      const k = Math.abs(q[i]!) * 64 + i;
       if (cnt === L && k > mk[L - 1]!) continue;
       let j = cnt < L ? cnt++ : L - 1;
       while (j > 0 && mk[j - 1]! > k) {
@@ -272,26 +272,25 @@ function run(
     const rowBase = n * K;
     const rowOut = n * Kp;
     let rowErr = 0;
-    for (let k = 0; k < Kp; k++) {
-      const xk = k < K ? W[rowBase + k]! * inv : 0;
-      let qk = roundHalfEven(xk);
-      // biome-ignore lint/complexity/useMathMinMax: the ternary clamp is faster in this hot loop
-      qk = qk > qmax ? qmax : qk < -qmax ? -qmax : qk;
-      const e = xk - qk;
-      x[k] = xk;
-      q[k] = qk;
-      be[k] = e * e;
-      rowErr += e * e;
-      codes[rowOut + k] = qk;
-      values[rowOut + k] = qk;
-    }
-    if (tables === null) {
-      total += s * s * rowErr;
-      continue;
-    }
     for (let j = 0; j < nb; j++) {
       const k0 = j * B;
-      if (!byError) selectByMagnitude(k0);
+      const ob = rowOut + k0;
+      for (let i = 0; i < B; i++) {
+        const k = k0 + i;
+        const xk = k < K ? W[rowBase + k]! * inv : 0;
+        let qk = roundHalfEven(xk);
+        // biome-ignore lint/complexity/useMathMinMax: the ternary clamp is faster in this hot loop
+        qk = qk > qmax ? qmax : qk < -qmax ? -qmax : qk;
+        const e = xk - qk;
+        x[i] = xk;
+        q[i] = qk;
+        be[i] = e * e;
+        rowErr += e * e;
+        codes[ob + i] = qk;
+        values[ob + i] = qk;
+      }
+      if (tables === null) continue;
+      if (!byError) selectByMagnitude();
       let bestErr = Infinity;
       let best = 0;
       for (let ti = 0; ti < T; ti++) {
@@ -304,13 +303,13 @@ function run(
         const count = byError ? B : L;
         for (let r = 0; r < count; r++) {
           const i = byError ? r : pick[r]!;
-          const xi = x[k0 + i]!;
+          const xi = x[i]!;
           const idx = (xi >= 0 ? Math.ceil(2 * xi) : Math.floor(2 * xi)) + off;
           const v = tv[idx]!;
           const d = xi - v;
           lv[o + i] = v;
           lc[o + i] = tc[idx]!;
-          cost[o + i] = d * d - be[k0 + i]!;
+          cost[o + i] = d * d - be[i]!;
         }
         const po = byError ? ti * L : 0;
         if (byError) selectByCost(o, po);
@@ -319,15 +318,18 @@ function run(
         if (e < bestErr) {
           bestErr = e;
           best = ti;
+          // Costs are >= 0 (the INT8 code is the nearest integer), so 0 cannot be beaten
+          // and a larger t could only tie: stop (most DLIQ blocks of real weights end here).
+          if (e === 0) break;
         }
       }
       const o = best * B;
       const po = byError ? best * L : 0;
       for (let r = 0; r < L; r++) {
         const i = pick[po + r]!;
-        codes[rowOut + k0 + i] = lc[o + i]!;
-        values[rowOut + k0 + i] = lv[o + i]!;
-        low[rowOut + k0 + i] = 1;
+        codes[ob + i] = lc[o + i]!;
+        values[ob + i] = lv[o + i]!;
+        low[ob + i] = 1;
       }
       shifts[n * nb + j] = isDliq ? tFirst + best : 0;
       rowErr += bestErr;
