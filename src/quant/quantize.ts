@@ -248,7 +248,7 @@ function run(
       pick[po + j] = i;
     }
   };
-  // The L positions of smallest |q| from q[k0..k0+B): one integer key |q| * 64 + i (B <= 64)
+  // The L positions of smallest |q| in the block: one integer key |q| * 64 + i (B <= 64)
   // orders by magnitude, then position, so a plain insertion sort of keys suffices.
   const mk = new Int32Array(Math.max(L, 1));
   const selectByMagnitude = () => {
