@@ -5,7 +5,7 @@
 // golden.ts `GoldenArray` to report its partial sums and a hint at the faulty lane.
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { toSigned } from '../quant/formats.ts';
-import { accumulate, GoldenArray, wrapSigned } from '../quant/golden.ts';
+import { GoldenArray, wrapSigned } from '../quant/golden.ts';
 import { readBits } from '../quant/pack.ts';
 import type { BlockDotKernel } from './dot.ts';
 import {
@@ -103,9 +103,15 @@ export class Checker {
     this.accBits = cfg.accumulator.bits;
   }
 
-  /** Expected results of every tile in the chunk (call in stream order). */
+  /**
+   * Expected results of every tile in the chunk (call in stream order). The accumulators
+   * add exact block sums and wrap (golden.ts wrapSigned) when a tile is captured and at
+   * the end of the chunk (and every 1024 cycles): the same residues as golden.ts `accumulate` wrapping every
+   * step, since wrapping is reduction modulo 2^bits, and exact because 1024 block sums stay
+   * far below 2^53. test/sim-units.test.ts checks it against GoldenArray.
+   */
   feed(chunk: Chunk): void {
-    const { cfg, RC } = this;
+    const { RC, accBits } = this;
     const sums = this.kernel.sums(chunk.aIdx, chunk.wIdx, chunk.n);
     const acc = this.acc;
     let next = 0;
@@ -114,17 +120,22 @@ export class Checker {
       const tile = chunk.tiles[next];
       const bits = chunk.ctl[t]!;
       if (tile && t === tile.first - chunk.start) {
+        if (!(bits & CTL_CLEAR)) for (let i = 0; i < RC; i++) acc[i] = wrapSigned(acc[i]!, accBits);
         accBefore = bits & CTL_CLEAR ? null : Float64Array.from(acc);
       }
+      // Wrap now and then so long tiles stay exact (|acc| + 1024 block sums < 2^53).
+      if ((t & 1023) === 1023) for (let i = 0; i < RC; i++) acc[i] = wrapSigned(acc[i]!, accBits);
       if (!(bits & CTL_VALID)) continue;
-      const clear = (bits & CTL_CLEAR) !== 0;
       const o = t * RC;
-      for (let i = 0; i < RC; i++) acc[i] = accumulate(cfg, acc[i]!, sums[o + i]!, clear);
+      if (bits & CTL_CLEAR) for (let i = 0; i < RC; i++) acc[i] = sums[o + i]!;
+      else for (let i = 0; i < RC; i++) acc[i]! += sums[o + i]!;
       if (bits & CTL_LAST) {
+        for (let i = 0; i < RC; i++) acc[i] = wrapSigned(acc[i]!, accBits);
         this.queue.push({ tile: tile!, expected: Float64Array.from(acc), chunk, accBefore });
         next++;
       }
     }
+    for (let i = 0; i < RC; i++) acc[i] = wrapSigned(acc[i]!, accBits);
   }
 
   get pendingTiles(): number {

@@ -6,7 +6,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../config/errors.ts';
 import { configOf, type ResolvedDpu } from '../config/resolve.ts';
 import { layerMatrix, loadLayers, quantizeForConfig } from '../quant/index.ts';
-import type { FaultKind } from '../rtl/index.ts';
+import type { FaultKind, RtlBundle } from '../rtl/index.ts';
 import { buildModel, cacheRoot, type TraceFormat } from './build.ts';
 import { Checker, type MismatchReport } from './check.ts';
 import { blockDotKernel } from './dot.ts';
@@ -45,6 +45,8 @@ export interface SimOptions {
   readonly waves?: string;
   /** Test-only deliberate RTL bug. */
   readonly fault?: FaultKind;
+  /** Simulate this RTL instead of the config's generated RTL (hand-edited RTL, tests). */
+  readonly rtl?: RtlBundle;
   /** Re-run: the same stream up to this tile, checking only it. */
   readonly tile?: number;
   /** Begin with the edge-case tiles (default true; ignored with weights). */
@@ -187,7 +189,7 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
   const progress = opts.onProgress ?? (() => {});
   const layer = opts.weights ? await loadLayer(cfg, opts.weights, progress) : undefined;
 
-  const build = await buildModel(cfg, { fault: opts.fault, onProgress: progress });
+  const build = await buildModel(cfg, { fault: opts.fault, rtl: opts.rtl, onProgress: progress });
   const t0 = performance.now();
   const { rows, cols } = cfg.array;
   const B = cfg.pe.block;
@@ -271,7 +273,7 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
       : Math.min(run.cycles, WAVES_WINDOW) - 1;
     const from = first ? Math.max(0, Math.min(first.firstCycle - 16, to - WAVES_WINDOW)) : 0;
     progress(`waves: cycles ${from}..${to} -> ${wavesFile}`);
-    const traced = await buildModel(cfg, { fault: opts.fault, trace, onProgress: progress });
+    const traced = await buildModel(cfg, { fault: opts.fault, rtl: opts.rtl, trace, onProgress: progress });
     mkdirSync(dirname(wavesFile), { recursive: true });
     const tmp = `${wavesFile}.${process.pid}.tmp.${trace}`;
     const replay = makeStream();

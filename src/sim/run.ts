@@ -106,7 +106,7 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
   const stderr = Buffer.from(r.stderr as Uint8Array).toString('utf8');
   if (r.timedOut) {
     throw new UserError(
-      `simulation of ${o.what} did not finish within ${(o.timeoutMs / 1000).toFixed(0)} s and was killed ` +
+      `simulation of ${o.what} did not finish within ${+(o.timeoutMs / 1000).toFixed(3)} s and was killed ` +
         `(a hung model or a very long run: raise --timeout)`,
       4,
     );

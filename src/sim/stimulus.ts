@@ -379,8 +379,9 @@ export interface StreamOptions {
 
 interface TileSpec {
   readonly blocks: number;
-  readonly act: (t: number, r: number) => number;
-  readonly wgt: (t: number, c: number) => number;
+  /** Pool index of row r's / column c's block in the tile's block t; absent: random ordinary blocks. */
+  readonly act?: (t: number, r: number) => number;
+  readonly wgt?: (t: number, c: number) => number;
   /** The tile does not start with clear (it continues the previous accumulation). */
   readonly noClear?: boolean;
   /** Blocks (after the first) that carry clear: the accumulation restarts there. */
@@ -493,8 +494,6 @@ export class StimulusStream {
     return {
       label: '',
       blocks,
-      act: () => this.randomAct(),
-      wgt: () => this.randomWgt(),
       clearAt,
       idleAfter,
       noClear: this.tileIndex > 0 && rng.chance(0.02),
@@ -514,65 +513,82 @@ export class StimulusStream {
     );
   }
 
+  // The chunk being filled (fields, not closure variables: this is the hot path).
+  private n = 0;
+  private cap = 0;
+  private ctl = new Uint8Array(0);
+  private aIdx = new Uint32Array(0);
+  private wIdx = new Uint32Array(0);
+
+  /** Append one cycle; spec null (or without act / wgt): random ordinary blocks. */
+  private emit(bits: number, spec: TileSpec | null, b: number): void {
+    const { rows, cols, rng, act, wgt } = this;
+    if (this.n === this.cap) {
+      this.cap *= 2;
+      const grow = <T extends Uint8Array | Uint32Array>(old: T, size: number): T => {
+        const fresh = new (old.constructor as new (n: number) => T)(size);
+        fresh.set(old);
+        return fresh;
+      };
+      this.ctl = grow(this.ctl, this.cap);
+      this.aIdx = grow(this.aIdx, this.cap * rows);
+      this.wIdx = grow(this.wIdx, this.cap * cols);
+    }
+    const n = this.n++;
+    this.ctl[n] = bits;
+    const aIdx = this.aIdx;
+    const wIdx = this.wIdx;
+    const ao = n * rows;
+    const wo = n * cols;
+    if (spec?.act) for (let r = 0; r < rows; r++) aIdx[ao + r] = spec.act(b, r);
+    else for (let r = 0; r < rows; r++) aIdx[ao + r] = act.first + rng.below(act.ordinary);
+    if (spec?.wgt) for (let c = 0; c < cols; c++) wIdx[wo + c] = spec.wgt(b, c);
+    else for (let c = 0; c < cols; c++) wIdx[wo + c] = wgt.first + rng.below(wgt.ordinary);
+  }
+
+  /** Idle cycles carry junk data and junk clear/last bits: only in_valid may make them count. */
+  private idle(): void {
+    this.emit(this.rng.below(4) << 1, null, 0);
+  }
+
   /** The next chunk of about `target` cycles (whole tiles), or null at the end. */
   next(target: number): Chunk | null {
     if (this.done) return null;
-    const { rows, cols, rng } = this;
-    let cap = Math.max(target, 64);
-    let ctl = new Uint8Array(cap);
-    let aIdx = new Uint32Array(cap * rows);
-    let wIdx = new Uint32Array(cap * cols);
+    const { rows, cols } = this;
+    this.cap = Math.max(target, 64);
+    this.ctl = new Uint8Array(this.cap);
+    this.aIdx = new Uint32Array(this.cap * rows);
+    this.wIdx = new Uint32Array(this.cap * cols);
+    this.n = 0;
     const start = this.cycle;
-    let n = 0;
     let vectors = 0;
     const tiles: TileInfo[] = [];
-    const emit = (bits: number, act: (r: number) => number, wgt: (c: number) => number) => {
-      if (n === cap) {
-        cap *= 2;
-        const grow = <T extends Uint8Array | Uint32Array>(old: T, size: number): T => {
-          const fresh = new (old.constructor as new (n: number) => T)(size);
-          fresh.set(old);
-          return fresh;
-        };
-        ctl = grow(ctl, cap);
-        aIdx = grow(aIdx, cap * rows);
-        wIdx = grow(wIdx, cap * cols);
-      }
-      ctl[n] = bits;
-      for (let r = 0; r < rows; r++) aIdx[n * rows + r] = act(r);
-      for (let c = 0; c < cols; c++) wIdx[n * cols + c] = wgt(c);
-      n++;
-    };
-    // Idle cycles carry junk data and junk clear/last bits: only in_valid may make them count.
-    const idle = () => emit(rng.below(4) << 1, this.randomAct, this.randomWgt);
-    while (n < target && !this.done) {
+    while (this.n < target && !this.done) {
       const spec = this.nextSpec();
       const blocks = Math.min(spec.blocks, this.opts.vectors - this.vectors);
-      const first = start + n;
+      const first = start + this.n;
       for (let b = 0; b < blocks; b++) {
         let bits = CTL_VALID;
-        if ((b === 0 && !spec.noClear) || spec.clearAt?.includes(b)) bits |= CTL_CLEAR;
+        if (b === 0 ? !spec.noClear : spec.clearAt?.includes(b)) bits |= CTL_CLEAR;
         if (b === blocks - 1) bits |= CTL_LAST;
-        emit(
-          bits,
-          (r) => spec.act(b, r),
-          (c) => spec.wgt(b, c),
-        );
+        this.emit(bits, spec, b);
         vectors++;
         this.vectors++;
-        if (spec.idleAfter) for (const i of spec.idleAfter) if (i === b && b < blocks - 1) idle();
+        if (spec.idleAfter?.length)
+          for (const i of spec.idleAfter) if (i === b && b < blocks - 1) this.idle();
       }
       if (spec.label) this.labels.set(this.tileIndex, spec.label);
-      tiles.push({ index: this.tileIndex++, first, last: start + n - 1 });
-      for (let i = 0; i < (spec.gap ?? 0); i++) idle();
+      tiles.push({ index: this.tileIndex++, first, last: start + this.n - 1 });
+      for (let i = 0; i < (spec.gap ?? 0); i++) this.idle();
     }
+    const n = this.n;
     this.cycle = start + n;
     return {
       start,
       n,
-      ctl: ctl.subarray(0, n),
-      aIdx: aIdx.subarray(0, n * rows),
-      wIdx: wIdx.subarray(0, n * cols),
+      ctl: this.ctl.subarray(0, n),
+      aIdx: this.aIdx.subarray(0, n * rows),
+      wIdx: this.wIdx.subarray(0, n * cols),
       tiles,
       vectors,
     };
