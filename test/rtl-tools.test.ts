@@ -84,6 +84,12 @@ describe.skipIf(toolsMissing)('generated Verilog passes the tools', () => {
     expect(bad.map((b) => `${b.cfg.name}: ${b.problems.join('; ')}`).join('\n')).toBe('');
   }, 300_000);
 
+  it('the fault variants lint and read as cleanly (the co-simulation compiles them too)', async () => {
+    const cases = presets.flatMap((cfg) => applicableFaults(cfg).map((fault) => renderRtl(cfg, { fault })));
+    const results = await pool(cases, 2, async (b) => `${await verilatorLint(b)}${await yosysRead(b)}`);
+    expect(results.filter((r) => r !== '')).toEqual([]);
+  }, 300_000);
+
   it('every applicable test-only fault is caught by the same simulation (presets)', async () => {
     const cases = presets.flatMap((cfg) => applicableFaults(cfg).map((fault) => ({ cfg, fault })));
     expect(cases.length).toBeGreaterThanOrEqual(10);
