@@ -6,6 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import { UserError } from '../config/errors.ts';
 import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { flowCommand } from './commands/flow.ts';
 import { generateCommand } from './commands/generate.ts';
 import { quantizeCommand } from './commands/quantize.ts';
 import { simCommand } from './commands/sim.ts';
@@ -26,6 +27,7 @@ export async function main(args: string[]): Promise<number> {
       .command(quantizeCommand)
       .command(simCommand)
       .command(synthCommand)
+      .command(flowCommand)
       .demandCommand(1, 'name a command (see --help)')
       .strict()
       .version(pkg.version)

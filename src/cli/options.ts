@@ -61,6 +61,22 @@ export function overridesOf(argv: ConfigArgs): Overrides {
   return out;
 }
 
+/** The config argument and overrides as command-line text, for re-run hints. */
+export function configArgsText(argv: ConfigArgs): string {
+  const parts = [argv.config ?? DEFAULT_PRESET];
+  const flags: [string, unknown][] = [
+    ['rows', argv.rows],
+    ['cols', argv.cols],
+    ['block', argv.block],
+    ['high', argv.high],
+    ['low', argv.low],
+    ['mode', argv.mode],
+  ];
+  for (const [name, v] of flags) if (v !== undefined) parts.push(`--${name} ${v}`);
+  for (const s of argv.set ?? []) parts.push(`--set ${s}`);
+  return parts.join(' ');
+}
+
 export async function configFromArgs(argv: ConfigArgs): Promise<ResolvedDpu> {
   const spec = argv.config ?? DEFAULT_PRESET;
   if (!spec) throw new UserError('no config given');

@@ -1,0 +1,95 @@
+import { writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { UserError } from '../../config/errors.ts';
+import { replaceDirAtomically } from '../../report/atomic.ts';
+import { designLine, type FlowResult, renderFlowMarkdown, renderFlowText } from '../../report/flow.ts';
+import { writeSynthReport } from '../../report/synth.ts';
+import { writeRtl } from '../../rtl/index.ts';
+import { DEFAULT_SEED, runSim } from '../../sim/index.ts';
+import { runSynth } from '../../synth/index.ts';
+import { type ConfigArgs, configArgsText, configFromArgs, withConfigOptions } from '../options.ts';
+
+interface Args extends ConfigArgs {
+  vectors?: number;
+  seed?: number;
+  out?: string;
+  json?: boolean;
+}
+
+/** Vectors the flow simulates by default: enough to cover the edge cases and many random tiles in seconds. */
+export const FLOW_VECTORS = 20_000;
+
+const since = (t0: number) => (performance.now() - t0) / 1000;
+
+export const flowCommand: CommandModule<object, Args> = {
+  command: 'flow [config]',
+  describe: 'Generate, co-simulate, synthesize against the INT8 baseline, and summarize',
+  builder: (y) =>
+    withConfigOptions(y)
+      .option('vectors', { type: 'number', default: FLOW_VECTORS, describe: 'array cycles to co-simulate' })
+      .option('seed', { type: 'number', default: DEFAULT_SEED, describe: 'stimulus seed' })
+      .option('out', { type: 'string', describe: 'output directory (default rtl-out/<name>)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' }) as never,
+  handler: async (argv) => {
+    if (!(Number.isInteger(argv.vectors) && argv.vectors! > 0)) {
+      throw new UserError(`--vectors: ${argv.vectors} is not a positive whole number`);
+    }
+    const cfg = await configFromArgs(argv);
+    const out = argv.out ?? join('rtl-out', cfg.name);
+    const say = (m: string) => process.stderr.write(`${m}\n`);
+    say(`strumgen flow: ${cfg.name}, ${designLine(cfg)} (hash ${cfg.shortHash})`);
+
+    say('[1/4] generate: rendering Verilog');
+    let t0 = performance.now();
+    const rtl = await writeRtl(cfg, out);
+    const generate = since(t0);
+    say(
+      `      ${relative(process.cwd(), rtl.dir) || '.'}: ${rtl.manifest.files.length} files (${generate.toFixed(2)} s)`,
+    );
+
+    say(`[2/4] co-simulate: ${argv.vectors} vectors against the golden model`);
+    t0 = performance.now();
+    const sim = await runSim(cfg, {
+      vectors: argv.vectors,
+      seed: argv.seed,
+      rerunBase: `npx strumgen sim ${configArgsText(argv)}`,
+      onProgress: (m) => say(`      ${m}`),
+    });
+    const simSeconds = since(t0);
+    say(`      ${sim.pass ? 'PASS' : 'FAIL'}: ${sim.mismatches} mismatches (${simSeconds.toFixed(1)} s)`);
+    if (!sim.pass) {
+      for (const m of sim.firstMismatches.slice(0, 5)) say(`      ${m.message}\n        re-run: ${m.rerun}`);
+      throw new UserError(`flow stopped: the RTL of ${cfg.name} does not match the golden model`, 1);
+    }
+
+    const baseline = cfg.pe.low !== 'none';
+    say(`[3/4] synthesize: PE${baseline ? ' and the INT8 baseline PE' : ''} (Yosys, OpenSTA)`);
+    t0 = performance.now();
+    const synth = await runSynth(cfg, { target: 'pe', baseline, onProgress: (m) => say(`      ${m}`) });
+    const synthSeconds = since(t0);
+    const synthDir = await writeSynthReport(synth, join(out, 'synth'));
+
+    say('[4/4] report');
+    const result: FlowResult = {
+      schema: 'strumgen.flow/1',
+      config: { name: cfg.name, hash: cfg.hash },
+      design: designLine(cfg),
+      rtlDir: relative(process.cwd(), rtl.dir) || rtl.dir,
+      synthDir: relative(process.cwd(), synthDir) || synthDir,
+      sim,
+      synth,
+      seconds: { generate, sim: simSeconds, synth: synthSeconds },
+    };
+    const flowDir = join(out, 'flow');
+    await replaceDirAtomically(flowDir, async (tmp) => {
+      await writeFile(join(tmp, 'flow.json'), `${JSON.stringify(result, null, 2)}\n`);
+      await writeFile(join(tmp, 'flow.md'), renderFlowMarkdown(result));
+    });
+    if (argv.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else
+      process.stdout.write(
+        `${renderFlowText(result)}\nsummary: ${join(relative(process.cwd(), flowDir), 'flow.md')}\n`,
+      );
+  },
+};

@@ -1,0 +1,55 @@
+// End to end through the CLI: the README's main command on a small design.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+
+describe('strumgen flow', () => {
+  it('generates, co-simulates, synthesizes against the baseline and writes a summary', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'strumgen-flow-')), 'dut');
+    const r = await execa(
+      'node',
+      [
+        'bin/strumgen.js',
+        'flow',
+        'strum-mip2q',
+        '--rows',
+        '1',
+        '--cols',
+        '2',
+        '--block',
+        '4',
+        '--vectors',
+        '400',
+        '--out',
+        out,
+        '--json',
+      ],
+      { reject: false },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    const f = JSON.parse(r.stdout);
+    expect(f.sim.pass).toBe(true);
+    expect(f.sim.vectors).toBe(400);
+    expect(f.synth.area.total).toBeGreaterThan(0);
+    expect(Number.isFinite(f.synth.comparison.areaChangePct)).toBe(true);
+    expect(f.synth.comparison.baseline.design.pe.low).toBe('none');
+    expect(f.synth.tools.liberty.sha256).toMatch(/^[0-9a-f]{64}$/);
+    for (const step of ['[1/4] generate', '[2/4] co-simulate', '[3/4] synthesize', '[4/4] report']) {
+      expect(r.stderr).toContain(step);
+    }
+    for (const file of ['manifest.json', 'files.f', 'synth/synth.md', 'flow/flow.md', 'flow/flow.json']) {
+      expect(existsSync(join(out, file)), file).toBe(true);
+    }
+    const md = readFileSync(join(out, 'flow/flow.md'), 'utf8');
+    expect(md).toContain(f.config.hash.slice(0, 12));
+    expect(md).toMatch(/OpenSTA/);
+  }, 600_000);
+
+  it('rejects bad input before doing any work', async () => {
+    const r = await execa('node', ['bin/strumgen.js', 'flow', '--vectors', '0'], { reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/--vectors: 0 is not a positive whole number/);
+  });
+});
