@@ -13,3 +13,4 @@ export {
   resolveConfig,
 } from './config/resolve.ts';
 export { type DpuInput, dpuSchema, type LowFormat, type PeMode } from './config/schema.ts';
+export { type RtlBundle, type RtlManifest, type RtlModule, renderRtl, writeRtl } from './rtl/index.ts';
