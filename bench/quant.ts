@@ -48,7 +48,7 @@ for (const [label, low] of formats) {
       `  in-process ${label} ${select}: ${s.toFixed(2)} s (${cs.toFixed(2)} s CPU), ${rate.toFixed(1)} M weights/s`,
     );
     rows.push(
-      `| ${label} | ${low === 'none' ? '-' : select} | in-process (quantizeMatrix) | ${s.toFixed(2)} | ${rate.toFixed(1)} |`,
+      `| ${label} | ${low === 'none' ? '-' : select} | in-process (quantizeMatrix) | ${s.toFixed(2)} | ${cs.toFixed(2)} | ${rate.toFixed(1)} | ${((N * K) / cs / 1e6).toFixed(1)} |`,
     );
   }
 }
