@@ -13,4 +13,19 @@ export {
   resolveConfig,
 } from './config/resolve.ts';
 export { type DpuInput, dpuSchema, type LowFormat, type PeMode } from './config/schema.ts';
+export {
+  decodeWeightBlock,
+  evaluateLayer,
+  GoldenArray,
+  layerMatrix,
+  loadLayers,
+  makeScheme,
+  packWeightBlock,
+  quantizeForConfig,
+  quantizeMatrix,
+  summarize,
+  tileResults,
+  unpackWeightBlock,
+  type WeightBlock,
+} from './quant/index.ts';
 export { type RtlBundle, type RtlManifest, type RtlModule, renderRtl, writeRtl } from './rtl/index.ts';
