@@ -116,6 +116,27 @@ describe('Yosys stat', () => {
     });
   }
 
+  it('Yosys 0.23 with modules three deep: invalid JSON around "modules", which is still read', () => {
+    const text = fixture('yosys-0.23-nested.stat.json');
+    expect(() => JSON.parse(text)).toThrow();
+    const roles = new Map([
+      ['strum_dynamic_pe', 'pe'],
+      ['strum_dynamic_lane_dyn', 'lane'],
+      ['strum_dynamic_lane_full', 'lane'],
+      ['strum_dynamic_lane_mip2q', 'lane'],
+      ['strum_dynamic_adder_tree', 'adder_tree'],
+      ['strum_dynamic_accumulator', 'accumulator'],
+    ]);
+    const a = areaBreakdown(parseStatJson(text), osu, 'strum_dynamic_pe', (m) => roles.get(m));
+    expect(a.total).toBe(parseStatChipArea(fixture('yosys-0.23-nested.stat.txt')));
+    const inst = Object.fromEntries(a.modules.map((m) => [m.module, m.instances]));
+    expect(inst).toMatchObject({
+      strum_dynamic_lane_dyn: 16,
+      strum_dynamic_lane_full: 16,
+      strum_dynamic_lane_mip2q: 16,
+    });
+  });
+
   it('Booth (0.55) makes the INT8 lane smaller than 0.23 does', () => {
     const lane = (v: string) =>
       areaBreakdown(parseStatJson(fixture(`yosys-${v}-hier.stat.json`)), osu, 'fx_pe', (m) =>
@@ -137,7 +158,8 @@ describe('Yosys stat', () => {
     );
     expect(() => areaBreakdown(stat, osu, 'top', () => undefined)).toThrow(/\$_AND_ .* not in the liberty/);
     expect(() => areaBreakdown(stat, osu, 'nope', () => undefined)).toThrow(/no module nope/);
-    expect(() => parseStatJson('ERROR: no design')).toThrow(/not JSON/);
+    expect(() => parseStatJson('ERROR: no design')).toThrow(/no "modules" object/);
+    expect(() => parseStatJson('{ "modules": { "a": { x } } }')).toThrow(/is not JSON/);
   });
 
   it('base names of parameterised modules', () => {

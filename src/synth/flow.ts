@@ -153,7 +153,15 @@ export async function runDesign(d: DesignInput, env: FlowEnv): Promise<DesignRes
       throw e;
     }
   }
-  return { ...parseRun(d, env, dir, ys, tcl), dir, key, cached };
+  try {
+    return { ...parseRun(d, env, dir, ys, tcl), dir, key, cached };
+  } catch (e) {
+    const hint = cached ? '; run again with --no-cache' : '';
+    throw new ToolError(
+      `reading the results of ${label}: ${(e as Error).message} (files in ${dir})${hint}`,
+      dir,
+    );
+  }
 }
 
 async function execute(

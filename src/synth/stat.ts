@@ -10,17 +10,37 @@ export type StatModules = ReadonlyMap<string, ReadonlyMap<string, number>>;
 
 const unescapeName = (n: string) => (n.startsWith('\\') ? n.slice(1) : n);
 
-/** Parse `stat -json` output (the file written by `tee -o`). */
-export function parseStatJson(text: string): StatModules {
-  let json: { modules?: Record<string, { num_cells_by_type?: Record<string, number> }> };
-  try {
-    json = JSON.parse(text.slice(text.indexOf('{')));
-  } catch (e) {
-    throw new Error(`stat -json output is not JSON (${(e as Error).message})`);
+/** The text of the JSON value that starts at `open` (an object), or null when it is not closed. */
+function objectAt(text: string, open: number): string | null {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (ch === '{') depth++;
+    else if (ch === '}' && --depth === 0) return text.slice(open, i + 1);
   }
-  if (!json.modules || typeof json.modules !== 'object') throw new Error('stat -json output has no modules');
+  return null;
+}
+
+/**
+ * Parse `stat -json` output (the file written by `tee -o`). Only its "modules" object is
+ * read: Yosys 0.23 writes plain-text hierarchy lines into the "design" part when modules
+ * nest three deep, which makes the whole file invalid JSON.
+ */
+export function parseStatJson(text: string): StatModules {
+  const key = text.indexOf('"modules"');
+  const open = key < 0 ? -1 : text.indexOf('{', key);
+  const body = open < 0 ? null : objectAt(text, open);
+  if (body === null) throw new Error('stat -json output has no "modules" object');
+  let modules: Record<string, { num_cells_by_type?: Record<string, number> }>;
+  try {
+    modules = JSON.parse(body);
+  } catch (e) {
+    throw new Error(`stat -json "modules" is not JSON (${(e as Error).message})`);
+  }
   const out = new Map<string, Map<string, number>>();
-  for (const [name, m] of Object.entries(json.modules)) {
+  for (const [name, m] of Object.entries(modules)) {
     const cells = new Map<string, number>();
     for (const [type, n] of Object.entries(m.num_cells_by_type ?? {}))
       cells.set(unescapeName(type), Number(n));
