@@ -284,6 +284,32 @@ describe('strumgen quantize (CLI)', () => {
     expect(JSON.parse(readFileSync(join(out, 'weights.json'), 'utf8')).weightBlockBits).toBe(8 + 32 + 16);
   }, 60_000);
 
+  it('--acts: given activations for the output SQNR of one layer', async () => {
+    const src = write(
+      'fc2.npy',
+      npy(
+        [3, 20],
+        Array.from({ length: 60 }, (_, i) => Math.cos(i)),
+      ),
+    );
+    const acts = write(
+      'acts.npy',
+      npy(
+        [5, 20],
+        Array.from({ length: 100 }, (_, i) => ((i * 53) % 256) - 128),
+      ),
+    );
+    const r = await cli(src, '--low', 'mip2q', '--acts', acts, '--json');
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout).layers[0].outputSqnrDb).toBeGreaterThan(0);
+    const wrongK = write('acts19.npy', npy([5, 19], new Array(95).fill(1)));
+    const bad = await cli(src, '--acts', wrongK);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/shape \[5, 19\] is not \[rows, 20\]/);
+    const frac = write('actsf.npy', npy([1, 20], new Array(20).fill(0.5)));
+    expect((await cli(src, '--acts', frac)).stderr).toMatch(/element 0 \(0\.5\) is not an integer/);
+  }, 60_000);
+
   it('bad input: one line on stderr, exit 2, nothing written', async () => {
     const nan = write('bad.npy', npy([2, 2], [1, Number.NaN, 0, 0]));
     const cases: [string[], RegExp][] = [

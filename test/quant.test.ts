@@ -8,6 +8,7 @@ import { evaluateLayer, makeScheme, summarize } from '../src/quant/evaluate.ts';
 import { decodeLow, legalLowCodes } from '../src/quant/formats.ts';
 import { tileResults } from '../src/quant/golden.ts';
 import { layerMatrix, loadLayers } from '../src/quant/load.ts';
+import { outputErrorSums, sqnrDb, syntheticActivations, weightErrorSums } from '../src/quant/metrics.ts';
 import { decodeWeightBlock, packWeightBlock, unpackWeightBlock } from '../src/quant/pack.ts';
 import {
   paddedLength,
@@ -241,6 +242,37 @@ function popcount(m: number): number {
   for (let v = m; v; v &= v - 1) c++;
   return c;
 }
+
+describe('metrics (hand-computed)', () => {
+  it('weight and output error sums, SQNR', () => {
+    // One row w = [1, -0.5] quantized to values [2, -1] with scale 0.5: exact; then [2, 0]: error 0.5 on w1.
+    const W = [1, -0.5];
+    expect(weightErrorSums(W, 1, 2, [2, -1], 2, [0.5])).toEqual({
+      count: 2,
+      signal: 1.25,
+      error: 0,
+      maxAbs: 0,
+    });
+    expect(weightErrorSums(W, 1, 2, [2, 0, 9], 3, [0.5])).toEqual({
+      count: 2,
+      signal: 1.25,
+      error: 0.25,
+      maxAbs: 0.5,
+    });
+    expect(sqnrDb(1.25, 0.25)).toBeCloseTo(10 * Math.log10(5), 12);
+    // Activations [4, 2]: y = 4 - 1 = 3; quantized y = 0.5 * (4*2 + 2*0) = 4; error 1.
+    expect(outputErrorSums(W, 1, 2, [2, 0, 9], 3, [0.5], [4, 2], 1)).toEqual({ signal: 9, error: 1 });
+    expect(sqnrDb(0, 0)).toBe(0);
+    expect(sqnrDb(1, 0)).toBe(Infinity);
+  });
+
+  it('synthetic activations are reproducible, clipped integers', () => {
+    const a = syntheticActivations(4, 100, 7);
+    expect(Array.from(a)).toEqual(Array.from(syntheticActivations(4, 100, 7)));
+    expect(a.every((v) => Number.isInteger(v) && v >= -128 && v <= 127)).toBe(true);
+    expect(Array.from(a)).not.toEqual(Array.from(syntheticActivations(4, 100, 8)));
+  });
+});
 
 describe('tail: K not a multiple of B', () => {
   it('pads each row with zeros to Kp; the padding takes low slots first, so a short tail stays INT8', () => {

@@ -14,7 +14,7 @@ import {
   schemeLabel,
   summarize,
 } from '../../quant/evaluate.ts';
-import { loadLayers } from '../../quant/load.ts';
+import { type Layer, layerMatrix, loadLayers } from '../../quant/load.ts';
 import { SELECT_POLICIES, type SelectPolicy } from '../../quant/quantize.ts';
 
 interface Args {
@@ -26,6 +26,7 @@ interface Args {
   select: SelectPolicy;
   granularity: 'block' | 'layer';
   rows: number;
+  acts?: string;
   json: boolean;
   out?: string;
 }
@@ -34,6 +35,26 @@ interface Args {
 function oneOf(flag: string, value: string, allowed: readonly string[]): void {
   if (!allowed.includes(value))
     throw new UserError(`${flag}: '${value}' is not one of ${allowed.join(', ')}`);
+}
+
+/** Given activations: one [rows, K] tensor of signed 8-bit integers for the single layer. */
+async function loadActivations(
+  file: string,
+  layers: readonly Layer[],
+): Promise<{ data: Float32Array; rows: number }> {
+  if (layers.length !== 1)
+    throw new UserError(`--acts ${file}: needs a single layer (pick one with --layer)`);
+  const [t] = await loadLayers(file);
+  const { K } = layerMatrix(layers[0]!);
+  if (t!.shape.length !== 2 || t!.shape[1] !== K) {
+    throw new UserError(
+      `--acts ${file}: shape [${t!.shape.join(', ')}] is not [rows, ${K}] (K of ${layers[0]!.name})`,
+    );
+  }
+  const bad = t!.data.findIndex((a) => !Number.isInteger(a) || a < -128 || a > 127);
+  if (bad >= 0)
+    throw new UserError(`--acts ${file}: element ${bad} (${t!.data[bad]}) is not an integer in -128..127`);
+  return { data: t!.data, rows: t!.shape[0]! };
 }
 
 /** JSON with Infinity/NaN (a zero-error SQNR) as null. */
@@ -155,6 +176,11 @@ export const quantizeCommand: CommandModule<object, Args> = {
         describe: 'which weights go low: smallest |q| (magnitude) or least added error (error)',
       })
       .option('granularity', { type: 'string', default: 'block', describe: 'DLIQ shift per block|layer' })
+      .option('acts', {
+        type: 'string',
+        describe:
+          'activations for output SQNR: .npy/.json [rows, K] integers in the K order of docs/QUANTIZATION.md (one layer)',
+      })
       .option('rows', {
         type: 'number',
         default: 32,
@@ -179,11 +205,12 @@ export const quantizeCommand: CommandModule<object, Args> = {
       granularity: argv.granularity,
     });
     const layers = await loadLayers(argv.input, { layer: argv.layer });
+    const acts = argv.acts ? await loadActivations(argv.acts, layers) : undefined;
     const progress = layers.length > 4;
     const results: LayerResult[] = [];
     for (const [i, layer] of layers.entries()) {
       if (progress) process.stderr.write(`quantize [${i + 1}/${layers.length}] ${layer.name}\n`);
-      results.push(evaluateLayer(layer, scheme, { rows: argv.rows }));
+      results.push(evaluateLayer(layer, scheme, { rows: argv.rows, acts }));
     }
     const overall = summarize(scheme, results);
     if (argv.out) writeOut(argv.out, argv.input, scheme, results);
