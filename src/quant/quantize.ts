@@ -90,8 +90,19 @@ export function nearestTable(values: readonly number[], codes: readonly number[]
   return { offset, value, code };
 }
 
-/** One table per candidate shift t (DLIQ: 0..shiftMax; other formats: just t = 0). */
+const tableCache = new Map<string, NearestTable[]>();
+
+/** One table per candidate shift t (DLIQ: 0..shiftMax; other formats: just t = 0); cached per format. */
 export function lowTables(p: FormatParams): NearestTable[] {
+  const key = JSON.stringify([p.pe.low, p.lowBits, p.weightBits, p.mip2q.maxExponent, p.dliq.shiftMax]);
+  const hit = tableCache.get(key);
+  if (hit) return hit;
+  const tables = buildLowTables(p);
+  tableCache.set(key, tables);
+  return tables;
+}
+
+function buildLowTables(p: FormatParams): NearestTable[] {
   const codes = legalLowCodes(p);
   const R = 2 ** (p.weightBits - 1);
   const shifts = p.pe.low === 'dliq' ? p.dliq.shiftMax + 1 : 1;
