@@ -311,6 +311,23 @@ function run(
       }
       if (tables === null) continue;
       if (!byError) selectByMagnitude();
+      if (!byError && T === 1) {
+        // Fast path (MIP2Q, sparse, DLIQ per layer): one table, the L positions are known.
+        const tab = tables[tFirst]!;
+        for (let r = 0; r < L; r++) {
+          const i = pick[r]!;
+          const xi = x[i]!;
+          const idx = (xi >= 0 ? Math.ceil(2 * xi) : Math.floor(2 * xi)) + tab.offset;
+          const v = tab.value[idx]!;
+          const d = xi - v;
+          codes[ob + i] = tab.code[idx]!;
+          values[ob + i] = v;
+          low[ob + i] = 1;
+          rowErr += d * d - be[i]!;
+        }
+        shifts[n * nb + j] = isDliq ? tFirst : 0;
+        continue;
+      }
       let bestErr = Infinity;
       let best = 0;
       for (let ti = 0; ti < T; ti++) {
