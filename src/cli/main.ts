@@ -36,7 +36,8 @@ export async function main(args: string[]): Promise<number> {
       .wrap(Math.min(110, process.stdout.columns || 110))
       .fail((msg, err) => {
         if (err) throw err;
-        throw new UserError(`strumgen: ${msg} (see strumgen --help)`, 2);
+        // yargs spreads some messages (bad choices) over several lines: keep errors to one.
+        throw new UserError(`strumgen: ${msg.replace(/\s*\n\s*/g, ' ')} (see strumgen --help)`, 2);
       })
       .parseAsync();
     return 0;
