@@ -50,7 +50,20 @@ const wide = resolveConfig({
   pe: { block: 32, high: 16, low: 'mip2q' },
   pipeline: { multiply: true, adderTree: true },
 });
-const all = [...presets, ...randoms, wide];
+// Static DLIQ shares one shift over the low lanes' sum: its width corners (low sum cut to a
+// narrow accumulator, one low lane, no high lane, unsigned activations, pipelined shift).
+const dliqCorners = [
+  { pe: { block: 8, high: 3, low: 'dliq' }, accumulator: { bits: 8 }, dliq: { shiftMax: 7 } },
+  { pe: { block: 4, high: 3, low: 'dliq' }, activation: { signed: false }, pipeline: { multiply: true } },
+  { pe: { block: 4, high: 0, low: 'dliq' }, dliq: { granularity: 'layer' }, pipeline: { multiply: true } },
+  {
+    pe: { block: 16, high: 4, low: 'dliq' },
+    activation: { bits: 16 },
+    lowBits: 8,
+    accumulator: { bits: 24 },
+  },
+].map((c, i) => resolveConfig({ name: `dliq_corner${i}`, array: { rows: 2, cols: 2 }, ...c }));
+const all = [...presets, ...randoms, wide, ...dliqCorners];
 // Skipped (not passed) only where a tool is missing; scripts/setup installs all three.
 const toolsMissing = !toolPath('verilator') || !toolPath('yosys') || !which('iverilog');
 

@@ -23,6 +23,7 @@ import {
   applicableFaults,
   FAULT_KINDS,
   lowModeProductBits,
+  planRtl,
   renderRtl,
   routeEval,
   routePlan,
@@ -225,6 +226,30 @@ describe('renderRtl', () => {
     expect(ports(layer)).toContain('out_row[1:0]');
     expect(ports(presets[2]!).some((p) => p.startsWith('in_shift'))).toBe(false);
     expect(ports(cfgOf({ array: { rows: 1, cols: 1 } }))).toContain('out_row[0:0]');
+  });
+
+  it('static DLIQ: plain a * q lanes, their own tree, one shift of the sum; dynamic lanes shift each', () => {
+    const text = (cfg: ResolvedDpu) =>
+      Object.fromEntries(renderRtl(cfg).files.map((f) => [f.name.slice(cfg.name.length + 1, -2), f.content]));
+    for (const granularity of ['block', 'layer'] as const) {
+      const cfg = cfgOf({ pe: { low: 'dliq' }, dliq: { granularity } });
+      const v = text(cfg);
+      expect(v.lane_dliq).not.toMatch(/<</);
+      expect(v.lane_dliq).toMatch(/output \[11:0\] p\b/); // 8 x 4 bits, before the shift
+      expect(v.adder_tree_lo).toMatch(/input {2}\[11:0\] in7,/);
+      expect(v.adder_tree_lo).toMatch(/output \[14:0\] sum/); // 8 x 1024 fits 15 bits
+      const shifts = v.pe!.split('\n').filter((l) => l.includes('<<') && !l.trim().startsWith('//'));
+      expect(shifts).toHaveLength(1);
+      expect(v.pe).toMatch(/wire \[17:0\] lsum_sh = \{\{3\{lsum\[14\]\}\}, lsum\} << /);
+      const plan = planRtl(cfg);
+      expect(plan.lowTree!.leaves).toHaveLength(8);
+      expect(plan.tree.leaves.map((l) => l.bits)).toEqual([...new Array(8).fill(16), 18]);
+    }
+    const dyn = text(cfgOf({ pe: { low: 'dliq', mode: 'dynamic' } }));
+    expect(dyn.lane_dliq).toMatch(/prod << t/);
+    expect(dyn.adder_tree_lo).toBeUndefined();
+    // No shift to share: the low lanes stay leaves of the one tree.
+    expect(planRtl(cfgOf({ pe: { low: 'dliq' }, dliq: { shiftMax: 0 } })).lowTree).toBeNull();
   });
 
   it('sizes the dynamic low path like the static low lanes', () => {

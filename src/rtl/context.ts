@@ -3,7 +3,7 @@
 // templates in templates/ only print. Widths come from cfg.derived and the formats.
 import { bitsFor } from '../config/layout.ts';
 import { type ResolvedDpu, signedBitsFor } from '../config/resolve.ts';
-import { activationRange, lowValueRange } from '../quant/formats.ts';
+import { activationRange, dliqRange, lowValueRange } from '../quant/formats.ts';
 import { type RoutePlan, routePlan } from './route.ts';
 import { type TreePlan, treePlan } from './tree.ts';
 import type { FaultKind, RtlModule, RtlOptions } from './types.ts';
@@ -47,6 +47,8 @@ export interface RtlPlan {
   readonly modules: readonly ModulePlan[];
   readonly route: RoutePlan | null;
   readonly tree: TreePlan;
+  /** Static DLIQ with a shift: the low lanes' tree (its shifted sum is a leaf of `tree`). */
+  readonly lowTree: TreePlan | null;
 }
 
 const input = (bits: number | null, name: string, unused: string | null = null): Port => ({
@@ -75,13 +77,24 @@ export function applicableFaults(cfg: ResolvedDpu): FaultKind[] {
   return out;
 }
 
+/** Range of activation x weight over a weight range. */
+function productRange(cfg: ResolvedDpu, [wlo, whi]: [number, number]): [number, number] {
+  const [alo, ahi] = activationRange(cfg);
+  const p = [alo * wlo, alo * whi, ahi * wlo, ahi * whi];
+  return [Math.min(...p), Math.max(...p)];
+}
+const laneSumRange = ([lo, hi]: [number, number], n: number) => [n * lo, n * hi] as const;
+
 /** Signed width of a dynamic lane's low-mode product (the static low lanes use derived.lowProductBits). */
 export function lowModeProductBits(cfg: ResolvedDpu): number {
-  const [alo, ahi] = activationRange(cfg);
-  const [wlo, whi] = lowValueRange(cfg);
-  const p = [alo * wlo, alo * whi, ahi * wlo, ahi * whi];
-  return signedBitsFor(Math.min(...p), Math.max(...p));
+  return signedBitsFor(...productRange(cfg, lowValueRange(cfg)));
 }
+
+/** Range of a static DLIQ lane's product a * q before the shift (the PE shifts the lanes' sum). */
+function plainLowRange(cfg: ResolvedDpu): [number, number] {
+  return productRange(cfg, dliqRange(cfg));
+}
+export const plainLowProductBits = (cfg: ResolvedDpu) => signedBitsFor(...plainLowRange(cfg));
 
 export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const name = ident(cfg.name);
@@ -138,7 +151,9 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     });
     return module;
   };
-  const lowLane = (P: number, faulty: boolean) => {
+  // `shifted`: a DLIQ lane applies the shift t itself (dynamic lanes); static PEs share one
+  // shift over the low lanes' sum instead, so their lanes are plain A x n multipliers.
+  const lowLane = (P: number, faulty: boolean, shifted: boolean) => {
     const module = `${name}_lane_${low}${faulty ? '_fault' : ''}`;
     const ports = [input(A, 'a'), input(N, 'code')];
     if (low === 'mip2q') {
@@ -165,12 +180,13 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
         },
       );
     } else {
-      add('lane_dliq', 'lane', module, `DLIQ lane: p = (a * q) << t, q a ${N}-bit two's complement code`, {
-        ports: TB > 0 ? [...ports, input(TB, 't'), output(P, 'p')] : [...ports, output(P, 'p')],
+      const what = shifted ? '(a * q) << t' : "a * q (the PE shifts the low lanes' sum once)";
+      add('lane_dliq', 'lane', module, `DLIQ lane: p = ${what}, q a ${N}-bit two's complement code`, {
+        ports: shifted ? [...ports, input(TB, 't'), output(P, 'p')] : [...ports, output(P, 'p')],
         pBits: P,
         aExt: actTo(P),
         qExt: extend('code', N, P, true),
-        out: `${faulty ? '-' : ''}(${TB > 0 ? 'prod << t' : 'prod'})`,
+        out: `${faulty ? '-' : ''}(${shifted ? 'prod << t' : 'prod'})`,
         faulty,
       });
     }
@@ -183,7 +199,8 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     return modCache.get(key)!;
   };
   const full = (faulty: boolean) => once(`full${faulty}`, () => fullLane(faulty));
-  const lowOf = (P: number, faulty: boolean) => once(`low${faulty}`, () => lowLane(P, faulty));
+  const lowOf = (P: number, faulty: boolean, shifted: boolean) =>
+    once(`low${faulty}`, () => lowLane(P, faulty, shifted));
 
   const dynLane = (faulty: boolean) =>
     once(`dyn${faulty}`, () => {
@@ -215,7 +232,11 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
               lpBits: LP,
               code: slice('w', 0, N),
               nZero: lit(N, 0),
-              inst: inst(lowOf(LP, faulty && fault === 'low-lane-sign'), 'u_low', lowConns),
+              inst: inst(
+                lowOf(LP, faulty && fault === 'low-lane-sign', low === 'dliq' && TB > 0),
+                'u_low',
+                lowConns,
+              ),
               ext: extend('p_low', LP, P, true),
             }
           : null,
@@ -228,8 +249,12 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const field = (f: { offset: number; bits: number }) => slice('wgt', f.offset, f.bits);
   const actAt = (i: number) => slice('act', i * A, A);
   const shiftExpr = TB === 0 ? null : layerShift ? 'shift' : layout.shift ? field(layout.shift) : null;
-  const lanes: { inst: Instance; bits: number }[] = [];
+  // `low`: a DLIQ low lane of a static PE, summed in its own tree before the shared shift.
+  const lanes: { inst: Instance; bits: number; low?: true }[] = [];
   const used = { act: false, mask: false, shift: false };
+  // Static DLIQ: every low lane of a block has the same shift t (the block's or the layer's),
+  // so sum_j (a_j * q_j) << t = (sum_j a_j * q_j) << t: plain A x n lanes, one shifter.
+  const sharedShift = !dynamic && low === 'dliq' && TB > 0 && d.lowLanes > 0;
   let route: RoutePlan | null = null;
   let routeInst: Instance | null = null;
 
@@ -275,12 +300,15 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
         bits: d.highProductBits,
       });
     }
+    const loBits = sharedShift ? plainLowProductBits(cfg) : d.lowProductBits;
     for (let j = 0; j < lowLanes; j++) {
       const faulty = j === 0 && fault === 'low-lane-sign';
-      const conns: Record<string, string> = { a: loAct(j), code: field(layout.low[j]!) };
-      if (low === 'dliq' && TB > 0) conns.t = shiftExpr!;
-      conns.p = `p${lanes.length}`;
-      lanes.push({ inst: inst(lowOf(d.lowProductBits, faulty), `u_lo${j}`, conns), bits: d.lowProductBits });
+      const conns = { a: loAct(j), code: field(layout.low[j]!), p: `p${lanes.length}` };
+      lanes.push({
+        inst: inst(lowOf(loBits, faulty, false), `u_lo${j}`, conns),
+        bits: loBits,
+        ...(sharedShift ? { low: true as const } : {}),
+      });
     }
     used.act = lanes.length > 0;
     used.shift = lowLanes > 0 && low === 'dliq';
@@ -297,39 +325,75 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     }
   }
 
-  // ---- adder tree, pipeline and accumulator -------------------------------------------
-  const leaves = lanes.map((l, i) => ({
-    wire: `p${i}`,
-    bits: l.bits,
-    leafBits: Math.min(l.bits, cap),
-    // Bits above the accumulator width wrap away, so the tree takes only the low ones.
-    expr: l.bits > cap ? slice(`p${i}`, 0, cap) : `p${i}`,
-    truncated: l.bits > cap,
-  }));
-  const tree = treePlan(
-    leaves.map((l) => l.leafBits),
-    cap,
-  );
-  const treeModule = `${name}_adder_tree`;
-  if (tree.root) {
+  // ---- adder trees, pipeline and accumulator ------------------------------------------
+  // The low lanes' sum before the shift is exact in capLo bits (or wraps with the accumulator:
+  // (x mod 2^c) << t is still x << t mod 2^c).
+  const capLo = sharedShift
+    ? Math.min(signedBitsFor(...laneSumRange(plainLowRange(cfg), d.lowLanes)), ACC)
+    : cap;
+  const leaves = lanes.map((l, i) => {
+    const c = l.low ? capLo : cap;
+    return {
+      wire: `p${i}`,
+      bits: l.bits,
+      leafBits: Math.min(l.bits, c),
+      low: l.low === true,
+      // Bits above the accumulator width wrap away, so the tree takes only the low ones.
+      expr: l.bits > c ? slice(`p${i}`, 0, c) : `p${i}`,
+      truncated: l.bits > c,
+    };
+  });
+  const pipeMul = cfg.pipeline.multiply;
+  const pipeSum = cfg.pipeline.adderTree;
+  const leafRegs = pipeMul ? leaves.map((l, i) => ({ name: `m${i}`, bits: l.leafBits, src: l.expr })) : [];
+  // A per-block shift travels with its block's products (the layer shift is constant).
+  if (sharedShift && pipeMul && !layerShift) leafRegs.push({ name: 'm_t', bits: TB, src: shiftExpr! });
+  const leafIn = leaves.map((l, i) => ({ ...l, in: pipeMul ? `m${i}` : l.expr }));
+
+  // One template and planner for every tree: the PE's tree, and the DLIQ low lanes' tree.
+  const addTree = (module: string, what: string, ins: { bits: number; expr: string }[], c: number) => {
+    const plan = treePlan(
+      ins.map((x) => x.bits),
+      c,
+    );
+    if (!plan.root) return null;
     add(
       'adder_tree',
       'adder_tree',
-      treeModule,
-      `balanced adder tree: ${leaves.length} leaves, depth ${tree.depth}`,
+      module,
+      `balanced adder tree${what}: ${ins.length} leaves, depth ${plan.depth}`,
       {
-        ports: [...tree.leaves.map((l) => input(l.bits, l.name)), output(tree.root.bits, 'sum')],
-        nodes: tree.nodes.map((n) => ({
+        ports: [...plan.leaves.map((l) => input(l.bits, l.name)), output(plan.root.bits, 'sum')],
+        nodes: plan.nodes.map((n) => ({
           name: n.name,
           bits: n.bits,
           a: extend(n.a.name, n.a.bits, n.bits, true),
           b: extend(n.b.name, n.b.bits, n.bits, true),
         })),
-        root: tree.root.name,
+        root: plan.root.name,
       },
     );
+    return { plan, module, conns: Object.fromEntries(ins.map((x, i) => [`in${i}`, x.expr])) };
+  };
+  const lowTree = sharedShift
+    ? addTree(
+        `${name}_adder_tree_lo`,
+        ' of the DLIQ low lanes (before their shared shift)',
+        leafIn.filter((l) => l.low).map((l) => ({ bits: l.leafBits, expr: l.in })),
+        capLo,
+      )
+    : null;
+  let lowShift: { sumBits: number; bits: number; ext: string; t: string } | null = null;
+  const mainIn = leafIn.filter((l) => !l.low).map((l) => ({ bits: l.leafBits, expr: l.in }));
+  if (lowTree) {
+    const sumLo = lowTree.plan.root!.bits;
+    const bits = Math.min(sumLo + cfg.dliq.shiftMax, cap);
+    const t = pipeMul && !layerShift ? 'm_t' : shiftExpr!;
+    lowShift = { sumBits: sumLo, bits, ext: extend('lsum', sumLo, bits, true), t };
+    mainIn.push({ bits, expr: 'lsum_sh' });
   }
-  const sumBits = tree.root?.bits ?? 1;
+  const tree = addTree(`${name}_adder_tree`, '', mainIn, cap);
+  const sumBits = tree?.plan.root?.bits ?? 1;
   add(
     'accumulator',
     'accumulator',
@@ -351,10 +415,6 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     },
   );
 
-  const pipeMul = cfg.pipeline.multiply;
-  const pipeSum = cfg.pipeline.adderTree;
-  const leafRegs = pipeMul ? leaves.map((l, i) => ({ name: `m${i}`, bits: l.leafBits, src: l.expr })) : [];
-  const treeIn = leaves.map((l, i) => (pipeMul ? `m${i}` : l.expr));
   const noLanes = 'this PE has no lanes (static sparse with H = 0): every block sums to 0';
   const peUnusedWgt: string[] = [];
   if (layout.mask && !used.mask) peUnusedWgt.push('the mask (no routing needed when H = 0 or H = B)');
@@ -391,12 +451,9 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
       unused: l.truncated ? `bits above ${cap} wrap away in the ${ACC}-bit accumulator` : null,
     })),
     leafRegs,
-    tree: tree.root
-      ? inst(treeModule, 'u_tree', {
-          ...Object.fromEntries(treeIn.map((e, i) => [`in${i}`, e])),
-          sum: 'tsum',
-        })
-      : null,
+    lowTree: lowTree ? inst(lowTree.module, 'u_tree_lo', { ...lowTree.conns, sum: 'lsum' }) : null,
+    lowShift,
+    tree: tree ? inst(tree.module, 'u_tree', { ...tree.conns, sum: 'tsum' }) : null,
     sumBits,
     sumZero: lit(1, 0),
     sumReg: pipeSum,
@@ -466,7 +523,14 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     },
   );
 
-  return { top, pe: peModule, modules, route, tree };
+  return {
+    top,
+    pe: peModule,
+    modules,
+    route,
+    tree: tree?.plan ?? treePlan([], cap),
+    lowTree: lowTree?.plan ?? null,
+  };
 }
 
 function routeContext(plan: RoutePlan, A: number, hasHigh: boolean, hasLow: boolean) {
