@@ -28,4 +28,6 @@ export {
   unpackWeightBlock,
   type WeightBlock,
 } from './quant/index.ts';
+export { renderSynthMarkdown, writeSynthReport } from './report/synth.ts';
 export { type RtlBundle, type RtlManifest, type RtlModule, renderRtl, writeRtl } from './rtl/index.ts';
+export { baselineConfig, runSynth, type SynthOptions, type SynthReport, ToolError } from './synth/index.ts';

@@ -76,16 +76,36 @@ describe('results tables', () => {
     expect(md).not.toMatch(/\| static sparse \| 16 \/ 8 \| 150 \| /);
   });
 
-  it('findings: who lands in the paper range, what routing costs against the lane saving', () => {
+  it('findings: paper range for static MIP2Q/DLIQ only, routing against lanes, sparse apart', () => {
     const f = resultsFindings(rows);
-    expect(f[0]).toBe("In the paper's range (-26% to -23%): static sparse at B = 16 (-25.0%).");
-    // Route 30..50 of 200 = 15-25%; lanes saved 60..80 of 200 = 30-40%.
-    expect(f[1]).toBe(
-      "B = 16: the router costs 15.0-25.0% of the INT8 PE's area, against 30.0-40.0% saved in the lanes.",
+    // Sparse (-25%) is in the range, but it is not StruM: the MIP2Q row is the one compared.
+    expect(f[0]).toBe(
+      "No static StruM PE lands in the paper's range of PE area (-26% to -23%). Closest: static MIP2Q at B = 16, H = 8 (-5.0%).",
     );
-    const none = resultsFindings(rows.slice(0, 1));
-    expect(none[0]).toMatch(
-      /^No static configuration lands in the paper's range .*closest: static MIP2Q at B = 16 \(-5\.0%\)\.$/,
+    // Route 50 of 200 = 25%; lanes 160 -> 100 save 30%; fmax 80 vs 100.
+    expect(f).toContain(
+      "B = 16: the router of static MIP2Q/DLIQ costs 25.0% of the INT8 PE's area, against 30.0% saved in the lanes; " +
+        'fmax changes by -20.0% (the router is on the critical path).',
+    );
+    expect(f.find((x) => x.startsWith('N:M sparse'))).toMatch(/change the area by -25\.0%:/);
+    expect(f.find((x) => x.startsWith('Without its router'))).toBeUndefined();
+    const inRange = resultsFindings([
+      {
+        label: 'static DLIQ',
+        report: withComparison(
+          fake(
+            'd',
+            { block: 16, high: 8, low: 'dliq', mode: 'static' },
+            { lane: 110, route: 40, adder_tree: 0 },
+            80,
+          ),
+          base16,
+        ),
+      },
+    ]);
+    // 150 vs 200 = -25%; without the router 110 vs 200 = -45%.
+    expect(inRange[0]).toBe(
+      "Static StruM in the paper's range of PE area (-26% to -23%): static DLIQ at B = 16, H = 8 (-25.0%).",
     );
   });
 });

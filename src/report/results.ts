@@ -23,6 +23,7 @@ const bh = (r: SynthReport) => `${r.design.pe.block} / ${r.design.pe.high}`;
 const lanes = (r: SynthReport) => `${r.design.lanes.full} + ${r.design.lanes.low}`;
 const mhz = (x: number) => x.toFixed(1);
 const role = (r: SynthReport, name: string) => r.area.byRole[name] ?? 0;
+const MAIN_ROLES = ['lane', 'route', 'adder_tree', 'accumulator'];
 
 function table(head: string[], rows: string[][]): string[] {
   const sep = head.map((_, i) => (i === 0 ? '---' : '---:'));
@@ -102,15 +103,17 @@ export function renderResultsTables(rows: readonly ResultRow[]): string {
       roleRows.push([
         label,
         bh(r),
-        ...['lane', 'route', 'adder_tree', 'accumulator'].map((k) => fmtArea(role(r, k))),
-        fmtArea(r.area.sequential),
+        ...MAIN_ROLES.map((k) => fmtArea(role(r, k))),
+        // The PE's own cells and anything else (e.g. a DLIQ block shifter), so the row sums up.
+        fmtArea(r.area.total - MAIN_ROLES.reduce((s, k) => s + role(r, k), 0)),
         fmtArea(r.area.total),
+        fmtArea(r.area.sequential),
       ]);
     }
   }
   out.push(
     ...table(
-      ['PE', 'B / H', 'lanes', 'route', 'adder tree', 'accumulator', 'of which flip-flops', 'total'],
+      ['PE', 'B / H', 'lanes', 'route', 'adder tree', 'accumulator', 'other', 'total', 'of which flip-flops'],
       roleRows,
     ),
     '',
@@ -184,38 +187,94 @@ export function renderResultsTables(rows: readonly ResultRow[]): string {
 
 const pct = (value: number, base: number) => (100 * (value - base)) / base;
 
-/** Plain statements computed from the rows: closest to the paper, and the cost of routing. */
+const isStaticStrum = (r: SynthReport) =>
+  r.design.pe.mode === 'static' && (r.design.pe.low === 'mip2q' || r.design.pe.low === 'dliq');
+const range = (xs: number[]) => {
+  const [a, b] = [fmtPct(Math.min(...xs)), fmtPct(Math.max(...xs))];
+  return a === b ? a : `${a} to ${b}`;
+};
+const withoutRoute = (r: SynthReport) => {
+  const base = cmp(r).baseline.area.total;
+  return pct(r.area.total - role(r, 'route'), base);
+};
+
+/**
+ * Plain statements computed from the rows: which static StruM configurations come closest to
+ * the paper, what the router costs against what the lanes save, and the other PE kinds.
+ */
 export function resultsFindings(rows: readonly ResultRow[]): string[] {
   const [lo, hi] = PAPER_STATIC_AREA_PCT;
   const mid = (lo + hi) / 2;
-  const statics = rows.filter(
-    (r) => r.report.design.pe.mode === 'static' && r.report.design.pe.low !== 'none',
-  );
-  const byDistance = [...statics].sort(
-    (a, b) => Math.abs(cmp(a.report).areaChangePct - mid) - Math.abs(cmp(b.report).areaChangePct - mid),
-  );
-  const describe = (r: ResultRow) =>
-    `${r.label} at B = ${r.report.design.pe.block} (${fmtPct(cmp(r.report).areaChangePct)})`;
+  const inPaper = (x: number) => x >= lo && x <= hi;
+  const at = (r: SynthReport) => `B = ${r.design.pe.block}, H = ${r.design.pe.high}`;
+  const strum = rows.filter((r) => isStaticStrum(r.report));
   const out: string[] = [];
-  const inRange = statics.filter(
-    (r) => cmp(r.report).areaChangePct >= lo && cmp(r.report).areaChangePct <= hi,
-  );
-  out.push(
-    inRange.length
-      ? `In the paper's range (${lo}% to ${hi}%): ${inRange.map(describe).join('; ')}.`
-      : `No static configuration lands in the paper's range (${lo}% to ${hi}%); closest: ${byDistance.slice(0, 3).map(describe).join('; ')}.`,
-  );
-  for (const base of baselines(rows)) {
-    const mine = statics.filter(
-      (r) =>
-        cmp(r.report).baseline.design.configHash === base.design.configHash && role(r.report, 'route') > 0,
+  if (strum.length) {
+    const byDistance = [...strum].sort(
+      (a, b) => Math.abs(cmp(a.report).areaChangePct - mid) - Math.abs(cmp(b.report).areaChangePct - mid),
     );
+    const describe = (r: ResultRow) =>
+      `${r.label} at ${at(r.report)} (${fmtPct(cmp(r.report).areaChangePct)})`;
+    const hits = strum.filter((r) => inPaper(cmp(r.report).areaChangePct));
+    out.push(
+      hits.length
+        ? `Static StruM in the paper's range of PE area (${lo}% to ${hi}%): ${hits.map(describe).join('; ')}.`
+        : `No static StruM PE lands in the paper's range of PE area (${lo}% to ${hi}%). Closest: ` +
+            `${byDistance.slice(0, 3).map(describe).join('; ')}.`,
+    );
+    const freeRoute = strum.filter((r) => inPaper(withoutRoute(r.report)));
+    if (freeRoute.length) {
+      out.push(
+        `Without its router the saving would be in the paper's range for ` +
+          `${freeRoute.map((r) => `${r.label} at ${at(r.report)} (${fmtPct(withoutRoute(r.report))})`).join('; ')}: ` +
+          'the lanes save what the paper reports, and the router takes it back.',
+      );
+    }
+  }
+  for (const base of baselines(rows)) {
+    const mine = strum.filter((r) => cmp(r.report).baseline.design.configHash === base.design.configHash);
     if (!mine.length) continue;
     const route = mine.map((r) => (100 * role(r.report, 'route')) / base.area.total);
-    const saved = mine.map((r) => (100 * -cmp(r.report).roleDelta.lane!) / base.area.total);
+    const saved = mine.map((r) => (100 * -(cmp(r.report).roleDelta.lane ?? 0)) / base.area.total);
+    const fmax = mine.map((r) => cmp(r.report).fmaxChangePct);
+    const f = (xs: number[]) => {
+      const [a, b] = [Math.min(...xs).toFixed(1), Math.max(...xs).toFixed(1)];
+      return a === b ? `${a}%` : `${a}-${b}%`;
+    };
     out.push(
-      `B = ${base.design.pe.block}: the router costs ${Math.min(...route).toFixed(1)}-${Math.max(...route).toFixed(1)}% of the INT8 PE's area, ` +
-        `against ${Math.min(...saved).toFixed(1)}-${Math.max(...saved).toFixed(1)}% saved in the lanes.`,
+      `B = ${base.design.pe.block}: the router of static MIP2Q/DLIQ costs ${f(route)} of the INT8 PE's area, ` +
+        `against ${f(saved)} saved in the lanes; fmax changes by ${range(fmax)} (the router is on the critical path).`,
+    );
+  }
+  const accShare = baselines(rows).map(
+    (b) => `${((100 * role(b, 'accumulator')) / b.area.total).toFixed(0)}% at B = ${b.design.pe.block}`,
+  );
+  out.push(
+    `The accumulator (adder and ${rows[0]!.report.area.sequential > 0 ? 'flip-flops' : 'register'}) is a fixed cost that no ` +
+      `low-precision lane removes: ${accShare.join(', ')} of the INT8 PE, which caps the relative saving at small B.`,
+  );
+  const sparse = rows.filter(
+    (r) => r.report.design.pe.low === 'sparse' && r.report.design.pe.mode === 'static',
+  );
+  if (sparse.length) {
+    out.push(
+      `N:M sparse PEs (H full lanes, no low lanes, still a router) change the area by ` +
+        `${range(sparse.map((r) => cmp(r.report).areaChangePct))}: the upper bound of what dropping the low lanes can give.`,
+    );
+  }
+  const dynamic = rows.filter((r) => r.report.design.pe.mode === 'dynamic');
+  if (dynamic.length) {
+    out.push(
+      `Dynamic StruM PEs (B lanes that each hold a multiplier and a shifter) change the area by ` +
+        `${range(dynamic.map((r) => cmp(r.report).areaChangePct))}, as the paper says: dynamic StruM saves no area.`,
+    );
+  }
+  const alt = strum.filter((r) => r.alt);
+  if (alt.length) {
+    const v = alt[0]!.alt!.tools.yosys.version.split(' (')[0];
+    out.push(
+      `Without Booth multipliers (${v}) the INT8 baseline is larger and static StruM saves more: ` +
+        `${range(alt.map((r) => cmp(r.alt!).areaChangePct))} instead of ${range(alt.map((r) => cmp(r.report).areaChangePct))}.`,
     );
   }
   return out;
