@@ -1,14 +1,15 @@
 // strumgen co-simulation harness: one generic driver for every generated array.
 //
 // It replays a binary stimulus stream (stdin or --in FILE) through the Verilated model
-// `Vdut` (the `<name>_array` top) and writes every captured tile (out_valid) to stdout
+// `Vdut` (the `<name>_array` top inside the input-register wrapper) and writes every captured tile (out_valid) to stdout
 // or --out FILE. Formats (all little-endian 32-bit words; docs/SIMULATION.md):
 //   stimulus header: MAGIC, VERSION, rows, actWords, wgtWords, outWords, drainCycles, 0
 //   per cycle:       ctl (bit0 valid, bit1 clear, bit2 last, bits 8..15 in_shift),
 //                    actWords words of the in_act port image, wgtWords of in_wgt
-//   per output:      cycle index, then rows x outWords words of out_data (row 0 first)
+//   per output:      stimulus cycle index, then rows x outWords words of out_data (row 0 first)
 // The stream ends at EOF; the harness then runs drainCycles idle cycles and prints one
-// summary line to stderr: "strumsim cycles=C outputs=O eval_ns=N".
+// summary line to stderr: "strumsim cycles=C outputs=O eval_ns=N cpu_us=U" (eval_ns: wall time
+// in the clock loop; cpu_us: the process's CPU time).
 // Compile-time options: STRUM_TRACE (waveforms, --waves/--from/--to), STRUM_HAS_SHIFT.
 #include <cerrno>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -36,6 +38,9 @@ typedef VerilatedFstC TraceFile;
 #endif
 
 static const uint32_t MAGIC = 0x4d525453;  // "STRM"
+// The model's top is the input-register wrapper (sim/wrapper.v.hbs): the array
+// sees stimulus cycle n at harness cycle n + 1, so outputs are numbered by stimulus cycle.
+static const uint64_t INPUT_DELAY = 1;
 static const uint32_t VERSION = 1;
 
 // Port access for every Verilator port type: packed words are LSB first, as in VlWide.
@@ -197,7 +202,7 @@ int main(int argc, char** argv) {
         if (top->out_valid) {
             std::size_t at = out.size();
             out.resize(at + outRec);
-            out[at] = (uint32_t)cycle;
+            out[at] = (uint32_t)(cycle - INPUT_DELAY);
             for (uint32_t row = 0; row < rows; row++) {
                 top->out_row = row;
                 top->eval();
@@ -246,7 +251,11 @@ int main(int argc, char** argv) {
 #ifdef STRUM_TRACE
     if (tfp) tfp->close();
 #endif
-    std::fprintf(stderr, "strumsim cycles=%llu outputs=%llu eval_ns=%llu\n", (unsigned long long)cycle,
-                 (unsigned long long)outputs, (unsigned long long)evalNs);
+    rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    const unsigned long long cpuUs = (unsigned long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000ull +
+                                     (unsigned long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+    std::fprintf(stderr, "strumsim cycles=%llu outputs=%llu eval_ns=%llu cpu_us=%llu\n", (unsigned long long)cycle,
+                 (unsigned long long)outputs, (unsigned long long)evalNs, cpuUs);
     return 0;
 }

@@ -8,16 +8,18 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import Handlebars from 'handlebars';
 import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { requireTool } from '../config/toolchain.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../rtl/index.ts';
 
 /** Bump when the build recipe changes in a way the key below does not see. */
-const BUILD_RECIPE = 2;
+const BUILD_RECIPE = 3;
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const HARNESS_PATH = join(REPO_ROOT, 'sim', 'harness.cpp');
+const WRAPPER_TEMPLATE = join(REPO_ROOT, 'sim', 'wrapper.v.hbs');
 
 /** Root of strumgen's build cache: $STRUMGEN_CACHE or <repo>/.cache/strumgen. */
 export function cacheRoot(): string {
@@ -53,16 +55,39 @@ export interface SimBuild {
   readonly command: string;
 }
 
+/** The array has an in_shift port (DLIQ with one shift per layer). */
+export const hasShiftPort = (cfg: ResolvedDpu) =>
+  cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' && cfg.derived.shiftBits > 0;
+
+let wrapperTemplate: Handlebars.TemplateDelegate | undefined;
+/** The harness's input-register wrapper around the array (sim/wrapper.v.hbs). */
+export function simWrapper(cfg: ResolvedDpu, top: string): { name: string; content: string } {
+  wrapperTemplate ??= Handlebars.create().compile(readFileSync(WRAPPER_TEMPLATE, 'utf8'), {
+    noEscape: true,
+    strict: true,
+  });
+  const { rows, cols } = cfg.array;
+  const module = `${top}_simwrap`;
+  const content = wrapperTemplate({
+    module,
+    top,
+    actMsb: rows * cfg.derived.activationBlockBits - 1,
+    wgtMsb: cols * cfg.derived.weightBlockBits - 1,
+    outMsb: cols * cfg.accumulator.bits - 1,
+    rowMsb: Math.max(1, Math.ceil(Math.log2(rows))) - 1,
+    shiftMsb: hasShiftPort(cfg) ? { value: cfg.derived.shiftBits - 1 } : null,
+  });
+  return { name: `${module}.v`, content };
+}
+
 /**
  * The Verilator options: the speed advice of Verilator's manual (-O3, fast X handling, no
  * assertions), never --threads. The model's C++ is compiled at -O1: on the 8x8 MIP2Q array
  * that compiled in 36 s of CPU against 49 s at -O2 and ran slightly faster (docs/PERFORMANCE.md).
  */
-export function verilatorFlags(cfg: ResolvedDpu, trace?: TraceFormat): string[] {
+export function verilatorFlags(cfg: ResolvedDpu, top: string, trace?: TraceFormat): string[] {
   const defines: string[] = [];
-  if (cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' && cfg.derived.shiftBits > 0) {
-    defines.push('-DSTRUM_HAS_SHIFT');
-  }
+  if (hasShiftPort(cfg)) defines.push('-DSTRUM_HAS_SHIFT');
   if (trace) defines.push('-DSTRUM_TRACE', ...(trace === 'vcd' ? ['-DSTRUM_TRACE_VCD'] : []));
   return [
     '--cc',
@@ -79,7 +104,7 @@ export function verilatorFlags(cfg: ResolvedDpu, trace?: TraceFormat): string[] 
     '-Wno-style',
     ...(trace ? [trace === 'vcd' ? '--trace' : '--trace-fst'] : []),
     '--top-module',
-    `${cfg.name}_array`,
+    `${top}_simwrap`,
     '--prefix',
     'Vdut',
     '-MAKEFLAGS',
@@ -112,13 +137,14 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   const version = await verilatorVersion(bin);
   const bundle = opts.rtl ?? renderRtl(cfg, opts.fault ? { fault: opts.fault } : {});
   const harness = readFileSync(HARNESS_PATH, 'utf8');
-  const flags = verilatorFlags(cfg, opts.trace);
+  const sources = [...bundle.files, simWrapper(cfg, bundle.top)];
+  const flags = verilatorFlags(cfg, bundle.top, opts.trace);
   const key = createHash('sha256')
     .update(
       JSON.stringify({
         recipe: BUILD_RECIPE,
         config: cfg.hash,
-        files: bundle.files,
+        files: sources,
         harness,
         version,
         flags,
@@ -131,7 +157,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   const root = join(cacheRoot(), 'sim');
   const dir = join(root, `${cfg.name}-${key}`);
   const binary = join(dir, 'Vdut');
-  const files = bundle.files.map((f) => join('rtl', f.name));
+  const files = sources.map((f) => join('rtl', f.name));
   const command = ['verilator', ...flags, '-Mdir', 'obj', '-o', 'Vdut', HARNESS_PATH, ...files]
     .map((a) => (/\s/.test(a) ? `'${a}'` : a))
     .join(' ');
@@ -150,7 +176,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   const tmp = join(root, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(join(tmp, 'rtl'), { recursive: true });
   try {
-    for (const f of bundle.files) writeFileSync(join(tmp, 'rtl', f.name), f.content);
+    for (const f of sources) writeFileSync(join(tmp, 'rtl', f.name), f.content);
     opts.onProgress?.(
       `building the Verilator model of ${cfg.name} (${cfg.array.rows}x${cfg.array.cols}${opts.trace ? `, ${opts.trace} tracing` : ''}${opts.fault ? `, fault ${opts.fault}` : ''})...`,
     );

@@ -80,6 +80,8 @@ export interface SimResult {
   readonly simSeconds: number;
   /** The model's own clock loop (harness eval time only): the raw speed of the model. */
   readonly modelCyclesPerSec: number;
+  /** CPU time of the run: this Node process (stimulus, checking) and the harness (model). */
+  readonly cpuSeconds: { readonly node: number; readonly harness: number };
   readonly buildSeconds: number;
   readonly cached: boolean;
   readonly seed: number;
@@ -191,6 +193,7 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
 
   const build = await buildModel(cfg, { fault: opts.fault, rtl: opts.rtl, onProgress: progress });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const { rows, cols } = cfg.array;
   const B = cfg.pe.block;
   const geometry = portGeometry(cfg);
@@ -257,6 +260,7 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
     },
   });
   const simSeconds = (performance.now() - t0) / 1000;
+  const nodeCpu = process.cpuUsage(cpu0);
   const macs = done * rows * cols * B;
   if (opts.tile !== undefined && checker.tilesChecked === 0) {
     throw new UserError(
@@ -308,6 +312,7 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
     macs,
     simSeconds,
     modelCyclesPerSec: run.cycles / run.evalSeconds,
+    cpuSeconds: { node: (nodeCpu.user + nodeCpu.system) / 1e6, harness: run.harnessCpuSeconds },
     buildSeconds: build.seconds,
     cached: build.cached,
     seed,

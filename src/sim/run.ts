@@ -12,6 +12,8 @@ export interface HarnessRun {
   readonly outputs: number;
   /** Time the harness spent in its clock loop (model eval + port copies), seconds. */
   readonly evalSeconds: number;
+  /** CPU time of the harness process, seconds. */
+  readonly harnessCpuSeconds: number;
   /** Wall time of the whole run (stimulus, simulation and checking), seconds. */
   readonly wallSeconds: number;
 }
@@ -34,7 +36,7 @@ export interface HarnessOptions {
   readonly what: string;
 }
 
-const SUMMARY = /strumsim cycles=(\d+) outputs=(\d+) eval_ns=(\d+)/;
+const SUMMARY = /strumsim cycles=(\d+) outputs=(\d+) eval_ns=(\d+) cpu_us=(\d+)/;
 
 export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
   const t0 = performance.now();
@@ -123,6 +125,7 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
     cycles: Number(m[1]),
     outputs,
     evalSeconds: Number(m[3]) / 1e9,
+    harnessCpuSeconds: Number(m[4]) / 1e6,
     wallSeconds: (performance.now() - t0) / 1000,
   };
 }
