@@ -286,7 +286,7 @@ describe('scripts, cache keys, baseline, comparison', () => {
     });
     const b = baselineConfig(cfg);
     expect(b.name).toBe('int8_base');
-    expect(b.pe).toEqual({ block: 8, high: 8, low: 'none', mode: 'static' });
+    expect(b.pe).toMatchObject({ block: 8, high: 8, low: 'none', mode: 'static' });
     expect(b.array).toEqual(cfg.array);
     expect(b.accumulator).toEqual(cfg.accumulator);
     expect(b.pipeline).toEqual(cfg.pipeline);
