@@ -2,11 +2,19 @@
 // INT8 baseline, the cache, the system Yosys, the array target, the report files, and
 // every failure path (Yosys error, OpenSTA error, time limit, bad input, missing tool).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import type { ResolvedDpu } from '../src/config/resolve.ts';
 import { OSU018_LIBERTY } from '../src/config/toolchain.ts';
@@ -34,6 +42,16 @@ beforeAll(async () => {
   cfg = await loadConfig('strum-mip2q', { 'pe.block': 2, 'array.rows': 2, 'array.cols': 2 });
   report = await runSynth(cfg, { ...opts, baseline: true });
 }, 240_000);
+
+const temps: string[] = [cacheDir];
+const tempDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
 
 describe('a B=2 MIP2Q PE against its INT8 baseline (yowasp Yosys, Booth)', () => {
   it('area: liberty total equals Yosys, split by role and module as the RTL declares them', () => {
@@ -103,7 +121,7 @@ describe('a B=2 MIP2Q PE against its INT8 baseline (yowasp Yosys, Booth)', () =>
   });
 
   it('writes synth.json, synth.md and each run’s logs; refuses a foreign directory', async () => {
-    const parent = mkdtempSync(join(tmpdir(), 'strumgen-synth-out-'));
+    const parent = tempDir('strumgen-synth-out-');
     const dir = await writeSynthReport(report, join(parent, 'out'));
     const json = JSON.parse(readFileSync(join(dir, 'synth.json'), 'utf8')) as SynthReport;
     expect(json.comparison?.areaChangePct).toBe(report.comparison?.areaChangePct);
@@ -201,7 +219,7 @@ describe('strumgen synth (CLI)', () => {
       reject: false,
       env: { STRUMGEN_CACHE_DIR: cacheDir, ...env },
     });
-  const out = mkdtempSync(join(tmpdir(), 'strumgen-synth-cli-'));
+  const out = tempDir('strumgen-synth-cli-');
 
   it('--baseline --json: the comparison fields, files written (from the cache)', async () => {
     const r = await cli(['--block', '2', '--baseline', '--json', '--out', join(out, 'ok')]);

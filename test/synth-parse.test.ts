@@ -1,12 +1,12 @@
 // The synthesis parsers on real tool output captured in test/fixtures/synth/ (Yosys 0.23 and
 // 0.55 `stat`, OpenSTA 2.0.17 reports, a real netlist excerpt), plus liberty loading errors.
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/config/errors.ts';
 import { configOf, resolveConfig } from '../src/config/resolve.ts';
 import { OSU018_LIBERTY } from '../src/config/toolchain.ts';
@@ -23,6 +23,15 @@ import { yosysImplOf } from '../src/synth/yosys.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/synth/${name}`, import.meta.url), 'utf8');
 const osu = loadLiberty(OSU018_LIBERTY);
+const temps: string[] = [];
+const tempDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
 const FX_ROLES = new Map([
   ['fx_pe', 'pe'],
   ['fx_lane_full', 'lane'],
@@ -59,7 +68,7 @@ describe('liberty', () => {
   });
 
   it('loads a gzipped liberty with the sha256 of the file as stored', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'strumgen-lib-'));
+    const dir = tempDir('strumgen-lib-');
     const gz = gzipSync(readFileSync(OSU018_LIBERTY));
     writeFileSync(join(dir, 'cells.lib.gz'), gz);
     const lib = loadLiberty(join(dir, 'cells.lib.gz'));
@@ -70,7 +79,7 @@ describe('liberty', () => {
   });
 
   it('names the file and the problem for bad liberty files (exit 2)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'strumgen-lib-'));
+    const dir = tempDir('strumgen-lib-');
     writeFileSync(join(dir, 'x.v'), 'module x; endmodule\n');
     writeFileSync(join(dir, 'bad.gz'), Buffer.from([0x1f, 0x8b, 1, 2, 3]));
     mkdirSync(join(dir, 'd'));
@@ -229,7 +238,7 @@ describe('netlist for OpenSTA', () => {
   });
 
   it('OpenSTA reads the cleaned excerpt and fails on the raw one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'strumgen-sta-'));
+    const dir = tempDir('strumgen-sta-');
     writeFileSync(join(dir, 'raw.v'), raw);
     writeFileSync(join(dir, 'clean.v'), cleanNetlistForSta(raw).text);
     const run = async (file: string) => {
@@ -265,7 +274,7 @@ describe('scripts, cache keys, baseline, comparison', () => {
   });
 
   it('cache entries are served only for the same manifest', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'strumgen-cache-'));
+    const dir = tempDir('strumgen-cache-');
     const a = cacheKey({ files: [['x.v', 'aa']], script: 's' });
     const b = cacheKey({ files: [['x.v', 'ab']], script: 's' });
     expect(a.key).not.toBe(b.key);
