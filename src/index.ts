@@ -30,4 +30,12 @@ export {
 } from './quant/index.ts';
 export { renderSynthMarkdown, writeSynthReport } from './report/synth.ts';
 export { type RtlBundle, type RtlManifest, type RtlModule, renderRtl, writeRtl } from './rtl/index.ts';
+export {
+  buildModel,
+  type MismatchReport,
+  runSim,
+  type SimOptions,
+  type SimResult,
+  writeStimulus,
+} from './sim/index.ts';
 export { baselineConfig, runSynth, type SynthOptions, type SynthReport, ToolError } from './synth/index.ts';
