@@ -3,9 +3,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { replaceDirAtomically } from '../config/atomic.ts';
 import { UserError } from '../config/errors.ts';
 import type { SynthReport, SynthRun } from '../synth/index.ts';
-import { replaceDirAtomically } from './atomic.ts';
 
 /** Area with thousands separators (one decimal only when the library has fractional areas). */
 export function fmtArea(a: number): string {

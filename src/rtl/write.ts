@@ -3,8 +3,9 @@
 // error or interrupt leaves the previous output as it was.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readdir, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { replaceDirAtomically } from '../config/atomic.ts';
 import { UserError } from '../config/errors.ts';
 import { configOf, type DerivedValues, type ResolvedDpu } from '../config/resolve.ts';
 import { renderRtl } from './render.ts';
@@ -151,25 +152,8 @@ export async function writeRtl(
   };
   texts.set('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
 
-  await mkdir(dirname(dir), { recursive: true });
-  const tag = `${process.pid}-${Date.now().toString(36)}`;
-  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${tag}`);
-  const old = join(dirname(dir), `.${basename(dir)}.old-${tag}`);
-  try {
-    await mkdir(tmp);
+  await replaceDirAtomically(dir, async (tmp) => {
     for (const [name, text] of texts) await writeFile(join(tmp, name), text);
-    // Two renames: the old output stays whole until the new one is complete.
-    const hadOld = existsSync(dir);
-    if (hadOld) await rename(dir, old);
-    try {
-      await rename(tmp, dir);
-    } catch (e) {
-      if (hadOld) await rename(old, dir);
-      throw e;
-    }
-    if (hadOld) await rm(old, { recursive: true, force: true });
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+  });
   return { dir, manifest };
 }

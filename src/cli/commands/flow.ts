@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { replaceDirAtomically } from '../../config/atomic.ts';
 import { UserError } from '../../config/errors.ts';
-import { replaceDirAtomically } from '../../report/atomic.ts';
 import { designLine, type FlowResult, renderFlowMarkdown, renderFlowText } from '../../report/flow.ts';
 import { writeSynthReport } from '../../report/synth.ts';
 import { writeRtl } from '../../rtl/index.ts';

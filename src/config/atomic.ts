@@ -1,5 +1,6 @@
 // Replace a directory as a whole: fill a temporary directory beside it, then swap it in
-// by rename, so an error or interrupt leaves the previous output as it was.
+// by rename, so an error or interrupt leaves the previous output as it was. Every stage
+// that writes an output directory (rtl, report, cli) uses this one.
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
