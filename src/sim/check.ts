@@ -77,6 +77,22 @@ export interface CheckerOptions {
   readonly rerun: (tile: number) => string;
 }
 
+/** acc = clear ? sums : acc + sums, for one cycle's PEs. */
+function addSums(acc: Float64Array, sums: Int32Array | Float64Array, at: number, clear: boolean): void {
+  if (clear) for (let i = 0; i < acc.length; i++) acc[i] = sums[at + i]!;
+  else for (let i = 0; i < acc.length; i++) acc[i]! += sums[at + i]!;
+}
+
+/** golden.ts wrapSigned on every accumulator (called only for values out of range: it is the slow part). */
+function wrapAll(acc: Float64Array, bits: number): void {
+  const half = HALF[bits]!;
+  for (let i = 0; i < acc.length; i++) {
+    const v = acc[i]!;
+    if (v < -half || v >= half) acc[i] = wrapSigned(v, bits);
+  }
+}
+const HALF = Array.from({ length: 54 }, (_, b) => 2 ** (b - 1));
+
 export class Checker {
   readonly acc: Float64Array;
   private readonly queue: Pending[] = [];
@@ -113,29 +129,28 @@ export class Checker {
   feed(chunk: Chunk): void {
     const { RC, accBits } = this;
     const sums = this.kernel.sums(chunk.aIdx, chunk.wIdx, chunk.n);
-    const acc = this.acc;
+    const { acc } = this;
+    const { ctl, tiles, start } = chunk;
     let next = 0;
     let accBefore: Float64Array | null = null;
     for (let t = 0; t < chunk.n; t++) {
-      const tile = chunk.tiles[next];
-      const bits = chunk.ctl[t]!;
-      if (tile && t === tile.first - chunk.start) {
-        if (!(bits & CTL_CLEAR)) for (let i = 0; i < RC; i++) acc[i] = wrapSigned(acc[i]!, accBits);
-        accBefore = bits & CTL_CLEAR ? null : Float64Array.from(acc);
+      const tile = tiles[next];
+      const bits = ctl[t]!;
+      if (tile && t === tile.first - start) {
+        if (!(bits & CTL_CLEAR)) wrapAll(acc, accBits);
+        accBefore = bits & CTL_CLEAR ? null : acc.slice();
       }
       // Wrap now and then so long tiles stay exact (|acc| + 1024 block sums < 2^53).
-      if ((t & 1023) === 1023) for (let i = 0; i < RC; i++) acc[i] = wrapSigned(acc[i]!, accBits);
+      if ((t & 1023) === 1023) wrapAll(acc, accBits);
       if (!(bits & CTL_VALID)) continue;
-      const o = t * RC;
-      if (bits & CTL_CLEAR) for (let i = 0; i < RC; i++) acc[i] = sums[o + i]!;
-      else for (let i = 0; i < RC; i++) acc[i]! += sums[o + i]!;
+      addSums(acc, sums, t * RC, (bits & CTL_CLEAR) !== 0);
       if (bits & CTL_LAST) {
-        for (let i = 0; i < RC; i++) acc[i] = wrapSigned(acc[i]!, accBits);
-        this.queue.push({ tile: tile!, expected: Float64Array.from(acc), chunk, accBefore });
+        wrapAll(acc, accBits);
+        this.queue.push({ tile: tile!, expected: acc.slice(), chunk, accBefore });
         next++;
       }
     }
-    for (let i = 0; i < RC; i++) acc[i] = wrapSigned(acc[i]!, accBits);
+    wrapAll(acc, accBits);
   }
 
   get pendingTiles(): number {
