@@ -1,77 +1,160 @@
-// Area of the static StruM router against B and H, and of whole B = 16 PEs for scale:
-// Yosys (flat synth + ABC) on osu018, the flow of the design brief section 5.
-// Run: npx tsx bench/generate-route-area.ts [--pe]   (about a minute; --pe adds ~2 min)
-// Numbers are recorded in docs/ARCHITECTURE.md. Runs one Yosys at a time.
+// Area of the static StruM router against B and H, of whole PEs (both pe.routeDecode
+// modes) and of 4x4 arrays: Yosys 0.23 (synth + ABC) on osu018, the flow of the design
+// brief section 5. One Yosys at a time (shared 2-core machines); progress on stderr.
+// Run: npx tsx bench/generate-route-area.ts [--route] [--pe] [--array] [--array-flat16]
+//   --route         router alone, B = 4..64 (default when no flag is given; ~1 min)
+//   --pe            PEs at B = 16, H = 8 and B = 4, H = 2, flat, routeDecode 'pe' and 'column',
+//                   the column decoder alone, and the DLIQ lane/tree parts (~3 min)
+//   --array         4x4 arrays, 'pe' vs 'column': flat and hierarchical at B = 4, hierarchical at
+//                   B = 16 (~4 min)
+//   --array-flat16  also the flat 4x4 arrays at B = 16, static MIP2Q (~4 min)
+// Numbers are recorded in docs/ARCHITECTURE.md.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { resolveConfig } from '../src/config/resolve.ts';
+import { type ResolvedDpu, resolveConfig } from '../src/config/resolve.ts';
+import type { DpuInput } from '../src/config/schema.ts';
 import { requireTool } from '../src/config/toolchain.ts';
-import { renderRtl, routePlan } from '../src/rtl/index.ts';
+import { type RtlBundle, renderRtl, routePlan } from '../src/rtl/index.ts';
 
 const yosys = requireTool('yosys');
 const lib = requireTool('osu018');
+const args = process.argv.slice(2);
+const want = (flag: string) => args.includes(flag) || (flag === '--route' && args.length === 0);
 
+/**
+ * Chip area of `top` with everything under it. flat: `synth -flatten` (logic shared across
+ * module boundaries, e.g. identical decoders of one column, is merged); hier: each module
+ * synthesized once and counted per instance.
+ */
 async function area(
-  files: { name: string; content: string }[],
+  files: RtlBundle['files'],
   top: string,
+  flat = true,
 ): Promise<{ area: number; s: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'strumgen-route-area-'));
   try {
     for (const f of files) writeFileSync(join(dir, f.name), f.content);
     const script =
-      `read_verilog ${files.map((f) => f.name).join(' ')}; synth -flatten -top ${top}; ` +
-      `dfflibmap -liberty ${lib}; abc -liberty ${lib}; opt_clean; stat -liberty ${lib}`;
+      `read_verilog ${files.map((f) => f.name).join(' ')}; synth ${flat ? '-flatten ' : ''}-top ${top}; ` +
+      `dfflibmap -liberty ${lib}; abc -liberty ${lib}; opt_clean; stat -liberty ${lib} -top ${top}`;
+    process.stderr.write(`yosys: ${top} (${flat ? 'flat' : 'hier'}) ...\n`);
     const t = performance.now();
-    const r = await execa(yosys, ['-p', script], { cwd: dir });
-    const m = /Chip area for (?:top )?module '\\?[^']+': ([\d.]+)/.exec(r.stdout);
+    const r = await execa(yosys, ['-p', script], { cwd: dir, maxBuffer: 1 << 28 });
+    // Hierarchical: the design-hierarchy total ("top module"); flat: the one module.
+    const all = [...r.stdout.matchAll(/Chip area for (top )?module '\\?([^']+)': ([\d.]+)/g)];
+    const m = all.find((x) => x[1]) ?? all.find((x) => x[2] === top);
     if (!m) throw new Error(`no chip area in yosys output for ${top}`);
-    return { area: Number(m[1]), s: (performance.now() - t) / 1000 };
+    return { area: Number(m[3]), s: (performance.now() - t) / 1000 };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+const pct = (x: number, ref: number) => `${x >= ref ? '+' : ''}${((100 * (x - ref)) / ref).toFixed(1)}%`;
+const out = (s: string) => process.stdout.write(s);
+const cfgOf = (pe: DpuInput['pe'], extra: Partial<DpuInput> = {}, rows = 1, cols = 1): ResolvedDpu =>
+  resolveConfig({ name: 'p', pe, array: { rows, cols }, ...extra });
+const fileOf = (b: RtlBundle, module: string) => b.files.filter((f) => f.name === `${module}.v`);
+/** The PE and the modules under it (everything but the array, which comes last). */
+const peFiles = (b: RtlBundle) => b.files.filter((f) => f.name !== `${b.top}.v`);
+
 const version = (await execa(yosys, ['-V'])).stdout.trim();
-process.stdout.write(`${version}, ${lib}, synth -flatten; dfflibmap; abc -liberty; stat -liberty\n\n`);
-process.stdout.write('| B | H | L | mux inputs H(L+1)+L(H+1) | router area | area / mux input | yosys s |\n');
-process.stdout.write('| - | - | - | ------------------------ | ----------- | ---------------- | ------- |\n');
-const points = [
-  [4, 2],
-  [8, 4],
-  [16, 4],
-  [16, 8],
-  [16, 12],
-  [32, 16],
-  [64, 32],
-];
-for (const [B, H] of points) {
-  const cfg = resolveConfig({
-    name: 'r',
-    pe: { block: B, high: H, low: 'mip2q' },
-    array: { rows: 1, cols: 1 },
-  });
-  const bundle = renderRtl(cfg);
-  const route = bundle.files.find((f) => f.name === 'r_route.v')!;
-  const { area: a, s } = await area([route], 'r_route');
-  const mux = routePlan(B!, H!, true)!.muxInputs;
-  process.stdout.write(
-    `| ${B} | ${H} | ${B! - H!} | ${mux} | ${a.toFixed(0)} | ${(a / mux).toFixed(0)} | ${s.toFixed(1)} |\n`,
-  );
-}
-if (process.argv.includes('--pe')) {
-  process.stdout.write('\n| PE (B = 16, 32-bit accumulator) | area | yosys s |\n| --- | ---: | ---: |\n');
-  for (const [label, pe] of [
-    ['int8 baseline, 16 full lanes', { block: 16, low: 'none' }],
-    ['static MIP2Q, H = 8 (with router)', { block: 16, low: 'mip2q' }],
-    ['static DLIQ, H = 8 (with router)', { block: 16, low: 'dliq' }],
-    ['static sparse, H = 8 (with router)', { block: 16, low: 'sparse' }],
-    ['dynamic MIP2Q', { block: 16, low: 'mip2q', mode: 'dynamic' }],
+out(`${version}, ${lib}, synth [-flatten]; dfflibmap; abc -liberty; stat -liberty\n`);
+
+if (want('--route')) {
+  out('\n| B | H | L | mux inputs H(L+1)+L(H+1) | router area | area / mux input | yosys s |\n');
+  out('| - | - | - | ------------------------ | ----------- | ---------------- | ------- |\n');
+  for (const [B, H] of [
+    [4, 2],
+    [8, 4],
+    [16, 4],
+    [16, 8],
+    [16, 12],
+    [32, 16],
+    [64, 32],
   ] as const) {
-    const cfg = resolveConfig({ name: 'p', pe, array: { rows: 1, cols: 1 } });
-    const bundle = renderRtl(cfg);
-    const { area: a, s } = await area(bundle.files.slice(0, -1), bundle.pe);
-    process.stdout.write(`| ${label} | ${a.toFixed(0)} | ${s.toFixed(1)} |\n`);
+    const bundle = renderRtl(cfgOf({ block: B, high: H, low: 'mip2q' }));
+    const { area: a, s } = await area(fileOf(bundle, 'p_route'), 'p_route');
+    const mux = routePlan(B, H, true)!.muxInputs;
+    out(`| ${B} | ${H} | ${B - H} | ${mux} | ${fmt(a)} | ${(a / mux).toFixed(0)} | ${s.toFixed(1)} |\n`);
   }
 }
+
+if (want('--pe')) {
+  for (const [B, H] of [
+    [16, 8],
+    [4, 2],
+  ] as const) {
+    out(`\nPE, B = ${B}, H = ${H}, 32-bit accumulator, flat. 'column': PE without the column decoder.\n\n`);
+    out("| PE | routeDecode 'pe' | vs INT8 | 'column' (PE only) | vs INT8 | column decoder | yosys s |\n");
+    out('| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n');
+    const base = (await area(peFiles(renderRtl(cfgOf({ block: B, low: 'none' }))), 'p_pe')).area;
+    out(`| INT8 baseline, ${B} full lanes | ${fmt(base)} | | | | | |\n`);
+    for (const [label, low, extra] of [
+      ['static MIP2Q', 'mip2q', {}],
+      ['static DLIQ (block shift)', 'dliq', {}],
+      ['static DLIQ (layer shift)', 'dliq', { dliq: { granularity: 'layer' } }],
+      ['static sparse', 'sparse', {}],
+    ] as const) {
+      const pe = (await area(peFiles(renderRtl(cfgOf({ block: B, high: H, low }, extra))), 'p_pe')).area;
+      const t = performance.now();
+      const col = renderRtl(cfgOf({ block: B, high: H, low, routeDecode: 'column' }, extra));
+      const peCol = (
+        await area(
+          peFiles(col).filter((f) => f.name !== 'p_route_decode.v'),
+          'p_pe',
+        )
+      ).area;
+      const dec = (await area(fileOf(col, 'p_route_decode'), 'p_route_decode')).area;
+      const s = (performance.now() - t) / 1000;
+      out(
+        `| ${label}, H = ${H} | ${fmt(pe)} | ${pct(pe, base)} | ${fmt(peCol)} | ${pct(peCol, base)} | ` +
+          `${fmt(dec)} | ${s.toFixed(1)} |\n`,
+      );
+    }
+  }
+  // The parts of the DLIQ change: a lane with its own shifter against a plain lane, and the
+  // low lanes' tree that replaces the per-lane shifters (also what a dynamic PE would need).
+  out('\nDLIQ parts (B = 16, flat):\n\n| module | area |\n| --- | ---: |\n');
+  const dyn = renderRtl(cfgOf({ block: 16, low: 'dliq', mode: 'dynamic' }));
+  const stat = renderRtl(cfgOf({ block: 16, high: 8, low: 'dliq' }));
+  const allLow = renderRtl(cfgOf({ block: 16, high: 0, low: 'dliq' }));
+  for (const [label, b, m] of [
+    ['DLIQ lane with its shifter, (a * q) << t (dynamic PEs)', dyn, 'p_lane_dliq'],
+    ['DLIQ lane without shifter, a * q (static PEs)', stat, 'p_lane_dliq'],
+    ['low lanes tree, 8 leaves (static, H = 8)', stat, 'p_adder_tree_lo'],
+    ['low lanes tree, 16 leaves (what a shared shift in a dynamic PE would add)', allLow, 'p_adder_tree_lo'],
+  ] as const) {
+    out(`| ${label} | ${fmt((await area(fileOf(b, m), m)).area)} |\n`);
+  }
+}
+
+/** 4x4 arrays, 'pe' against 'column', each as a whole (array glue, PEs and any decoders). */
+async function arrays(B: number, H: number, lows: readonly ('mip2q' | 'dliq' | 'sparse')[], flat: boolean) {
+  out(`\n4x4 array, B = ${B}, H = ${H}, ${flat ? 'flat' : 'hierarchical'}:\n\n`);
+  out("| array | routeDecode 'pe' | 'column' | change | yosys s |\n| --- | ---: | ---: | ---: | ---: |\n");
+  for (const low of lows) {
+    const t = performance.now();
+    const a = (await area(renderRtl(cfgOf({ block: B, high: H, low }, {}, 4, 4)).files, 'p_array', flat))
+      .area;
+    const c = (
+      await area(
+        renderRtl(cfgOf({ block: B, high: H, low, routeDecode: 'column' }, {}, 4, 4)).files,
+        'p_array',
+        flat,
+      )
+    ).area;
+    const s = (performance.now() - t) / 1000;
+    out(`| static ${low} | ${fmt(a)} | ${fmt(c)} | ${pct(c, a)} | ${s.toFixed(1)} |\n`);
+  }
+}
+
+if (want('--array')) {
+  await arrays(4, 2, ['mip2q', 'dliq', 'sparse'], true);
+  await arrays(4, 2, ['mip2q', 'dliq', 'sparse'], false);
+  await arrays(16, 8, ['mip2q', 'dliq', 'sparse'], false);
+}
+if (want('--array-flat16')) await arrays(16, 8, ['mip2q'], true);

@@ -70,6 +70,17 @@ describe('resolveConfig rules', () => {
     ['bad dataflow', { ...base, dataflow: 'weight-stationary' }, /^dataflow: /],
     ['pipeline not boolean', { ...base, pipeline: { multiply: 1 } }, /^pipeline\.multiply: /],
     ['config not an object', 'strum', /^: /],
+    ['bad routeDecode', { ...base, pe: { routeDecode: 'row' } }, /^pe\.routeDecode: /],
+    [
+      "routeDecode 'column' on the INT8 baseline",
+      { ...base, pe: { low: 'none', routeDecode: 'column' } },
+      /^pe\.routeDecode: 'column' needs a static StruM PE .*has no router$/,
+    ],
+    [
+      "routeDecode 'column' on a dynamic PE",
+      { ...base, pe: { mode: 'dynamic', routeDecode: 'column' } },
+      /^pe\.routeDecode: 'column' needs a static StruM PE/,
+    ],
   ];
   for (const [what, input, pattern] of cases) {
     it(`rejects ${what}`, () => {
@@ -95,6 +106,19 @@ describe('resolveConfig rules', () => {
       expect(
         Object.isFrozen(r) && Object.isFrozen(r.pe) && Object.isFrozen(r.derived.weightLayout.high),
       ).toBe(true);
+    }
+  });
+
+  it("routeDecode: 'pe' by default; 'column' on a static PE without a router is legal but warned", () => {
+    expect(resolveConfig(base).pe.routeDecode).toBe('pe');
+    const routed = resolveConfig({ ...base, pe: { low: 'sparse', routeDecode: 'column' } });
+    expect(routed.warnings).toEqual([]);
+    for (const high of [0, 16]) {
+      const r = resolveConfig({ ...base, pe: { high, low: 'dliq', routeDecode: 'column' } });
+      expect(r.warnings).toEqual([
+        `pe.routeDecode: 'column' changes nothing here: with pe.high = ${high} of 16 the PE needs no router`,
+      ]);
+      expect(resolveConfig({ ...base, pe: { high, low: 'dliq' } }).warnings).toEqual([]);
     }
   });
 
@@ -174,6 +198,7 @@ describe('config hash', () => {
       { pe: { high: 7 } },
       { pe: { low: 'dliq' } },
       { pe: { mode: 'dynamic' } },
+      { pe: { routeDecode: 'column' } },
       { activation: { bits: 7 } },
       { activation: { signed: false } },
       { weightBits: 9 },

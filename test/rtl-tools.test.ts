@@ -4,9 +4,9 @@
 // Tool runs go at most two at a time (the CI machine has two cores).
 import { describe, expect, it } from 'vitest';
 import { PRESETS } from '../src/config/presets.ts';
-import { type ResolvedDpu, resolveConfig } from '../src/config/resolve.ts';
+import { configOf, type ResolvedDpu, resolveConfig } from '../src/config/resolve.ts';
 import { toolPath, which } from '../src/config/toolchain.ts';
-import { applicableFaults, renderRtl } from '../src/rtl/index.ts';
+import { applicableFaults, planRtl, renderRtl } from '../src/rtl/index.ts';
 import {
   FORMAT_MODES,
   pool,
@@ -28,12 +28,15 @@ function randomConfigs(): ResolvedDpu[] {
     const i = out.length;
     // Stratified: every format/mode pair in turn; the first two pinned to the array extremes.
     const size = i === 0 ? { rows: 1, cols: 1 } : i === 1 ? { rows: 16, cols: 16 } : {};
+    const desc = randomDescription(r, `rnd${i}`, {
+      formatMode: FORMAT_MODES[i % FORMAT_MODES.length],
+      ...size,
+    });
+    // Odd static draws decode the router selects per column (pe.routeDecode 'column').
+    const pe = desc.pe!;
+    if (i % 2 === 1 && pe.mode === 'static' && pe.low !== 'none') desc.pe = { ...pe, routeDecode: 'column' };
     try {
-      out.push(
-        resolveConfig(
-          randomDescription(r, `rnd${i}`, { formatMode: FORMAT_MODES[i % FORMAT_MODES.length], ...size }),
-        ),
-      );
+      out.push(resolveConfig(desc));
     } catch {
       // an invalid combination: draw again (the generator aims near the rules, not inside them)
     }
@@ -42,6 +45,12 @@ function randomConfigs(): ResolvedDpu[] {
 }
 
 const presets = Object.entries(PRESETS).map(([key, p]) => resolveConfig(p.config, key));
+// The static presets with their router selects decoded per column instead of in each PE.
+const columnPresets = presets
+  .filter((c) => c.pe.mode === 'static' && c.pe.low !== 'none')
+  .map((c) =>
+    resolveConfig({ ...configOf(c), name: `${c.name}_col`, pe: { ...c.pe, routeDecode: 'column' } }),
+  );
 const randoms = randomConfigs();
 // The widest router the issue asks for (B = 32, H = 16), pipelined, as a fixed case.
 const wide = resolveConfig({
@@ -63,7 +72,7 @@ const dliqCorners = [
     accumulator: { bits: 24 },
   },
 ].map((c, i) => resolveConfig({ name: `dliq_corner${i}`, array: { rows: 2, cols: 2 }, ...c }));
-const all = [...presets, ...randoms, wide, ...dliqCorners];
+const all = [...presets, columnPresets[0]!, ...randoms, wide, ...dliqCorners];
 // Skipped (not passed) only where a tool is missing; scripts/setup installs all three.
 const toolsMissing = !toolPath('verilator') || !toolPath('yosys') || !which('iverilog');
 
@@ -71,6 +80,8 @@ describe.skipIf(toolsMissing)('generated Verilog passes the tools', () => {
   it('covers what the issue asks: formats, modes, B and H extremes, arrays 1x1..16x16', () => {
     const pairs = new Set(randoms.map((c) => `${c.pe.low}/${c.pe.mode}`));
     expect(pairs.size).toBe(FORMAT_MODES.length);
+    const columns = randoms.filter((c) => c.pe.routeDecode === 'column' && planRtl(c).route !== null);
+    expect(columns.length).toBeGreaterThanOrEqual(2);
     const sizes = randoms.map((c) => c.array.rows * c.array.cols);
     expect(Math.min(...sizes)).toBe(1);
     expect(Math.max(...sizes)).toBe(256);
@@ -98,14 +109,18 @@ describe.skipIf(toolsMissing)('generated Verilog passes the tools', () => {
   }, 300_000);
 
   it('the fault variants lint and read as cleanly (the co-simulation compiles them too)', async () => {
-    const cases = presets.flatMap((cfg) => applicableFaults(cfg).map((fault) => renderRtl(cfg, { fault })));
+    const cases = [...presets, ...columnPresets].flatMap((cfg) =>
+      applicableFaults(cfg).map((fault) => renderRtl(cfg, { fault })),
+    );
     const results = await pool(cases, 2, async (b) => `${await verilatorLint(b)}${await yosysRead(b)}`);
     expect(results.filter((r) => r !== '')).toEqual([]);
   }, 300_000);
 
-  it('every applicable test-only fault is caught by the same simulation (presets)', async () => {
-    const cases = presets.flatMap((cfg) => applicableFaults(cfg).map((fault) => ({ cfg, fault })));
-    expect(cases.length).toBeGreaterThanOrEqual(10);
+  it('every applicable test-only fault is caught by the same simulation (presets, both routeDecode)', async () => {
+    const cases = [...presets, ...columnPresets].flatMap((cfg) =>
+      applicableFaults(cfg).map((fault) => ({ cfg, fault })),
+    );
+    expect(cases.length).toBeGreaterThanOrEqual(18);
     const results = await pool(cases, 2, async ({ cfg, fault }) => {
       const stim = randomStimulus(cfg, rng(7), 6);
       return {

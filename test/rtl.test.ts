@@ -252,6 +252,60 @@ describe('renderRtl', () => {
     expect(planRtl(cfgOf({ pe: { low: 'dliq' }, dliq: { shiftMax: 0 } })).lowTree).toBeNull();
   });
 
+  it("routeDecode 'column': one decoder per column in the array, the PE gets one-hot selects, same top ports", () => {
+    const topPorts = (cfg: ResolvedDpu) =>
+      [
+        ...renderRtl(cfg)
+          .files.at(-1)!
+          .content.matchAll(/^\s+(input|output)\s+(.*?),?$/gm),
+      ].map((m) => m[0]);
+    for (const low of ['mip2q', 'dliq', 'sparse'] as const) {
+      const pe = cfgOf({ array: { rows: 3, cols: 5 }, pe: { block: 8, high: 3, low } });
+      const col = cfgOf({
+        array: { rows: 3, cols: 5 },
+        pe: { block: 8, high: 3, low, routeDecode: 'column' },
+      });
+      const M = planRtl(col).route!.muxInputs;
+      const b = renderRtl(col);
+      const v = Object.fromEntries(b.files.map((f) => [f.name.slice(2, -2), f.content]));
+      expect(b.modules.filter((m) => m.role === 'route').map((m) => m.name)).toEqual([
+        't_route_decode',
+        't_route',
+      ]);
+      expect(v.route_decode).toMatch(new RegExp(`input  \\[7:0\\] mask,\\n  output \\[${M - 1}:0\\] sel`));
+      expect(v.route_decode!.match(/assign sel\[\d+\]/g)).toHaveLength(M);
+      const code = v.route!.split('\n').filter((l) => !l.trim().startsWith('//'));
+      expect(code.join('\n')).not.toMatch(/mask|zb_/);
+      expect(v.route).toMatch(new RegExp(`input  \\[${M - 1}:0\\] sel,`));
+      expect(v.pe).toMatch(new RegExp(`input  \\[${M - 1}:0\\] sel,`));
+      expect(v.pe).toMatch(/\.sel\(sel\)/);
+      expect(v.pe).not.toMatch(/\.mask\(/);
+      // One decoder instance in the column loop (5 columns), none in the PE.
+      expect(v.array!.match(/t_route_decode u_dec/g)).toHaveLength(1);
+      expect(v.array).toMatch(/for \(c = 0; c < 5; c = c \+ 1\) begin : g_wgt[^]*u_dec[^]*end\n {4}for/);
+      expect(v.array).toMatch(/\.sel\(sel_col\[c\]\)/);
+      expect(topPorts(col)).toEqual(topPorts(pe));
+      // Only the router is split: lanes, trees and accumulator are the same text.
+      const same = (n: string) =>
+        renderRtl(pe)
+          .files.find((f) => f.name === n)!
+          .content.split('\n')
+          .slice(1);
+      for (const f of b.files.filter((f) => /lane|tree|accumulator/.test(f.name)))
+        expect(f.content.split('\n').slice(1)).toEqual(same(f.name));
+    }
+  });
+
+  it("routeDecode 'column' changes nothing without a router (H = 0 or H = B)", () => {
+    const body = (cfg: ResolvedDpu) => renderRtl(cfg).files.map((f) => f.content.split('\n').slice(1));
+    for (const high of [0, 8]) {
+      const a = cfgOf({ pe: { block: 8, high, low: 'mip2q' } });
+      const b = cfgOf({ pe: { block: 8, high, low: 'mip2q', routeDecode: 'column' } });
+      expect(b.hash).not.toBe(a.hash);
+      expect(body(b)).toEqual(body(a));
+    }
+  });
+
   it('sizes the dynamic low path like the static low lanes', () => {
     for (const low of ['mip2q', 'dliq'] as const) {
       for (const signed of [true, false]) {
@@ -309,6 +363,14 @@ describe('config text cannot inject Verilog', () => {
 });
 
 describe('test-only faults', () => {
+  it("the route fault lands in the PE's muxes with routeDecode 'column' (the decoder stays right)", () => {
+    const cfg = cfgOf({ pe: { block: 8, high: 4, routeDecode: 'column' } });
+    const clean = renderRtl(cfg).files;
+    const bad = renderRtl(cfg, { fault: 'route-off-by-one' }).files;
+    const changed = bad.filter((f, i) => f.content !== clean[i]!.content).map((f) => f.name);
+    expect(changed).toEqual(['t_route.v']);
+  });
+
   it('apply where there is something to break, change the Verilog, and are refused elsewhere', () => {
     expect(applicableFaults(presets[0]!)).toEqual(['high-lane-bit']);
     expect(applicableFaults(presets[1]!)).toEqual([...FAULT_KINDS]);

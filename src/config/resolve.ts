@@ -147,6 +147,12 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
   if (isBaseline && c.pe.mode === 'dynamic') {
     issues.push({ path: 'pe.mode', message: "'dynamic' needs a low format (pe.low is 'none')" });
   }
+  if (c.pe.routeDecode === 'column' && (isBaseline || c.pe.mode === 'dynamic')) {
+    issues.push({
+      path: 'pe.routeDecode',
+      message: `'column' needs a static StruM PE (pe.mode 'static' with a low format); this PE has no router`,
+    });
+  }
   if (c.lowBits > c.weightBits) {
     issues.push({ path: 'lowBits', message: `${c.lowBits} exceeds weightBits (${c.weightBits})` });
   }
@@ -210,6 +216,11 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
     warnings.push(
       `accumulator.bits: ${c.accumulator.bits} bits can wrap on a reduction of ${c.accumulator.reductionLength} ` +
         `(worst case needs ${accumulatorBitsNeeded}); results then wrap modulo 2^${c.accumulator.bits}`,
+    );
+  }
+  if (c.pe.routeDecode === 'column' && !isBaseline && (high === 0 || high === B)) {
+    warnings.push(
+      `pe.routeDecode: 'column' changes nothing here: with pe.high = ${high} of ${B} the PE needs no router`,
     );
   }
   const blockShiftBits = c.pe.low === 'dliq' && c.dliq.granularity === 'block' ? shiftBits : 0;

@@ -48,6 +48,8 @@ export type LowFormat = (typeof LOW_FORMATS)[number];
 export const PE_MODES = ['static', 'dynamic'] as const;
 export type PeMode = (typeof PE_MODES)[number];
 export const DATAFLOWS = ['output-stationary'] as const;
+export const ROUTE_DECODES = ['pe', 'column'] as const;
+export type RouteDecode = (typeof ROUTE_DECODES)[number];
 
 export const dpuSchema = z.strictObject({
   name: verilogIdentifier.describe('Verilog identifier used as the prefix of every generated module'),
@@ -72,6 +74,13 @@ export const dpuSchema = z.strictObject({
         .enum(PE_MODES)
         .default('static')
         .describe('static: H high + L low lanes; dynamic: B full lanes switched to low mode at run time'),
+      routeDecode: z
+        .enum(ROUTE_DECODES)
+        .default('pe')
+        .describe(
+          "Static StruM router selects: 'pe' decodes the block mask in every PE; 'column' decodes it once " +
+            'per array column and sends one-hot select lines down the column with the weights (static only)',
+        ),
     })
     .prefault({}),
   activation: z

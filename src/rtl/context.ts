@@ -257,6 +257,8 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const sharedShift = !dynamic && low === 'dliq' && TB > 0 && d.lowLanes > 0;
   let route: RoutePlan | null = null;
   let routeInst: Instance | null = null;
+  // routeDecode 'column': the array decodes each column's mask once into one-hot selects.
+  let columnDecode = false;
 
   if (dynamic || low === 'none') {
     for (let i = 0; i < B; i++) {
@@ -281,11 +283,14 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     const lowLanes = d.lowLanes;
     route = routePlan(B, H, lowLanes > 0, fault);
     if (route) {
-      const conns: Record<string, string> = { mask: field(layout.mask!), act: 'act' };
+      columnDecode = cfg.pe.routeDecode === 'column';
+      const conns: Record<string, string> = columnDecode
+        ? { sel: 'sel', act: 'act' }
+        : { mask: field(layout.mask!), act: 'act' };
       if (H > 0) conns.hi_act = 'hi_act';
       if (lowLanes > 0) conns.lo_act = 'lo_act';
       routeInst = inst(`${name}_route`, 'u_route', conns);
-      used.mask = true;
+      used.mask = !columnDecode;
     }
     const hiAct = (k: number) => (route ? slice('hi_act', k * A, A) : actAt(k));
     const loAct = (j: number) => (route ? slice('lo_act', j * A, A) : actAt(j));
@@ -313,14 +318,25 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     used.act = lanes.length > 0;
     used.shift = lowLanes > 0 && low === 'dliq';
     if (route) {
+      const lanesText =
+        `B = ${B}, ${H} high lanes (k-th 0 of the mask)` +
+        (lowLanes ? `, ${L} low lanes (j-th 1)` : `, low weights dropped`) +
+        `; ${route.muxInputs} mux inputs`;
+      if (columnDecode) {
+        add(
+          'route',
+          'route',
+          `${name}_route_decode`,
+          `static StruM router selects, one decoder per array column: ${lanesText}`,
+          routeContext(route, A, 'decode'),
+        );
+      }
       add(
         'route',
         'route',
         `${name}_route`,
-        `static StruM router: B = ${B}, ${H} high lanes (k-th 0 of the mask)` +
-          (lowLanes ? `, ${L} low lanes (j-th 1)` : `, low weights dropped`) +
-          `; ${route.muxInputs} mux inputs`,
-        { ...routeContext(route, A, H > 0, lowLanes > 0), faulty: fault === 'route-off-by-one' },
+        `static StruM router${columnDecode ? ' muxes (one-hot selects from the column decoder)' : ''}: ${lanesText}`,
+        { ...routeContext(route, A, columnDecode ? 'mux' : 'both'), faulty: fault === 'route-off-by-one' },
       );
     }
   }
@@ -417,7 +433,12 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
 
   const noLanes = 'this PE has no lanes (static sparse with H = 0): every block sums to 0';
   const peUnusedWgt: string[] = [];
-  if (layout.mask && !used.mask) peUnusedWgt.push('the mask (no routing needed when H = 0 or H = B)');
+  if (layout.mask && !used.mask)
+    peUnusedWgt.push(
+      columnDecode
+        ? 'the mask (decoded per column: the PE gets the selects on sel)'
+        : 'the mask (no routing needed when H = 0 or H = B)',
+    );
   if (layout.shift && !used.shift) peUnusedWgt.push('the DLIQ shift (no low lanes)');
   if (!used.act) peUnusedWgt.push('all weights');
   const pePorts: Port[] = [input(null, 'clk'), input(null, 'rst')];
@@ -430,6 +451,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     input(d.activationBlockBits, 'act', used.act ? null : noLanes),
     input(d.weightBlockBits, 'wgt', peUnusedWgt.length ? `unused here: ${peUnusedWgt.join('; ')}` : null),
   );
+  if (columnDecode) pePorts.push(input(route!.muxInputs, 'sel'));
   if (layerShift) pePorts.push(input(TB, 'shift', used.shift ? null : 'no low lanes use the layer shift'));
   pePorts.push(output(ACC, 'result'));
   const peModule = `${name}_pe`;
@@ -486,6 +508,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     act: 'act_row[r]',
     wgt: 'wgt_col[c]',
   });
+  if (columnDecode) peConns.sel = 'sel_col[c]';
   if (layerShift) peConns.shift = 'in_shift';
   peConns.result = 'col_res[r]';
   const top = `${name}_array`;
@@ -520,6 +543,15 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
       stages: Array.from({ length: lat - 1 }, (_, i) => ({ k: i + 1, p: i })),
       last: lat - 1,
       pe: inst(peModule, 'u_pe', peConns),
+      decode: columnDecode
+        ? {
+            selBits: route!.muxInputs,
+            inst: inst(`${name}_route_decode`, 'u_dec', {
+              mask: `in_wgt[c*${d.weightBlockBits}${layout.mask!.offset ? `+${layout.mask!.offset}` : ''} +: ${B}]`,
+              sel: 'sel_col[c]',
+            }),
+          }
+        : null,
     },
   );
 
@@ -533,13 +565,44 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   };
 }
 
-function routeContext(plan: RoutePlan, A: number, hasHigh: boolean, hasLow: boolean) {
+/**
+ * The router's template values. 'both': mask in, selects decoded and muxes in one module
+ * (routeDecode 'pe'); 'decode': mask in, one-hot selects out (one per column, at the array
+ * edge); 'mux': selects in, the AND-OR muxes only (in each PE). Select n is the n-th
+ * (lane, candidate) pair of the plan in order.
+ */
+function routeContext(plan: RoutePlan, A: number, part: 'both' | 'decode' | 'mux') {
   const CB = plan.countBits;
-  const ports: Port[] = [input(plan.block, 'mask'), input(plan.block * A, 'act')];
-  if (hasHigh) ports.push(output(plan.high * A, 'hi_act'));
-  if (hasLow) ports.push(output(plan.low * A, 'lo_act'));
+  const M = plan.muxInputs;
+  const hasHigh = plan.lanes.some((l) => l.kind === 'high');
+  const hasLow = plan.lanes.some((l) => l.kind === 'low');
+  const ports: Port[] = [];
+  if (part === 'mux') ports.push(input(M, 'sel'));
+  else ports.push(input(plan.block, 'mask'));
+  if (part === 'decode') ports.push(output(M, 'sel'));
+  else {
+    ports.push(input(plan.block * A, 'act'));
+    if (hasHigh) ports.push(output(plan.high * A, 'hi_act'));
+    if (hasLow) ports.push(output(plan.low * A, 'lo_act'));
+  }
+  let n = 0;
+  const lanes = plan.lanes.map((lane) => ({
+    target: slice(lane.kind === 'high' ? 'hi_act' : 'lo_act', lane.lane * A, A),
+    candidates: lane.candidates.map((c) => {
+      const sel = n++;
+      // High lane k: ~mask[i] & zb_i == k; low lane j: mask[i] & zb_i == i - j.
+      const expr = `${c.maskBit ? `mask[${c.pos}]` : `nz_${c.pos}`} & (zb_${c.pos} == ${lit(CB, c.zeros)})`;
+      // 'both' keeps the select inline in its AND term: the same text, so the same netlist,
+      // as before the column option existed (ABC's result moves a few % with the structure).
+      const bit = part === 'both' ? expr : `sel[${sel}]`;
+      return { n: sel, sel: expr, term: `(${replicate(bit, A)} & ${slice('act', c.read * A, A)})` };
+    }),
+  }));
   return {
     ports,
+    decode: part !== 'mux',
+    mux: part !== 'decode',
+    sels: part === 'decode' ? lanes.flatMap((l) => l.candidates.map((c) => ({ n: c.n, expr: c.sel }))) : [],
     countBits: CB,
     // zb_i = zeros of the mask before position i.
     counts: Array.from({ length: plan.block }, (_, i) => ({
@@ -547,12 +610,6 @@ function routeContext(plan: RoutePlan, A: number, hasHigh: boolean, hasLow: bool
       expr: i === 0 ? lit(CB, 0) : `zb_${i - 1} + ${extend(`nz_${i - 1}`, 1, CB, false)}`,
     })),
     positions: Array.from({ length: plan.block }, (_, i) => i),
-    lanes: plan.lanes.map((lane) => ({
-      target: slice(lane.kind === 'high' ? 'hi_act' : 'lo_act', lane.lane * A, A),
-      terms: lane.candidates.map((c) => {
-        const sel = `${c.maskBit ? `mask[${c.pos}]` : `nz_${c.pos}`} & (zb_${c.pos} == ${lit(CB, c.zeros)})`;
-        return `(${replicate(`${sel}`, A)} & ${slice('act', c.read * A, A)})`;
-      }),
-    })),
+    lanes: lanes.map((l) => ({ target: l.target, terms: l.candidates.map((c) => c.term) })),
   };
 }
