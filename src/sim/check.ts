@@ -260,7 +260,7 @@ export class Checker {
     r: number,
     c: number,
     got: number,
-  ): { partialSums: PartialSum[]; hint?: string } {
+  ): { partialSums: PartialSum[]; hint: string } {
     const { cfg, act, wgt } = this;
     const { rows, cols } = this.geom;
     const B = cfg.pe.block;
@@ -268,8 +268,12 @@ export class Checker {
     if (p.accBefore) golden.acc.set(p.accBefore);
     const { chunk, tile } = p;
     const partialSums: PartialSum[] = [];
-    // Per block position: this PE's contribution since the last clear.
-    const lanes = new Float64Array(B);
+    // Per lane: this PE's products since the last clear. A static StruM PE sends the i-th
+    // high position of a block to high lane i and the j-th low one to low lane j (the packed
+    // order of docs/FORMATS.md); other PEs have one lane per position.
+    const routed = cfg.pe.mode === 'static' && cfg.pe.low !== 'none';
+    const lanes = new Float64Array(2 * B);
+    const laneName = (k: number) => (!routed ? `lane ${k}` : k < B ? `high lane ${k}` : `low lane ${k - B}`);
     const actOf = (k: number) => Array.from(act.values.subarray(k * B, (k + 1) * B));
     for (let cy = tile.first; cy <= tile.last; cy++) {
       const t = cy - chunk.start;
@@ -288,7 +292,13 @@ export class Checker {
       if (clear) lanes.fill(0);
       const ak = chunk.aIdx[t * rows + r]! * B;
       const wk = chunk.wIdx[t * cols + c]! * B;
-      for (let i = 0; i < B; i++) lanes[i]! += act.values[ak + i]! * wgt.values[wk + i]!;
+      const low = wgt.blocks[chunk.wIdx[t * cols + c]!]!.low;
+      let nh = 0;
+      let nl = B;
+      for (let i = 0; i < B; i++) {
+        const lane = !routed ? i : low[i] ? nl++ : nh++;
+        lanes[lane]! += act.values[ak + i]! * wgt.values[wk + i]!;
+      }
       const accNow = golden.acc[r * cols + c]!;
       const blockSum = clear ? accNow : accNow - before;
       partialSums.push({
@@ -303,18 +313,19 @@ export class Checker {
     const wrapEq = (x: number) => wrapSigned(x - diff, cfg.accumulator.bits) === 0;
     const flips: number[] = [];
     const drops: number[] = [];
-    for (let i = 0; i < B; i++) {
-      if (lanes[i] === 0) continue;
-      if (wrapEq(-2 * lanes[i]!)) flips.push(i);
-      if (wrapEq(-lanes[i]!)) drops.push(i);
+    for (let k = 0; k < 2 * B; k++) {
+      if (lanes[k] === 0) continue;
+      if (wrapEq(-2 * lanes[k]!)) flips.push(k);
+      if (wrapEq(-lanes[k]!)) drops.push(k);
     }
-    const pos = (list: number[]) => `block position${list.length > 1 ? 's' : ''} ${list.join(', ')}`;
-    let hint: string | undefined;
-    if (flips.length && flips.length <= 2)
-      hint = `difference ${diff} = -2x the tile's products at ${pos(flips)}: a sign flip there?`;
-    else if (drops.length && drops.length <= 2)
-      hint = `difference ${diff} = minus the tile's products at ${pos(drops)}: a lane dropped or misrouted?`;
-    else hint = `difference ${diff}`;
+    const names = (list: number[]) =>
+      list.length === 1
+        ? laneName(list[0]!)
+        : `one of ${list.slice(0, 6).map(laneName).join(', ')}${list.length > 6 ? ', ...' : ''}`;
+    let hint = `difference ${diff}`;
+    if (flips.length) hint += ` = -2x the tile's products in ${names(flips)}: a flipped sign there?`;
+    else if (drops.length)
+      hint += ` = minus the tile's products in ${names(drops)}: that lane dropped or misrouted?`;
     if (want !== p.expected[r * cols + c]) {
       hint = `internal error: the golden replay (${want}) disagrees with the bulk checker (${p.expected[r * cols + c]})`;
     }
