@@ -174,8 +174,9 @@ export function writeStimulus(
 export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<SimResult> {
   const vectors = opts.vectors ?? DEFAULT_VECTORS;
   const seed = opts.seed ?? DEFAULT_SEED;
-  if (!Number.isInteger(vectors) || vectors < 1)
-    throw new UserError(`--vectors: ${vectors} is not a positive integer`);
+  if (!Number.isInteger(vectors) || vectors < 1 || vectors > 2 ** 31) {
+    throw new UserError(`--vectors: ${vectors} is not an integer in 1..${2 ** 31}`);
+  }
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new UserError(`--seed: ${seed} is not an integer in 0..4294967295`);
   }
