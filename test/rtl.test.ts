@@ -282,7 +282,9 @@ describe('renderRtl', () => {
       expect(v.pe).not.toMatch(/\.mask\(/);
       // One decoder instance in the column loop (5 columns), none in the PE.
       expect(v.array!.match(/t_route_decode u_dec/g)).toHaveLength(1);
-      expect(v.array).toMatch(/for \(c = 0; c < 5; c = c \+ 1\) begin : g_wgt[^]*u_dec[^]*end\n {4}for/);
+      expect(v.array).toMatch(
+        /for \(c = 0; c < 5; c = c \+ 1\) begin : g_wgt[\s\S]*u_dec[\s\S]*end\n {4}for/,
+      );
       expect(v.array).toMatch(/\.sel\(sel_col\[c\]\)/);
       expect(topPorts(col)).toEqual(topPorts(pe));
       // Only the router is split: lanes, trees and accumulator are the same text.
