@@ -1,7 +1,7 @@
 // Where a description comes from: a preset name, a .json file or a .ts/.js module
 // whose default export is a description; then dotted-path overrides on top.
-import { existsSync, readFileSync } from 'node:fs';
-import { extname, resolve as resolvePath } from 'node:path';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from './errors.ts';
 import { PRESETS } from './presets.ts';
@@ -10,6 +10,40 @@ import { type ResolvedDpu, resolveConfig } from './resolve.ts';
 export type Overrides = Readonly<Record<string, unknown>>;
 
 const MODULE_EXTS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
+
+/** The "type" of the package.json that governs `file` ('commonjs' when there is none). */
+function packageType(file: string): string {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        return (JSON.parse(readFileSync(pj, 'utf8')) as { type?: string }).type ?? 'commonjs';
+      } catch {
+        return 'commonjs';
+      }
+    }
+    if (dirname(dir) === dir) return 'commonjs';
+  }
+}
+
+/**
+ * Import a config module with tsx. A .ts file outside an ESM package would be compiled as
+ * CommonJS, which cannot load strumgen's ESM-only dependencies, so it is imported through
+ * a temporary .mts twin beside it (same folder, so its relative imports still resolve).
+ */
+async function importConfigModule(path: string): Promise<{ default?: unknown }> {
+  const { tsImport } = await import('tsx/esm/api');
+  const load = (p: string) =>
+    tsImport(pathToFileURL(p).href, import.meta.url) as Promise<{ default?: unknown }>;
+  if (extname(path) !== '.ts' || packageType(path) === 'module') return load(path);
+  const twin = join(dirname(path), `.${basename(path, '.ts')}.strumgen-${process.pid}.mts`);
+  copyFileSync(path, twin);
+  try {
+    return await load(twin);
+  } finally {
+    rmSync(twin, { force: true });
+  }
+}
 
 /** Read a preset or config file into a plain (unvalidated) description. */
 export async function loadDescription(spec: string): Promise<Record<string, unknown>> {
@@ -31,9 +65,7 @@ export async function loadDescription(spec: string): Promise<Record<string, unkn
   } else if (MODULE_EXTS.has(ext)) {
     try {
       // tsx loads TypeScript configs in-process; plain JS goes through it unchanged.
-      const { tsImport } = await import('tsx/esm/api');
-      const mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown };
-      value = mod.default;
+      value = (await importConfigModule(path)).default;
       // A .ts file outside an ESM package is compiled as CommonJS: its default sits one level down.
       const inner = value as { __esModule?: boolean; default?: unknown } | undefined;
       if (inner && typeof inner === 'object' && 'default' in inner && Object.keys(inner).length <= 2) {
