@@ -92,16 +92,20 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
 
   const header = streamHeader(o.geometry, o.drainCycles);
   write(new Uint8Array(header.buffer));
+  // Keep the model fed: the next chunk is generated and encoded before waiting for the pipe
+  // to drain, so it is written the moment there is room.
   let chunk = o.next();
-  while (chunk && !broken) {
-    const records = o.encode(chunk);
+  let records = chunk ? o.encode(chunk) : null;
+  while (chunk && records && !broken) {
     const wait = write(new Uint8Array(records.buffer, records.byteOffset, records.byteLength));
-    // While the model runs this chunk: expected results of it, and the next chunk.
+    // While the model runs this chunk: its expected results, and the next chunk.
     o.checker?.feed(chunk);
     o.onChunk?.(chunk);
     const following = o.next();
+    const followingRecords = following ? o.encode(following) : null;
     if (wait) await wait;
     chunk = following;
+    records = followingRecords;
   }
   if (!broken) sub.stdin!.end();
   const r = await ended;
