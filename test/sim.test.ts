@@ -4,7 +4,7 @@
 // activations and weights, all-low / all-high masks, one-block back-to-back tiles, a
 // mid-tile clear, idle cycles with junk clear/last, a tile without clear, accumulator
 // wrap), followed by random tiles.
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/config/errors.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { renderRtl } from '../src/rtl/index.ts';
-import { runSim, type SimResult } from '../src/sim/index.ts';
+import { buildModel, runSim, type SimResult } from '../src/sim/index.ts';
 
 const BUILD = 240_000; // a cold 8x8 build on a busy 2-core machine
 const config = (preset: string, o: Record<string, unknown>) => loadConfig(preset, o);
@@ -195,6 +195,32 @@ describe('bad input and failing tools', () => {
       else process.env.STRUMGEN_VERILATOR = saved;
     }
   });
+
+  it(
+    'concurrent builds of one design both succeed and leave one model',
+    async () => {
+      const cfg = await config('strum-mip2q', { ...size(1, 1), 'pe.block': 2 });
+      const dir = mkdtempSync(join(tmpdir(), 'strumgen-sim-cache-'));
+      const saved = process.env.STRUMGEN_CACHE;
+      process.env.STRUMGEN_CACHE = dir;
+      try {
+        const [a, b] = await Promise.all([buildModel(cfg), buildModel(cfg)]);
+        expect(a.binary).toBe(b.binary);
+        expect([a.cached, b.cached]).toEqual([false, false]);
+        expect(readdirSync(join(dir, 'sim'))).toEqual([`strum_mip2q-${a.key}`]);
+        const again = await buildModel(cfg);
+        expect(again.cached).toBe(true);
+        const r = await runSim(cfg, { vectors: 500 });
+        expect(r.cached).toBe(true);
+        expect(r.pass).toBe(true);
+      } finally {
+        if (saved === undefined) delete process.env.STRUMGEN_CACHE;
+        else process.env.STRUMGEN_CACHE = saved;
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    BUILD,
+  );
 
   it(
     'a compile error shows the first lines of the Verilator log (exit 4)',
