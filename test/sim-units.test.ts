@@ -123,6 +123,17 @@ describe('stimulus stream', () => {
     expect(tiles.some(({ t, ch }) => !(ch.ctl[t.first - ch.start]! & CTL_CLEAR))).toBe(true);
   });
 
+  it('adds an accumulator-wrap tile when the accumulator can overflow within the run', async () => {
+    const small = await config('int8', { 'array.rows': 2, 'array.cols': 2, 'accumulator.bits': 16 });
+    const { stream } = setup(small, 1, 2000);
+    chunks(stream, 4096);
+    expect([...stream.labels.values()]).toContain('accumulator wrap');
+    const wide = await config('int8', { 'array.rows': 2, 'array.cols': 2 });
+    const w = setup(wide, 1, 2000).stream;
+    chunks(w, 4096);
+    expect([...w.labels.values()]).not.toContain('accumulator wrap');
+  });
+
   it('packs every row and column block into the port images at its bit offset', async () => {
     for (const preset of ['strum-mip2q', 'strum-dliq', 'strum-sparse', 'strum-dynamic', 'int8']) {
       const cfg = await config(preset, { 'array.rows': 3, 'array.cols': 3, 'activation.bits': 7 });
