@@ -1,10 +1,9 @@
 // Synthesis reports: the Markdown page for one SynthReport, and writing the JSON, the
 // Markdown and each run's scripts and logs to an output directory atomically.
-import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { replaceDirAtomically } from '../config/atomic.ts';
-import { UserError } from '../config/errors.ts';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type OutputMarker, replaceOutputDir } from '../config/atomic.ts';
 import type { SynthReport, SynthRun } from '../synth/index.ts';
 
 /** Area with thousands separators (one decimal only when the library has fractional areas). */
@@ -180,16 +179,11 @@ export function renderSynthMarkdown(r: SynthReport): string {
 /** Files of a run copied next to the report (when the run left them). */
 const RUN_FILES = ['synth.ys', 'yosys.log', 'stat.txt', 'stat.json', 'netlist.v', 'sta.tcl', 'sta.log'];
 
-async function isSynthOutput(dir: string): Promise<boolean> {
-  const entries = await readdir(dir);
-  if (entries.length === 0) return true;
-  try {
-    const j = JSON.parse(readFileSync(join(dir, 'synth.json'), 'utf8')) as { schema?: string };
-    return j.schema === 'strumgen.synth/1';
-  } catch {
-    return false;
-  }
-}
+const SYNTH_OUTPUT: OutputMarker = {
+  file: 'synth.json',
+  owns: (j) => j.schema === 'strumgen.synth/1',
+  label: 'a strumgen synth output',
+};
 
 /**
  * Write synth.json, synth.md and runs/<top>-<kind>/ (scripts, logs, statistics, netlist of
@@ -197,17 +191,7 @@ async function isSynthOutput(dir: string): Promise<boolean> {
  * built in a temporary directory beside it and swapped in by rename.
  */
 export async function writeSynthReport(report: SynthReport, outDir: string): Promise<string> {
-  const dir = resolve(outDir);
-  if (existsSync(dir)) {
-    if (!(await stat(dir)).isDirectory())
-      throw new UserError(`--out ${outDir}: exists and is not a directory`);
-    if (!(await isSynthOutput(dir))) {
-      throw new UserError(
-        `--out ${outDir}: exists and is not a strumgen synth output (no synth.json); choose another`,
-      );
-    }
-  }
-  await replaceDirAtomically(dir, async (tmp) => {
+  return replaceOutputDir(outDir, SYNTH_OUTPUT, async (tmp) => {
     await writeFile(join(tmp, 'synth.json'), `${JSON.stringify(report, null, 2)}\n`);
     await writeFile(join(tmp, 'synth.md'), renderSynthMarkdown(report));
     const runs: SynthRun[] = [...report.runs, ...(report.comparison?.baseline.runs ?? [])];
@@ -218,5 +202,4 @@ export async function writeSynthReport(report: SynthReport, outDir: string): Pro
         if (existsSync(join(run.dir, f))) await copyFile(join(run.dir, f), join(to, f));
     }
   });
-  return dir;
 }

@@ -2,11 +2,10 @@
 // first into a temporary directory beside the target, then swapped in by rename, so an
 // error or interrupt leaves the previous output as it was.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { readdir, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { replaceDirAtomically } from '../config/atomic.ts';
-import { UserError } from '../config/errors.ts';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type OutputMarker, replaceOutputDir } from '../config/atomic.ts';
 import { configOf, type DerivedValues, type ResolvedDpu } from '../config/resolve.ts';
 import { renderRtl } from './render.ts';
 import type { RtlModule, RtlOptions } from './types.ts';
@@ -102,16 +101,11 @@ export function portsMarkdown(cfg: ResolvedDpu, top: string): string {
   ].join('\n');
 }
 
-async function isStrumgenOutput(dir: string): Promise<boolean> {
-  const entries = await readdir(dir);
-  if (entries.length === 0) return true;
-  try {
-    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { generator?: string };
-    return m.generator === 'strumgen';
-  } catch {
-    return false;
-  }
-}
+export const RTL_OUTPUT: OutputMarker = {
+  file: 'manifest.json',
+  owns: (m) => m.generator === 'strumgen',
+  label: 'a strumgen output directory',
+};
 
 /**
  * Write the RTL of `cfg` into `outDir` (replacing an earlier strumgen output there).
@@ -122,16 +116,6 @@ export async function writeRtl(
   outDir: string,
   options: RtlOptions = {},
 ): Promise<{ dir: string; manifest: RtlManifest }> {
-  const dir = resolve(outDir);
-  if (existsSync(dir)) {
-    if (!(await stat(dir)).isDirectory())
-      throw new UserError(`--out ${outDir}: exists and is not a directory`);
-    if (!(await isStrumgenOutput(dir))) {
-      throw new UserError(
-        `--out ${outDir}: exists and is not a strumgen output directory (no strumgen manifest.json); choose another`,
-      );
-    }
-  }
   const bundle = renderRtl(cfg, options);
   const texts = new Map<string, string>(bundle.files.map((f) => [f.name, f.content]));
   texts.set('files.f', `${bundle.files.map((f) => f.name).join('\n')}\n`);
@@ -152,7 +136,7 @@ export async function writeRtl(
   };
   texts.set('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
 
-  await replaceDirAtomically(dir, async (tmp) => {
+  const dir = await replaceOutputDir(outDir, RTL_OUTPUT, async (tmp) => {
     for (const [name, text] of texts) await writeFile(join(tmp, name), text);
   });
   return { dir, manifest };

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { replaceDirAtomically } from '../../config/atomic.ts';
+import { type OutputMarker, replaceOutputDir } from '../../config/atomic.ts';
 import { UserError } from '../../config/errors.ts';
 import { designLine, type FlowResult, renderFlowMarkdown, renderFlowText } from '../../report/flow.ts';
 import { writeSynthReport } from '../../report/synth.ts';
@@ -19,6 +19,12 @@ interface Args extends ConfigArgs {
 
 /** Vectors the flow simulates by default: enough to cover the edge cases and many random tiles in seconds. */
 export const FLOW_VECTORS = 20_000;
+
+const FLOW_OUTPUT: OutputMarker = {
+  file: 'flow.json',
+  owns: (j) => j.schema === 'strumgen.flow/1',
+  label: 'a strumgen flow summary',
+};
 
 const since = (t0: number) => (performance.now() - t0) / 1000;
 
@@ -82,7 +88,7 @@ export const flowCommand: CommandModule<object, Args> = {
       seconds: { generate, sim: simSeconds, synth: synthSeconds },
     };
     const flowDir = join(out, 'flow');
-    await replaceDirAtomically(flowDir, async (tmp) => {
+    await replaceOutputDir(flowDir, FLOW_OUTPUT, async (tmp) => {
       await writeFile(join(tmp, 'flow.json'), `${JSON.stringify(result, null, 2)}\n`);
       await writeFile(join(tmp, 'flow.md'), renderFlowMarkdown(result));
     });
