@@ -7,7 +7,7 @@ import {
   runSim,
   type SimResult,
 } from '../../sim/index.ts';
-import { type ConfigArgs, configFromArgs, withConfigOptions } from '../options.ts';
+import { type ConfigArgs, configArgsText, configFromArgs, withConfigOptions } from '../options.ts';
 
 interface Args extends ConfigArgs {
   vectors: number;
@@ -23,19 +23,7 @@ interface Args extends ConfigArgs {
 
 /** The config part of this invocation, for re-run hints. */
 function configCommandOf(argv: Args): string {
-  const parts = ['npx strumgen sim', argv.config ?? ''];
-  const flag = (name: string, v: unknown) => {
-    if (v !== undefined) parts.push(`--${name} ${v}`);
-  };
-  flag('rows', argv.rows);
-  flag('cols', argv.cols);
-  flag('block', argv.block);
-  flag('high', argv.high);
-  flag('low', argv.low);
-  flag('mode', argv.mode);
-  for (const s of argv.set ?? []) parts.push(`--set ${s}`);
-  if (!argv.edges) parts.push('--no-edges');
-  return parts.filter(Boolean).join(' ');
+  return `npx strumgen sim ${configArgsText(argv)}${argv.edges ? '' : ' --no-edges'}`;
 }
 
 const mega = (x: number) => `${(x / 1e6).toFixed(2)} M `;
