@@ -51,6 +51,17 @@ export function flowRows(f: FlowResult): [string, string][] {
         (c ? `, baseline ${c.baseline.timing.fmaxMhz.toFixed(1)} MHz: ${fmtPct(c.fmaxChangePct)}` : ''),
     ],
   ];
+  if (y.power) {
+    const p = y.power;
+    const bp = c?.baseline.power;
+    rows.push([
+      'PE power',
+      `${(p.totalW * 1000).toFixed(3)} mW at ${p.clockMhz.toFixed(0)} MHz, uniform activity ${p.activity} (OpenSTA estimate)` +
+        (bp
+          ? `, baseline ${(bp.totalW * 1000).toFixed(3)} mW: ${fmtPct((100 * (p.totalW - bp.totalW)) / bp.totalW)}`
+          : ''),
+    ]);
+  }
   if (c) {
     const deltas = Object.entries(c.roleDelta)
       .filter(([, d]) => Math.abs(d) > 0)
