@@ -13,6 +13,8 @@ export interface QuantizeOptions {
   readonly select?: SelectPolicy;
   /** DLIQ per layer: force this t instead of searching 0..shiftMax. */
   readonly layerShift?: number;
+  /** Use the general loop even where a specialised kernel exists (tests compare the two). */
+  readonly general?: boolean;
 }
 
 /** Compact result of quantizing one [N, K] matrix; rows are padded to Kp (multiple of B). */
@@ -202,12 +204,213 @@ interface Out {
   shifts: Uint8Array;
 }
 
+/** Dispatch: the magnitude kernel when it applies, else the general loop. Both give identical results. */
+function run(
+  p: FormatParams,
+  W: ArrayLike<number>,
+  N: number,
+  K: number,
+  opts: QuantizeOptions,
+  scales: Float64Array,
+  invScales: Float64Array,
+  out: Out,
+  tables: NearestTable[] | null,
+  fixedT: number,
+): number {
+  if (tables !== null && opts.select !== 'error' && !opts.general) {
+    return runMagnitude(p, W, N, K, scales, invScales, out, tables, fixedT);
+  }
+  return runGeneral(p, W, N, K, opts, scales, invScales, out, tables, fixedT);
+}
+
+/**
+ * The tables of lowTables(p) re-indexed for a branch-free lookup by f = floor(2x) and
+ * exact = 2x - f === 0: entry t * 2S + 2 * (f + R2) + (exact ? 0 : 1), R2 = 2R, S = 4R + 1.
+ * An exact 2x = f is the NearestTable entry f; an inner point of (f, f + 1) is entry f + 1
+ * when f >= 0 (ceil) and f when f < 0 (floor), as nearestTable's index rule.
+ */
+interface FloorTables {
+  readonly R2: number;
+  readonly S: number;
+  readonly value: Int32Array;
+  readonly code: Int32Array;
+}
+
+const floorCache = new WeakMap<NearestTable[], FloorTables>();
+
+function floorTables(tables: NearestTable[]): FloorTables {
+  const hit = floorCache.get(tables);
+  if (hit) return hit;
+  const R2 = tables[0]!.offset;
+  const S = 2 * R2 + 1;
+  const value = new Int32Array(tables.length * 2 * S);
+  const code = new Int32Array(tables.length * 2 * S);
+  tables.forEach((tab, t) => {
+    for (let f = -R2; f <= R2; f++) {
+      const inner = f >= 0 ? Math.min(f + 1, R2) : f;
+      for (const [slot, idx] of [
+        [0, f],
+        [1, inner],
+      ] as const) {
+        value[t * 2 * S + 2 * (f + R2) + slot] = tab.value[idx + R2]!;
+        code[t * 2 * S + 2 * (f + R2) + slot] = tab.code[idx + R2]!;
+      }
+    }
+  });
+  const flat = { R2, S, value, code };
+  floorCache.set(tables, flat);
+  return flat;
+}
+
+/**
+ * The magnitude policy's kernel (the paper's selection; MIP2Q, DLIQ, sparse). Per block:
+ * one pass rounds to INT8 and histograms |q|; a second picks the L smallest |q| and looks
+ * up low values. The second pass is branch-free (bit arithmetic for the pick, a floor-indexed
+ * table, blends instead of ifs): a random half of the positions go low, which made branches
+ * mispredict on most weights. Same arithmetic in the same order as runGeneral (adding
+ * 0 * cost leaves a sum unchanged), so results are bit-identical (test/quant-fast.test.ts).
+ */
+function runMagnitude(
+  p: FormatParams,
+  W: ArrayLike<number>,
+  N: number,
+  K: number,
+  scales: Float64Array,
+  invScales: Float64Array,
+  out: Out,
+  tables: NearestTable[],
+  fixedT: number,
+): number {
+  const B = p.pe.block;
+  const L = B - p.pe.high;
+  const Kp = paddedLength(K, B);
+  const nb = Kp / B;
+  const qmax = 2 ** (p.weightBits - 1) - 1;
+  const isDliq = p.pe.low === 'dliq';
+  const { codes, values, low, shifts } = out;
+  const { R2, S, value: tv, code: tc } = floorTables(tables);
+  const tFirst = Math.max(fixedT, 0);
+  const T = fixedT >= 0 ? 1 : tables.length;
+  const q = new Int32Array(B);
+  // DLIQ search: the picked positions, their x and q.
+  const pick = new Int32Array(B);
+  const px = new Float64Array(B);
+  const pq = new Int32Array(B);
+  const hist = new Int32Array(qmax + 1);
+  const coarse = new Int32Array((qmax >> 4) + 1);
+  let total = 0;
+  for (let n = 0; n < N; n++) {
+    const s = scales[n]!;
+    const inv = invScales[n]!;
+    const rowBase = n * K;
+    const rowOut = n * Kp;
+    let rowErr = 0;
+    for (let j = 0; j < nb; j++) {
+      const k0 = j * B;
+      const ob = rowOut + k0;
+      // INT8 step with a two-level histogram of |q|.
+      for (let i = 0; i < B; i++) {
+        const k = k0 + i;
+        const xk = k < K ? W[rowBase + k]! * inv : 0;
+        let qk = roundHalfEven(xk);
+        // biome-ignore lint/complexity/useMathMinMax: the ternary clamp is faster in this hot loop
+        qk = qk > qmax ? qmax : qk < -qmax ? -qmax : qk;
+        const e = xk - qk;
+        rowErr += e * e;
+        const qi = qk | 0;
+        q[i] = qi;
+        const a = (qi ^ (qi >> 31)) - (qi >> 31);
+        hist[a]!++;
+        coarse[a >> 4]!++;
+      }
+      // Threshold tau: every |q| < tau goes low, then the first `need` with |q| = tau.
+      let below = 0;
+      let c = 0;
+      while (below + coarse[c]! < L) below += coarse[c++]!;
+      let tau = c << 4;
+      while (below + hist[tau]! < L) below += hist[tau++]!;
+      let need = L - below;
+      const tb = tFirst * 2 * S + 2 * R2;
+      let r = 0;
+      for (let i = 0; i < B; i++) {
+        const qi = q[i]!;
+        const a = (qi ^ (qi >> 31)) - (qi >> 31);
+        hist[a] = 0;
+        coarse[a >> 4] = 0;
+        // lw = a < tau || (a === tau && need-- > 0), in bit arithmetic (all values >= 0).
+        const lt = (a - tau) >>> 31;
+        const take = (1 ^ (((a - tau) | (tau - a)) >>> 31)) & (-need >>> 31);
+        need -= take;
+        const lw = lt | take;
+        const k = k0 + i;
+        const xk = k < K ? W[rowBase + k]! * inv : 0;
+        low[ob + i] = lw;
+        if (T === 1) {
+          const y = 2 * xk;
+          const f = Math.floor(y);
+          const ti = tb + 2 * f + Math.ceil(y - f);
+          const v = tv[ti]!;
+          const d = xk - v;
+          const e = xk - qi;
+          codes[ob + i] = qi + lw * (tc[ti]! - qi);
+          values[ob + i] = qi + lw * (v - qi);
+          rowErr += lw * (d * d - e * e);
+        } else {
+          codes[ob + i] = qi;
+          values[ob + i] = qi;
+          pick[r] = i;
+          px[r] = xk;
+          pq[r] = qi;
+          r += lw;
+        }
+      }
+      if (T === 1) {
+        shifts[n * nb + j] = isDliq ? tFirst : 0;
+        continue;
+      }
+      // DLIQ per block: try t = 0, 1, ... and stop at zero added error (as runGeneral).
+      let bestErr = Infinity;
+      let best = 0;
+      for (let t = 0; t < T; t++) {
+        const tt = tb + t * 2 * S;
+        let e = 0;
+        for (let r = 0; r < L; r++) {
+          const xi = px[r]!;
+          const y = 2 * xi;
+          const f = Math.floor(y);
+          const d = xi - tv[tt + 2 * f + Math.ceil(y - f)]!;
+          const eq = xi - pq[r]!;
+          e += d * d - eq * eq;
+        }
+        if (e < bestErr) {
+          bestErr = e;
+          best = t;
+          if (e === 0) break;
+        }
+      }
+      const tt = tb + best * 2 * S;
+      for (let r = 0; r < L; r++) {
+        const xi = px[r]!;
+        const y = 2 * xi;
+        const f = Math.floor(y);
+        const ti = tt + 2 * f + Math.ceil(y - f);
+        codes[ob + pick[r]!] = tc[ti]!;
+        values[ob + pick[r]!] = tv[ti]!;
+      }
+      shifts[n * nb + j] = tFirst + best;
+      rowErr += bestErr;
+    }
+    total += s * s * rowErr;
+  }
+  return total;
+}
+
 /**
  * Quantize every row into `out`. tables null: all high. fixedT >= 0: that t for every block
  * (DLIQ per layer, or the single table); -1: search t per block. Returns sum_c s_c^2 * err_c
  * with err_c the squared error of row c in the integer domain.
  */
-function run(
+function runGeneral(
   p: FormatParams,
   W: ArrayLike<number>,
   N: number,
