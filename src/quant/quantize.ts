@@ -128,10 +128,12 @@ function checkShape(W: ArrayLike<number>, N: number, K: number): void {
 function rowMaxAbs(W: ArrayLike<number>, n: number, K: number): number {
   let m = 0;
   const base = n * K;
+  // Math.max propagates NaN and Infinity, so one check per row finds a non-finite weight.
+  for (let k = 0; k < K; k++) m = Math.max(m, Math.abs(W[base + k]!));
+  if (m < Infinity) return m;
   for (let k = 0; k < K; k++) {
-    const a = Math.abs(W[base + k]!);
-    if (!(a < Infinity)) throw new RangeError(`weight [${n}, ${k}] is ${W[base + k]} (not finite)`);
-    if (a > m) m = a;
+    if (!(Math.abs(W[base + k]!) < Infinity))
+      throw new RangeError(`weight [${n}, ${k}] is ${W[base + k]} (not finite)`);
   }
   return m;
 }
@@ -225,7 +227,8 @@ function run(
 
 /**
  * The tables of lowTables(p) re-indexed for a branch-free lookup by f = floor(2x) and
- * exact = 2x - f === 0: entry t * 2S + 2 * (f + R2) + (exact ? 0 : 1), R2 = 2R, S = 4R + 1.
+ * g = ceil(2x): entry t * 2S + 2 * R2 + f + g, R2 = 2R, S = 4R + 1 (f + g = 2f when 2x is
+ * an integer, else 2f + 1).
  * An exact 2x = f is the NearestTable entry f; an inner point of (f, f + 1) is entry f + 1
  * when f >= 0 (ceil) and f when f < 0 (floor), as nearestTable's index rule.
  */
@@ -291,6 +294,7 @@ function runMagnitude(
   const { R2, S, value: tv, code: tc } = floorTables(tables);
   const tFirst = Math.max(fixedT, 0);
   const T = fixedT >= 0 ? 1 : tables.length;
+  const x = new Float64Array(B);
   const q = new Int32Array(B);
   // DLIQ search: the picked positions, their x and q.
   const pick = new Int32Array(B);
@@ -308,7 +312,7 @@ function runMagnitude(
     for (let j = 0; j < nb; j++) {
       const k0 = j * B;
       const ob = rowOut + k0;
-      // INT8 step with a two-level histogram of |q|.
+      // INT8 step with a histogram of |q| (one level: real weights put tau near 0, a short scan).
       for (let i = 0; i < B; i++) {
         const k = k0 + i;
         const xk = k < K ? W[rowBase + k]! * inv : 0;
@@ -317,17 +321,15 @@ function runMagnitude(
         qk = qk > qmax ? qmax : qk < -qmax ? -qmax : qk;
         const e = xk - qk;
         rowErr += e * e;
+        x[i] = xk;
         const qi = qk | 0;
         q[i] = qi;
         const a = (qi ^ (qi >> 31)) - (qi >> 31);
         hist[a]!++;
-        coarse[a >> 4]!++;
       }
       // Threshold tau: every |q| < tau goes low, then the first `need` with |q| = tau.
       let below = 0;
-      let c = 0;
-      while (below + coarse[c]! < L) below += coarse[c++]!;
-      let tau = c << 4;
+      let tau = 0;
       while (below + hist[tau]! < L) below += hist[tau++]!;
       let need = L - below;
       const tb = tFirst * 2 * S + 2 * R2;
@@ -336,19 +338,16 @@ function runMagnitude(
         const qi = q[i]!;
         const a = (qi ^ (qi >> 31)) - (qi >> 31);
         hist[a] = 0;
-        coarse[a >> 4] = 0;
         // lw = a < tau || (a === tau && need-- > 0), in bit arithmetic (all values >= 0).
         const lt = (a - tau) >>> 31;
         const take = (1 ^ (((a - tau) | (tau - a)) >>> 31)) & (-need >>> 31);
         need -= take;
         const lw = lt | take;
-        const k = k0 + i;
-        const xk = k < K ? W[rowBase + k]! * inv : 0;
+        const xk = x[i]!;
         low[ob + i] = lw;
         if (T === 1) {
           const y = 2 * xk;
-          const f = Math.floor(y);
-          const ti = tb + 2 * f + Math.ceil(y - f);
+          const ti = tb + Math.floor(y) + Math.ceil(y);
           const v = tv[ti]!;
           const d = xk - v;
           const e = xk - qi;
@@ -377,8 +376,7 @@ function runMagnitude(
         for (let r = 0; r < L; r++) {
           const xi = px[r]!;
           const y = 2 * xi;
-          const f = Math.floor(y);
-          const d = xi - tv[tt + 2 * f + Math.ceil(y - f)]!;
+          const d = xi - tv[tt + Math.floor(y) + Math.ceil(y)]!;
           const eq = xi - pq[r]!;
           e += d * d - eq * eq;
         }
@@ -392,8 +390,7 @@ function runMagnitude(
       for (let r = 0; r < L; r++) {
         const xi = px[r]!;
         const y = 2 * xi;
-        const f = Math.floor(y);
-        const ti = tt + 2 * f + Math.ceil(y - f);
+        const ti = tt + Math.floor(y) + Math.ceil(y);
         codes[ob + pick[r]!] = tc[ti]!;
         values[ob + pick[r]!] = tv[ti]!;
       }
