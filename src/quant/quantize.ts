@@ -301,7 +301,6 @@ function runMagnitude(
   const px = new Float64Array(B);
   const pq = new Int32Array(B);
   const hist = new Int32Array(qmax + 1);
-  const coarse = new Int32Array((qmax >> 4) + 1);
   let total = 0;
   for (let n = 0; n < N; n++) {
     const s = scales[n]!;
