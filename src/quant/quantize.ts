@@ -296,10 +296,11 @@ function runMagnitude(
   const T = fixedT >= 0 ? 1 : tables.length;
   const x = new Float64Array(B);
   const q = new Int32Array(B);
-  // DLIQ search: the picked positions, their x and q.
+  // DLIQ search: the picked positions, their x, table index and squared INT8 error.
   const pick = new Int32Array(B);
   const px = new Float64Array(B);
-  const pq = new Int32Array(B);
+  const pidx = new Int32Array(B);
+  const pe2 = new Float64Array(B);
   const hist = new Int32Array(qmax + 1);
   let total = 0;
   for (let n = 0; n < N; n++) {
@@ -356,9 +357,13 @@ function runMagnitude(
         } else {
           codes[ob + i] = qi;
           values[ob + i] = qi;
+          // Compact the picks: their x, table index (the same for every t) and INT8 error.
+          const y = 2 * xk;
+          const eq = xk - qi;
           pick[r] = i;
           px[r] = xk;
-          pq[r] = qi;
+          pidx[r] = tb + Math.floor(y) + Math.ceil(y);
+          pe2[r] = eq * eq;
           r += lw;
         }
       }
@@ -370,14 +375,11 @@ function runMagnitude(
       let bestErr = Infinity;
       let best = 0;
       for (let t = 0; t < T; t++) {
-        const tt = tb + t * 2 * S;
+        const tt = t * 2 * S;
         let e = 0;
         for (let r = 0; r < L; r++) {
-          const xi = px[r]!;
-          const y = 2 * xi;
-          const d = xi - tv[tt + Math.floor(y) + Math.ceil(y)]!;
-          const eq = xi - pq[r]!;
-          e += d * d - eq * eq;
+          const d = px[r]! - tv[tt + pidx[r]!]!;
+          e += d * d - pe2[r]!;
         }
         if (e < bestErr) {
           bestErr = e;
@@ -385,13 +387,10 @@ function runMagnitude(
           if (e === 0) break;
         }
       }
-      const tt = tb + best * 2 * S;
+      const tt = best * 2 * S;
       for (let r = 0; r < L; r++) {
-        const xi = px[r]!;
-        const y = 2 * xi;
-        const ti = tt + Math.floor(y) + Math.ceil(y);
-        codes[ob + pick[r]!] = tc[ti]!;
-        values[ob + pick[r]!] = tv[ti]!;
+        codes[ob + pick[r]!] = tc[tt + pidx[r]!]!;
+        values[ob + pick[r]!] = tv[tt + pidx[r]!]!;
       }
       shifts[n * nb + j] = tFirst + best;
       rowErr += bestErr;
