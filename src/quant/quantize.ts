@@ -3,6 +3,7 @@
 // Hot loops use typed arrays and precomputed nearest-value tables; no per-weight allocation.
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { decodeLow, type FormatParams, legalLowCodes } from './formats.ts';
+import { magnitudeKernel } from './magnitude-kernel.ts';
 import type { WeightBlock } from './pack.ts';
 
 export const SELECT_POLICIES = ['magnitude', 'error'] as const;
@@ -266,12 +267,11 @@ function floorTables(tables: NearestTable[]): FloorTables {
 }
 
 /**
- * The magnitude policy's kernel (the paper's selection; MIP2Q, DLIQ, sparse). Per block:
- * one pass rounds to INT8 and histograms |q|; a second picks the L smallest |q| and looks
- * up low values. The second pass is branch-free (bit arithmetic for the pick, a floor-indexed
- * table, blends instead of ifs): a random half of the positions go low, which made branches
- * mispredict on most weights. Same arithmetic in the same order as runGeneral (adding
- * 0 * cost leaves a sum unchanged), so results are bit-identical (test/quant-fast.test.ts).
+ * The magnitude policy (the paper's selection; MIP2Q, DLIQ, sparse) by a generated kernel
+ * (magnitude-kernel.ts). Per block: one pass rounds to INT8 and histograms |q|; a second
+ * picks the L smallest |q| branch-free (a random half of the positions go low, so branches
+ * would mispredict on most weights) and looks up low values in a floor-indexed table. Same
+ * arithmetic in the same order as runGeneral (adding 0 * cost leaves a sum unchanged).
  */
 function runMagnitude(
   p: FormatParams,
@@ -285,119 +285,27 @@ function runMagnitude(
   fixedT: number,
 ): number {
   const B = p.pe.block;
-  const L = B - p.pe.high;
-  const Kp = paddedLength(K, B);
-  const nb = Kp / B;
   const qmax = 2 ** (p.weightBits - 1) - 1;
-  const isDliq = p.pe.low === 'dliq';
-  const { codes, values, low, shifts } = out;
   const { R2, S, value: tv, code: tc } = floorTables(tables);
   const tFirst = Math.max(fixedT, 0);
-  const T = fixedT >= 0 ? 1 : tables.length;
-  const x = new Float64Array(B);
-  const q = new Int32Array(B);
-  // DLIQ search: the picked positions, their x, table index and squared INT8 error.
-  const pick = new Int32Array(B);
-  const px = new Float64Array(B);
-  const pidx = new Int32Array(B);
-  const pe2 = new Float64Array(B);
-  const hist = new Int32Array(qmax + 1);
-  let total = 0;
-  for (let n = 0; n < N; n++) {
-    const s = scales[n]!;
-    const inv = invScales[n]!;
-    const rowBase = n * K;
-    const rowOut = n * Kp;
-    let rowErr = 0;
-    for (let j = 0; j < nb; j++) {
-      const k0 = j * B;
-      const ob = rowOut + k0;
-      // INT8 step with a histogram of |q| (one level: real weights put tau near 0, a short scan).
-      for (let i = 0; i < B; i++) {
-        const k = k0 + i;
-        const xk = k < K ? W[rowBase + k]! * inv : 0;
-        let qk = roundHalfEven(xk);
-        // biome-ignore lint/complexity/useMathMinMax: the ternary clamp is faster in this hot loop
-        qk = qk > qmax ? qmax : qk < -qmax ? -qmax : qk;
-        const e = xk - qk;
-        rowErr += e * e;
-        x[i] = xk;
-        const qi = qk | 0;
-        q[i] = qi;
-        const a = (qi ^ (qi >> 31)) - (qi >> 31);
-        hist[a]!++;
-      }
-      // Threshold tau: every |q| < tau goes low, then the first `need` with |q| = tau.
-      let below = 0;
-      let tau = 0;
-      while (below + hist[tau]! < L) below += hist[tau++]!;
-      let need = L - below;
-      const tb = tFirst * 2 * S + 2 * R2;
-      let r = 0;
-      for (let i = 0; i < B; i++) {
-        const qi = q[i]!;
-        const a = (qi ^ (qi >> 31)) - (qi >> 31);
-        hist[a] = 0;
-        // lw = a < tau || (a === tau && need-- > 0), in bit arithmetic (all values >= 0).
-        const lt = (a - tau) >>> 31;
-        const take = (1 ^ (((a - tau) | (tau - a)) >>> 31)) & (-need >>> 31);
-        need -= take;
-        const lw = lt | take;
-        const xk = x[i]!;
-        low[ob + i] = lw;
-        if (T === 1) {
-          const y = 2 * xk;
-          const ti = tb + Math.floor(y) + Math.ceil(y);
-          const v = tv[ti]!;
-          const d = xk - v;
-          const e = xk - qi;
-          codes[ob + i] = qi + lw * (tc[ti]! - qi);
-          values[ob + i] = qi + lw * (v - qi);
-          rowErr += lw * (d * d - e * e);
-        } else {
-          codes[ob + i] = qi;
-          values[ob + i] = qi;
-          // Compact the picks: their x, table index (the same for every t) and INT8 error.
-          const y = 2 * xk;
-          const eq = xk - qi;
-          pick[r] = i;
-          px[r] = xk;
-          pidx[r] = tb + Math.floor(y) + Math.ceil(y);
-          pe2[r] = eq * eq;
-          r += lw;
-        }
-      }
-      if (T === 1) {
-        shifts[n * nb + j] = isDliq ? tFirst : 0;
-        continue;
-      }
-      // DLIQ per block: try t = 0, 1, ... and stop at zero added error (as runGeneral).
-      let bestErr = Infinity;
-      let best = 0;
-      for (let t = 0; t < T; t++) {
-        const tt = t * 2 * S;
-        let e = 0;
-        for (let r = 0; r < L; r++) {
-          const d = px[r]! - tv[tt + pidx[r]!]!;
-          e += d * d - pe2[r]!;
-        }
-        if (e < bestErr) {
-          bestErr = e;
-          best = t;
-          if (e === 0) break;
-        }
-      }
-      const tt = best * 2 * S;
-      for (let r = 0; r < L; r++) {
-        codes[ob + pick[r]!] = tc[tt + pidx[r]!]!;
-        values[ob + pick[r]!] = tv[tt + pidx[r]!]!;
-      }
-      shifts[n * nb + j] = tFirst + best;
-      rowErr += bestErr;
-    }
-    total += s * s * rowErr;
-  }
-  return total;
+  const search = fixedT < 0 && tables.length > 1;
+  const kernel = magnitudeKernel(B, B - p.pe.high, qmax, search);
+  return kernel({
+    W,
+    N,
+    K,
+    Kp: paddedLength(K, B),
+    scales,
+    invScales,
+    ...out,
+    tv,
+    tc,
+    tb: tFirst * 2 * S + 2 * R2,
+    S2: 2 * S,
+    T: search ? tables.length : 1,
+    shift0: p.pe.low === 'dliq' ? tFirst : 0,
+    magic: ROUND_MAGIC,
+  });
 }
 
 /**
