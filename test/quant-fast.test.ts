@@ -1,6 +1,7 @@
 // The generated magnitude-policy kernel (src/quant/magnitude-kernel.ts) against the general
-// loop ({ general: true }): every output array and the weighted error must be bit-identical, for any block shape, bit
-// widths, low format, DLIQ granularity and weights with ties, zeros and padding.
+// loop ({ general: true }): every output array and the weighted error must be bit-identical,
+// for any block shape, bit widths, low format, DLIQ granularity and weights with ties, zeros
+// and padding.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ResolvedDpu, resolveConfig } from '../src/config/resolve.ts';

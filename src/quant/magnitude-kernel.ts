@@ -70,49 +70,43 @@ export function kernelSource(B: number, L: number, qmax: number, search: boolean
       const a${i} = (q${i} ^ (q${i} >> 31)) - (q${i} >> 31);
       hist[a${i}]++;`,
   );
-  // Pick: lw = a < tau || (a === tau && need-- > 0), branch-free; then the low value.
-  const pickOf = (i: number) => `
-        hist[a${i}] = 0;
-        const lt = (a${i} - tau) >>> 31;
-        const take = (1 ^ (((a${i} - tau) | (tau - a${i})) >>> 31)) & (-need >>> 31);
-        need -= take;
-        const lw = lt | take;
-        low[ob + ${i}] = lw;
-        const y = 2 * x${i};`;
+  // Pick: l = a < tau || (a === tau && need-- > 0), branch-free (a random half of the
+  // positions go low: branches would mispredict); the table index is the same for every t.
+  const pick = positions.map(
+    (i) => `
+      hist[a${i}] = 0;
+      const t${i} = (1 ^ (((a${i} - tau) | (tau - a${i})) >>> 31)) & (-need >>> 31);
+      need -= t${i};
+      const l${i} = ((a${i} - tau) >>> 31) | t${i};
+      low[ob + ${i}] = l${i};
+      const y${i} = 2 * x${i};
+      const i${i} = tb + Math.floor(y${i}) + Math.ceil(y${i});`,
+  );
+  // One table: the added error of each low position goes into rowErr in position order.
   const single = positions.map(
     (i) => `
-      {${pickOf(i)}
-        const ti = tb + Math.floor(y) + Math.ceil(y);
-        const v = tv[ti];
-        const d = x${i} - v;
-        codes[ob + ${i}] = q${i} + lw * (tc[ti] - q${i});
-        values[ob + ${i}] = q${i} + lw * (v - q${i});
-        rowErr += lw * (d * d - e${i} * e${i});
-      }`,
+      d = x${i} - tv[i${i}];
+      rowErr += l${i} * (d * d - e${i} * e${i});`,
   );
-  const compact = positions.map(
+  const addedError = positions.map(
     (i) => `
-      {${pickOf(i)}
-        codes[ob + ${i}] = q${i};
-        values[ob + ${i}] = q${i};
-        pick[r] = ${i};
-        px[r] = x${i};
-        pidx[r] = tb + Math.floor(y) + Math.ceil(y);
-        pe2[r] = e${i} * e${i};
-        r += lw;
-      }`,
+        d = x${i} - tv[tt + i${i}];
+        e += l${i} * (d * d - e${i} * e${i});`,
   );
-  const finish = search
+  const write = positions.map(
+    (i) => `
+      codes[ob + ${i}] = q${i} + l${i} * (tc[tt + i${i}] - q${i});
+      values[ob + ${i}] = q${i} + l${i} * (tv[tt + i${i}] - q${i});`,
+  );
+  const body = search
     ? `
+      // Try t = 0, 1, ...: keep the first of least added error, stop at zero (as runGeneral).
       let bestErr = Infinity;
       let best = 0;
       for (let t = 0; t < T; t++) {
         const tt = t * S2;
         let e = 0;
-        for (let r = 0; r < ${L}; r++) {
-          const d = px[r] - tv[tt + pidx[r]];
-          e += d * d - pe2[r];
-        }
+        ${addedError.join('')}
         if (e < bestErr) {
           bestErr = e;
           best = t;
@@ -120,22 +114,17 @@ export function kernelSource(B: number, L: number, qmax: number, search: boolean
         }
       }
       const tt = best * S2;
-      for (let r = 0; r < ${L}; r++) {
-        codes[ob + pick[r]] = tc[tt + pidx[r]];
-        values[ob + pick[r]] = tv[tt + pidx[r]];
-      }
+      ${write.join('')}
       shifts[n * nb + j] = shift0 + best;
       rowErr += bestErr;`
-    : `
+    : `${single.join('')}
+      const tt = 0;
+      ${write.join('')}
       shifts[n * nb + j] = shift0;`;
   return `'use strict';
   const { W, N, K, Kp, scales, invScales, codes, values, low, shifts, tv, tc, tb, S2, T, shift0, magic: M } = a;
   const nb = Kp / ${B};
   const hist = new Int32Array(${qmax + 1});
-  const pick = new Int32Array(${B});
-  const px = new Float64Array(${B});
-  const pidx = new Int32Array(${B});
-  const pe2 = new Float64Array(${B});
   let total = 0;
   for (let n = 0; n < N; n++) {
     const s = scales[n];
@@ -150,9 +139,9 @@ export function kernelSource(B: number, L: number, qmax: number, search: boolean
       let tau = 0;
       while (below + hist[tau] < ${L}) below += hist[tau++];
       let need = ${L} - below;
-      let r = 0;
-      ${(search ? compact : single).join('')}
-      ${finish}
+      let d = 0;
+      ${pick.join('')}
+      ${body}
     }
     total += s * s * rowErr;
   }
