@@ -207,9 +207,23 @@ describe('bad input and failing tools', () => {
         const [a, b] = await Promise.all([buildModel(cfg), buildModel(cfg)]);
         expect(a.binary).toBe(b.binary);
         expect([a.cached, b.cached]).toEqual([false, false]);
-        expect(readdirSync(join(dir, 'sim'))).toEqual([`strum_mip2q-${a.key}`]);
+        const entries = readdirSync(join(dir, 'sim')).sort();
+        expect(entries.filter((e) => !e.startsWith('runtime-'))).toEqual([`strum_mip2q-${a.key}`]);
+        // The Verilator runtime objects were kept once, complete, for later builds.
+        const runtimes = entries.filter((e) => e.startsWith('runtime-'));
+        expect(runtimes).toHaveLength(1);
+        expect(readdirSync(join(dir, 'sim', runtimes[0]!)).sort()).toEqual([
+          'objects.json',
+          'verilated.o',
+          'verilated_threads.o',
+        ]);
         const again = await buildModel(cfg);
         expect(again.cached).toBe(true);
+        // Another design links them instead of compiling verilated.cpp again.
+        const other = await buildModel(await config('strum-mip2q', { ...size(1, 2), 'pe.block': 2 }));
+        expect(other.cached).toBe(false);
+        expect(other.command).toContain('-o verilated.o -o verilated_threads.o');
+        expect(readFileSync(join(other.dir, 'build.log'), 'utf8')).not.toContain('verilated.cpp');
         const r = await runSim(cfg, { vectors: 500 });
         expect(r.cached).toBe(true);
         expect(r.pass).toBe(true);

@@ -2,9 +2,21 @@
 // (sim/harness.cpp), once per content: the cache key covers the RTL text, the harness,
 // the flags and the Verilator version, so a change to any of them rebuilds. Builds happen
 // in a private temp dir that is renamed into place, so concurrent builds of the same key
-// never see each other's half-written files.
+// never see each other's half-written files. Verilator's runtime library objects
+// (verilated.o, ...) are the same for every model of one toolchain and flag set: the first
+// build keeps them (cache dir runtime-<key>) and later builds link those instead of
+// compiling them again (about 4 s of g++ per build).
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -125,6 +137,57 @@ function verilatorVersion(bin: string): Promise<string> {
   return versionMemo;
 }
 
+let cxxMemo: Promise<string> | undefined;
+/** The C++ compiler's version (part of the runtime objects' key). */
+function cxxVersion(): Promise<string> {
+  cxxMemo ??= execa(process.env.CXX || 'g++', ['-dumpfullversion'], {
+    reject: false,
+    timeout: 30_000,
+  }).then((r) => `${process.env.CXX || 'g++'} ${`${r.stdout}`.trim()}`);
+  return cxxMemo;
+}
+
+const RUNTIME_LIST = 'objects.json';
+
+/** The runtime objects kept in dir (written last, so present means complete), or null. */
+function cachedRuntime(dir: string): string[] | null {
+  try {
+    const objs = JSON.parse(readFileSync(join(dir, RUNTIME_LIST), 'utf8')) as string[];
+    return objs.every((o) => existsSync(join(dir, o))) ? objs : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps the runtime objects of a finished build (obj/verilated*.o) in dir for later builds. */
+function saveRuntime(objDir: string, dir: string): void {
+  const objs = readdirSync(objDir)
+    .filter((f) => /^verilated.*\.o$/.test(f))
+    .sort();
+  if (!objs.length || existsSync(dir)) return;
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  mkdirSync(tmp, { recursive: true });
+  try {
+    for (const o of objs) copyFileSync(join(objDir, o), join(tmp, o));
+    writeFileSync(join(tmp, RUNTIME_LIST), JSON.stringify(objs));
+    renameSync(tmp, dir);
+  } catch {
+    // Another build kept them first, or the cache is not writable: only a missed saving.
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The flags that link the given runtime objects (already copied into obj/) instead of
+ * compiling them: make's `-o FILE` takes FILE as up to date (Verilator's makefile would
+ * otherwise rebuild them because they depend on the freshly written Vdut.mk).
+ */
+function withRuntime(flags: readonly string[], objs: readonly string[]): string[] {
+  const at = flags.indexOf('-MAKEFLAGS') + 1;
+  return flags.map((f, i) => (i === at ? `${f} ${objs.map((o) => `-o ${o}`).join(' ')}` : f));
+}
+
 /** The first lines of a failed build's log that say what went wrong. */
 export function firstErrorLines(log: string, max = 12): string {
   const lines = log.split('\n');
@@ -162,9 +225,24 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   const dir = join(root, `${cfg.name}-${key}`);
   const binary = join(dir, 'Vdut');
   const files = sources.map((f) => join('rtl', f.name));
-  const command = ['verilator', ...flags, '-Mdir', 'obj', '-o', 'Vdut', HARNESS_PATH, ...files]
-    .map((a) => (/\s/.test(a) ? `'${a}'` : a))
-    .join(' ');
+  // Everything that decides the runtime objects: not the design, only the toolchain and flags.
+  const runtimeDir = join(
+    root,
+    `runtime-${createHash('sha256')
+      .update(
+        JSON.stringify({
+          version,
+          cxx: await cxxVersion(),
+          flags: flags.filter((_, i) => flags[i - 1] !== '--top-module'),
+        }),
+      )
+      .digest('hex')
+      .slice(0, 24)}`,
+  );
+  const runtime = existsSync(binary) ? null : cachedRuntime(runtimeDir);
+  const runFlags = runtime ? withRuntime(flags, runtime) : flags;
+  const args = [...runFlags, '-Mdir', 'obj', '-o', 'Vdut', HARNESS_PATH, ...files];
+  const command = ['verilator', ...args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
   const done = (cached: boolean): SimBuild => ({
     binary,
     dir,
@@ -179,12 +257,14 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   mkdirSync(root, { recursive: true });
   const tmp = join(root, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(join(tmp, 'rtl'), { recursive: true });
+  mkdirSync(join(tmp, 'obj'));
   try {
     for (const f of sources) writeFileSync(join(tmp, 'rtl', f.name), f.content);
+    for (const o of runtime ?? []) copyFileSync(join(runtimeDir, o), join(tmp, 'obj', o));
     opts.onProgress?.(
       `building the Verilator model of ${cfg.name} (${cfg.array.rows}x${cfg.array.cols}${opts.trace ? `, ${opts.trace} tracing` : ''}${opts.fault ? `, fault ${opts.fault}` : ''})...`,
     );
-    const r = await execa(bin, [...flags, '-Mdir', 'obj', '-o', 'Vdut', HARNESS_PATH, ...files], {
+    const r = await execa(bin, args, {
       cwd: tmp,
       all: true,
       reject: false,
@@ -207,6 +287,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
         4,
       );
     }
+    if (!runtime) saveRuntime(join(tmp, 'obj'), runtimeDir);
     renameSync(join(tmp, 'obj', 'Vdut'), join(tmp, 'Vdut'));
     rmSync(join(tmp, 'obj'), { recursive: true, force: true });
     writeFileSync(
