@@ -1,6 +1,8 @@
 // The reference quantizer: float weights [N outputs, K reduction] -> symmetric per-channel
 // INT8 -> StruM blocks (H high, L low per block of B). docs/QUANTIZATION.md is its prose.
 // Hot loops use typed arrays and precomputed nearest-value tables; no per-weight allocation.
+// The magnitude policy runs a generated, unrolled kernel (magnitude-kernel.ts) that mirrors
+// runGeneral below operation for operation; { general: true } forces runGeneral.
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { decodeLow, type FormatParams, legalLowCodes } from './formats.ts';
 import { magnitudeKernel } from './magnitude-kernel.ts';
