@@ -88,10 +88,11 @@ export function kernelSource(B: number, L: number, qmax: number, search: boolean
       d = x${i} - tv[i${i}];
       rowErr += l${i} * (d * d - e${i} * e${i});`,
   );
+  // Added errors are >= 0, so once the partial sum reaches bestErr this t cannot win.
   const addedError = positions.map(
     (i) => `
         d = x${i} - tv[tt + i${i}];
-        e += l${i} * (d * d - e${i} * e${i});`,
+        e += l${i} * (d * d - e${i} * e${i});${i % 4 === 3 && i < B - 1 ? '\n        if (e >= bestErr) continue;' : ''}`,
   );
   const write = positions.map(
     (i) => `
