@@ -2,19 +2,11 @@
 // INT8 baseline, the cache, the system Yosys, the array target, the report files, and
 // every failure path (Yosys error, OpenSTA error, time limit, bad input, missing tool).
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import type { ResolvedDpu } from '../src/config/resolve.ts';
 import { OSU018_LIBERTY } from '../src/config/toolchain.ts';
@@ -22,6 +14,7 @@ import { renderSynthMarkdown, writeSynthReport } from '../src/report/synth.ts';
 import { renderRtl } from '../src/rtl/index.ts';
 import type { RtlBundle } from '../src/rtl/types.ts';
 import { flowEnv, runSynth, type SynthReport, synthesizeBundle, ToolError } from '../src/synth/index.ts';
+import { tempDirs } from './temp-dirs.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'strumgen-synth-cache-'));
 const progress: string[] = [];
@@ -43,15 +36,7 @@ beforeAll(async () => {
   report = await runSynth(cfg, { ...opts, baseline: true });
 }, 240_000);
 
-const temps: string[] = [cacheDir];
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs(cacheDir);
 
 describe('a B=2 MIP2Q PE against its INT8 baseline (yowasp Yosys, Booth)', () => {
   it('area: liberty total equals Yosys, split by role and module as the RTL declares them', () => {

@@ -1,12 +1,11 @@
 // The synthesis parsers on real tool output captured in test/fixtures/synth/ (Yosys 0.23 and
 // 0.55 `stat`, OpenSTA 2.0.17 reports, a real netlist excerpt), plus liberty loading errors.
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/config/errors.ts';
 import { configOf, resolveConfig } from '../src/config/resolve.ts';
 import { OSU018_LIBERTY } from '../src/config/toolchain.ts';
@@ -20,18 +19,11 @@ import { staScript, yosysScript } from '../src/synth/scripts.ts';
 import { parseCriticalPath, parsePower } from '../src/synth/sta.ts';
 import { areaBreakdown, parseStatChipArea, parseStatJson } from '../src/synth/stat.ts';
 import { yosysImplOf } from '../src/synth/yosys.ts';
+import { tempDirs } from './temp-dirs.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/synth/${name}`, import.meta.url), 'utf8');
 const osu = loadLiberty(OSU018_LIBERTY);
-const temps: string[] = [];
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 const FX_ROLES = new Map([
   ['fx_pe', 'pe'],
   ['fx_lane_full', 'lane'],
