@@ -27,7 +27,7 @@ import { requireTool } from '../config/toolchain.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../rtl/index.ts';
 
 /** Bump when the build recipe changes in a way the key below does not see. */
-const BUILD_RECIPE = 3;
+const BUILD_RECIPE = 4;
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const HARNESS_PATH = join(REPO_ROOT, 'sim', 'harness.cpp');
@@ -52,6 +52,26 @@ export interface BuildOptions {
   readonly onProgress?: (msg: string) => void;
   /** Kill the build after this many ms (default 10 minutes). */
   readonly timeoutMs?: number;
+  /** How Verilator builds the PE array (default 'pe-module'; the others are for bench/sim.ts). */
+  readonly mode?: BuildMode;
+}
+
+/**
+ * 'flat': Verilator inlines every PE into one straight-line model (build cost grows with
+ * rows x cols). 'pe-module': a Verilator configuration file keeps the PE one module
+ * (`no_inline`), compiled once and called per instance. 'hierarchical': the PE is a
+ * `hier_block` of `--hierarchical` verilation (a separately built library).
+ * Measured in docs/PERFORMANCE.md.
+ */
+export const BUILD_MODES = ['flat', 'pe-module', 'hierarchical'] as const;
+export type BuildMode = (typeof BUILD_MODES)[number];
+export const DEFAULT_BUILD_MODE: BuildMode = 'pe-module';
+
+/** The Verilator configuration file (.vlt) that sets the build mode, or none for 'flat'. */
+export function buildModeConfig(top: string, mode: BuildMode): { name: string; content: string }[] {
+  if (mode === 'flat') return [];
+  const line = mode === 'pe-module' ? `no_inline -module "${top}_pe"` : `hier_block -module "${top}_pe"`;
+  return [{ name: 'strumgen_build.vlt', content: `\`verilator_config\n${line}\n` }];
 }
 
 export interface SimBuild {
@@ -99,7 +119,12 @@ export function simWrapper(cfg: ResolvedDpu, top: string): { name: string; conte
  * one per 20,000 statements (the headers are compiled once): 23-32% less build CPU on 4x4 and
  * 8x8 arrays, same speed (docs/PERFORMANCE.md).
  */
-export function verilatorFlags(cfg: ResolvedDpu, top: string, trace?: TraceFormat): string[] {
+export function verilatorFlags(
+  cfg: ResolvedDpu,
+  top: string,
+  trace?: TraceFormat,
+  mode: BuildMode = DEFAULT_BUILD_MODE,
+): string[] {
   const defines: string[] = [];
   if (hasShiftPort(cfg)) defines.push('-DSTRUM_HAS_SHIFT');
   if (trace) defines.push('-DSTRUM_TRACE', ...(trace === 'vcd' ? ['-DSTRUM_TRACE_VCD'] : []));
@@ -119,6 +144,7 @@ export function verilatorFlags(cfg: ResolvedDpu, top: string, trace?: TraceForma
     '--output-split',
     '0',
     ...(trace ? [trace === 'vcd' ? '--trace' : '--trace-fst'] : []),
+    ...(mode === 'hierarchical' ? ['--hierarchical'] : []),
     '--top-module',
     `${top}_simwrap`,
     '--prefix',
@@ -204,8 +230,10 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   const version = await verilatorVersion(bin);
   const bundle = opts.rtl ?? renderRtl(cfg, opts.fault ? { fault: opts.fault } : {});
   const harness = readFileSync(HARNESS_PATH, 'utf8');
-  const sources = [...bundle.files, simWrapper(cfg, bundle.top)];
-  const flags = verilatorFlags(cfg, bundle.top, opts.trace);
+  const mode = opts.mode ?? DEFAULT_BUILD_MODE;
+  // The configuration file goes first: Verilator applies it to the files read after it.
+  const sources = [...buildModeConfig(bundle.top, mode), ...bundle.files, simWrapper(cfg, bundle.top)];
+  const flags = verilatorFlags(cfg, bundle.top, opts.trace, mode);
   const key = createHash('sha256')
     .update(
       JSON.stringify({

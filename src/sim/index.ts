@@ -7,7 +7,7 @@ import { UserError } from '../config/errors.ts';
 import { configOf, type ResolvedDpu } from '../config/resolve.ts';
 import { layerMatrix, loadLayers, quantizeForConfig } from '../quant/index.ts';
 import type { FaultKind, RtlBundle } from '../rtl/index.ts';
-import { buildModel, cacheRoot, type TraceFormat } from './build.ts';
+import { type BuildMode, buildModel, cacheRoot, type TraceFormat } from './build.ts';
 import { Checker, type MismatchReport } from './check.ts';
 import { blockDotKernel } from './dot.ts';
 import { runHarness } from './run.ts';
@@ -23,7 +23,15 @@ import {
   weightPool,
 } from './stimulus.ts';
 
-export { buildModel, cacheRoot, type SimBuild, verilatorFlags } from './build.ts';
+export {
+  BUILD_MODES,
+  type BuildMode,
+  buildModel,
+  cacheRoot,
+  DEFAULT_BUILD_MODE,
+  type SimBuild,
+  verilatorFlags,
+} from './build.ts';
 export type { MismatchKind, MismatchReport, PartialSum } from './check.ts';
 
 export const DEFAULT_VECTORS = 100_000;
@@ -47,6 +55,8 @@ export interface SimOptions {
   readonly fault?: FaultKind;
   /** Simulate this RTL instead of the config's generated RTL (hand-edited RTL, tests). */
   readonly rtl?: RtlBundle;
+  /** How Verilator builds the array (default: the PE as one module; bench/sim-scale.ts). */
+  readonly buildMode?: BuildMode;
   /** Re-run: the same stream up to this tile, checking only it. */
   readonly tile?: number;
   /** Begin with the edge-case tiles (default true; ignored with weights). */
@@ -192,7 +202,12 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
   const progress = opts.onProgress ?? (() => {});
   const layer = opts.weights ? await loadLayer(cfg, opts.weights, progress) : undefined;
 
-  const build = await buildModel(cfg, { fault: opts.fault, rtl: opts.rtl, onProgress: progress });
+  const build = await buildModel(cfg, {
+    fault: opts.fault,
+    rtl: opts.rtl,
+    mode: opts.buildMode,
+    onProgress: progress,
+  });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const { rows, cols } = cfg.array;
@@ -278,7 +293,13 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
       : Math.min(run.cycles, WAVES_WINDOW) - 1;
     const from = first ? Math.max(0, Math.min(first.firstCycle - 16, to - WAVES_WINDOW)) : 0;
     progress(`waves: cycles ${from}..${to} -> ${wavesFile}`);
-    const traced = await buildModel(cfg, { fault: opts.fault, rtl: opts.rtl, trace, onProgress: progress });
+    const traced = await buildModel(cfg, {
+      fault: opts.fault,
+      rtl: opts.rtl,
+      trace,
+      mode: opts.buildMode,
+      onProgress: progress,
+    });
     mkdirSync(dirname(wavesFile), { recursive: true });
     const tmp = `${wavesFile}.${process.pid}.tmp.${trace}`;
     const replay = makeStream();
