@@ -9,7 +9,7 @@ import type { DpuInput } from '../src/config/schema.ts';
 import { lowCodeProblem, toSigned } from '../src/quant/formats.ts';
 import { type ArrayCycle, GoldenArray } from '../src/quant/golden.ts';
 import { packActivationBlock, packWeightBlock, type WeightBlock } from '../src/quant/pack.ts';
-import type { RtlBundle } from '../src/rtl/index.ts';
+import { type FaultKind, type RtlBundle, renderRtl } from '../src/rtl/index.ts';
 
 /** mulberry32: a small seeded PRNG so every random config and vector is reproducible. */
 export function rng(seed: number) {
@@ -299,4 +299,36 @@ endmodule
     }
     return problems;
   });
+}
+
+/**
+ * The config's RTL with a test-only fault in the PE at (row, col) only: the faulty PE module
+ * (renderRtl with `fault`) is added under the name `<pe>_bad` and the array instantiates it at
+ * that one position (a generate-if around the PE instance); every other PE is the good one.
+ */
+export function faultInOnePe(cfg: ResolvedDpu, fault: FaultKind, row: number, col: number): RtlBundle {
+  const good = renderRtl(cfg);
+  const bad = renderRtl(cfg, { fault });
+  const pe = good.pe;
+  const goodNames = new Set(good.files.map((f) => f.name));
+  const badPe = bad.files.find((f) => f.name === `${pe}.v`)!;
+  const extra = [
+    ...bad.files.filter((f) => !goodNames.has(f.name)), // the faulty lanes
+    { name: `${pe}_bad.v`, content: badPe.content.replace(new RegExp(`\\bmodule ${pe}\\b`), `module ${pe}_bad`) },
+  ];
+  const arrayName = `${good.top}.v`;
+  const files = good.files.flatMap((f) => {
+    if (f.name !== arrayName) return [f];
+    const instance = new RegExp(`\\b${pe}\\b[^;]*?\\bu_pe\\s*\\([\\s\\S]*?\\);`);
+    const m = instance.exec(f.content);
+    if (!m) throw new Error(`faultInOnePe: no ${pe} instance in ${arrayName}`);
+    const inst = m[0];
+    const swapped = inst.replace(new RegExp(`\\b${pe}\\b`), `${pe}_bad`);
+    const content = f.content.replace(
+      inst,
+      `if (r == ${row} && c == ${col}) begin : g_bad\n${swapped}\nend else begin : g_ok\n${inst}\nend`,
+    );
+    return [...extra, { ...f, content }];
+  });
+  return { ...good, files, modules: [...good.modules, { name: `${pe}_bad`, role: 'pe' }] };
 }

@@ -57,21 +57,40 @@ export interface BuildOptions {
 }
 
 /**
- * 'flat': Verilator inlines every PE into one straight-line model (build cost grows with
- * rows x cols). 'pe-module': a Verilator configuration file keeps the PE one module
- * (`no_inline`), compiled once and called per instance. 'hierarchical': the PE is a
- * `hier_block` of `--hierarchical` verilation (a separately built library).
- * Measured in docs/PERFORMANCE.md.
+ * How Verilator builds the PE array (docs/PERFORMANCE.md has the measurements):
+ * - 'flat': every PE inlined into one straight-line model; build cost grows with rows x cols.
+ * - 'no-inline': the PE kept a module (`no_inline`), but Verilator 5.006 still emits one copy
+ *   of its code per instance (it substitutes each instance's port nets into the code).
+ * - 'pe-module' (default): as 'no-inline', with the PE's ports `public`, so the PE's code reads
+ *   its own port variables and is emitted once; per instance only the port copies remain.
+ * - 'hierarchical': the PE a `hier_block` of `--hierarchical` verilation (a separate library
+ *   called through DPI wrappers).
  */
-export const BUILD_MODES = ['flat', 'pe-module', 'hierarchical'] as const;
+export const BUILD_MODES = ['flat', 'no-inline', 'pe-module', 'hierarchical'] as const;
 export type BuildMode = (typeof BUILD_MODES)[number];
 export const DEFAULT_BUILD_MODE: BuildMode = 'pe-module';
 
+/** The PE module's ports but its clock (named in its Verilog text). */
+function peDataPorts(peText: string): string[] {
+  const ports = [
+    ...peText.matchAll(/^\s*(?:input|output)\b(?:\s+(?:wire|reg|signed))*\s*(?:\[[^\]]*\]\s*)?(\w+)/gm),
+  ]
+    .map((m) => m[1]!)
+    .filter((p) => p !== 'clk');
+  if (!ports.length) throw new Error('sim build: no ports found in the PE module');
+  return ports;
+}
+
 /** The Verilator configuration file (.vlt) that sets the build mode, or none for 'flat'. */
-export function buildModeConfig(top: string, mode: BuildMode): { name: string; content: string }[] {
+export function buildModeConfig(bundle: RtlBundle, mode: BuildMode): { name: string; content: string }[] {
   if (mode === 'flat') return [];
-  const line = mode === 'pe-module' ? `no_inline -module "${top}_pe"` : `hier_block -module "${top}_pe"`;
-  return [{ name: 'strumgen_build.vlt', content: `\`verilator_config\n${line}\n` }];
+  const pe = bundle.pe;
+  const lines = mode === 'hierarchical' ? [`hier_block -module "${pe}"`] : [`no_inline -module "${pe}"`];
+  if (mode === 'pe-module') {
+    const text = bundle.files.find((f) => f.name === `${pe}.v`)?.content ?? '';
+    lines.push(...peDataPorts(text).map((p) => `public -module "${pe}" -var "${p}"`));
+  }
+  return [{ name: 'strumgen_build.vlt', content: `\`verilator_config\n${lines.join('\n')}\n` }];
 }
 
 export interface SimBuild {
@@ -232,7 +251,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   const harness = readFileSync(HARNESS_PATH, 'utf8');
   const mode = opts.mode ?? DEFAULT_BUILD_MODE;
   // The configuration file goes first: Verilator applies it to the files read after it.
-  const sources = [...buildModeConfig(bundle.top, mode), ...bundle.files, simWrapper(cfg, bundle.top)];
+  const sources = [...buildModeConfig(bundle, mode), ...bundle.files, simWrapper(cfg, bundle.top)];
   const flags = verilatorFlags(cfg, bundle.top, opts.trace, mode);
   const key = createHash('sha256')
     .update(
@@ -314,6 +333,10 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
           `${firstErrorLines(r.all ?? '')}\nfull log: ${keep}`,
         4,
       );
+    }
+    // A .vlt naming a module that is not there is silently ignored: check the PE stayed whole.
+    if (mode !== 'flat' && mode !== 'hierarchical' && !existsSync(join(tmp, 'obj', `Vdut_${bundle.pe}.h`))) {
+      throw new Error(`sim build: ${bundle.pe} was inlined despite strumgen_build.vlt`);
     }
     if (!runtime) saveRuntime(join(tmp, 'obj'), runtimeDir);
     renameSync(join(tmp, 'obj', 'Vdut'), join(tmp, 'Vdut'));
