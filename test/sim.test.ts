@@ -215,6 +215,7 @@ describe('bad input and failing tools', () => {
         expect(readdirSync(join(dir, 'sim', runtimes[0]!)).sort()).toEqual([
           'objects.json',
           'verilated.o',
+          'verilated_dpi.o', // the PE's public ports (build mode 'pe-module') bring in the DPI runtime
           'verilated_threads.o',
         ]);
         const again = await buildModel(cfg);
@@ -222,7 +223,7 @@ describe('bad input and failing tools', () => {
         // Another design links them instead of compiling verilated.cpp again.
         const other = await buildModel(await config('strum-mip2q', { ...size(1, 2), 'pe.block': 2 }));
         expect(other.cached).toBe(false);
-        expect(other.command).toContain('-o verilated.o -o verilated_threads.o');
+        expect(other.command).toContain('-o verilated.o -o verilated_dpi.o -o verilated_threads.o');
         expect(readFileSync(join(other.dir, 'build.log'), 'utf8')).not.toContain('verilated.cpp');
         const r = await runSim(cfg, { vectors: 500 });
         expect(r.cached).toBe(true);

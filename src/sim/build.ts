@@ -61,8 +61,10 @@ export interface BuildOptions {
  * - 'flat': every PE inlined into one straight-line model; build cost grows with rows x cols.
  * - 'no-inline': the PE kept a module (`no_inline`), but Verilator 5.006 still emits one copy
  *   of its code per instance (it substitutes each instance's port nets into the code).
- * - 'pe-module' (default): as 'no-inline', with the PE's ports `public`, so the PE's code reads
- *   its own port variables and is emitted once; per instance only the port copies remain.
+ * - 'pe-module' (default): as 'no-inline', with the PE's ports public for reading
+ *   (`public_flat_rd`), so the PE's code reads its own port variables and is emitted once; per
+ *   instance only the port copies remain. (Plain `public` ports may be written from outside, so
+ *   Verilator re-evaluated every PE on every eval(): 8x slower.)
  * - 'hierarchical': the PE a `hier_block` of `--hierarchical` verilation (a separate library
  *   called through DPI wrappers).
  */
@@ -88,7 +90,7 @@ export function buildModeConfig(bundle: RtlBundle, mode: BuildMode): { name: str
   const lines = mode === 'hierarchical' ? [`hier_block -module "${pe}"`] : [`no_inline -module "${pe}"`];
   if (mode === 'pe-module') {
     const text = bundle.files.find((f) => f.name === `${pe}.v`)?.content ?? '';
-    lines.push(...peDataPorts(text).map((p) => `public -module "${pe}" -var "${p}"`));
+    lines.push(...peDataPorts(text).map((p) => `public_flat_rd -module "${pe}" -var "${p}"`));
   }
   return [{ name: 'strumgen_build.vlt', content: `\`verilator_config\n${lines.join('\n')}\n` }];
 }
