@@ -50,7 +50,7 @@ export interface BuildOptions {
   /** Waveform build (slower model): FST or VCD. */
   readonly trace?: TraceFormat;
   readonly onProgress?: (msg: string) => void;
-  /** Kill the build after this many ms (default 10 minutes). */
+  /** Kill the build after this many ms (default 10 minutes plus 0.5 s per PE). */
   readonly timeoutMs?: number;
   /** How Verilator builds the PE array (default 'pe-module'; the others are for bench/sim.ts). */
   readonly mode?: BuildMode;
@@ -313,17 +313,19 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     opts.onProgress?.(
       `building the Verilator model of ${cfg.name} (${cfg.array.rows}x${cfg.array.cols}${opts.trace ? `, ${opts.trace} tracing` : ''}${opts.fault ? `, fault ${opts.fault}` : ''})...`,
     );
+    // Verilator's own time and the port copies still grow with the PE count (PERFORMANCE.md).
+    const buildTimeout = opts.timeoutMs ?? 600_000 + 500 * cfg.array.rows * cfg.array.cols;
     const r = await execa(bin, args, {
       cwd: tmp,
       all: true,
       reject: false,
-      timeout: opts.timeoutMs ?? 600_000,
+      timeout: buildTimeout,
     });
     const log = `${command}\n\n${r.all ?? ''}`;
     writeFileSync(join(tmp, 'build.log'), log);
     if (r.timedOut) {
       throw new UserError(
-        `Verilator build of ${cfg.name} did not finish in ${(opts.timeoutMs ?? 600_000) / 1000} s`,
+        `Verilator build of ${cfg.name} did not finish in ${buildTimeout / 1000} s`,
         4,
       );
     }
