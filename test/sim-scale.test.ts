@@ -1,4 +1,4 @@
-// Co-simulation at a real array size: a 32x32 MIP2Q array (1024 PEs) whose model builds the
+// Co-simulation at a real array size: a 32x32 MIP2Q array (1024 PEs, B = 4 to build small) whose model builds the
 // PE once (src/sim/build.ts, build mode 'pe-module'), with a fault in exactly one PE. Every
 // other PE must match the golden model bit for bit, and the faulty one must be caught and
 // located at its row and column.
@@ -13,7 +13,7 @@ describe('co-simulation of a 32x32 array', () => {
   it(
     'a fault in PE (row 17, col 5) is caught there, and only there; the other 1023 PEs are bit-exact',
     async () => {
-      const cfg = await loadConfig('strum-mip2q', { 'array.rows': 32, 'array.cols': 32, 'pe.block': 8 });
+      const cfg = await loadConfig('strum-mip2q', { 'array.rows': 32, 'array.cols': 32, 'pe.block': 4 });
       const rtl = faultInOnePe(cfg, 'low-lane-sign', 17, 5);
       const r = await runSim(cfg, { vectors: 3000, seed: 7, rtl });
       expect(r.tilesChecked).toBe(r.tiles);
