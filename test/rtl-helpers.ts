@@ -314,7 +314,10 @@ export function faultInOnePe(cfg: ResolvedDpu, fault: FaultKind, row: number, co
   const badPe = bad.files.find((f) => f.name === `${pe}.v`)!;
   const extra = [
     ...bad.files.filter((f) => !goodNames.has(f.name)), // the faulty lanes
-    { name: `${pe}_bad.v`, content: badPe.content.replace(new RegExp(`\\bmodule ${pe}\\b`), `module ${pe}_bad`) },
+    {
+      name: `${pe}_bad.v`,
+      content: badPe.content.replace(new RegExp(`\\bmodule ${pe}\\b`), `module ${pe}_bad`),
+    },
   ];
   const arrayName = `${good.top}.v`;
   const files = good.files.flatMap((f) => {

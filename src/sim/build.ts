@@ -324,10 +324,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     const log = `${command}\n\n${r.all ?? ''}`;
     writeFileSync(join(tmp, 'build.log'), log);
     if (r.timedOut) {
-      throw new UserError(
-        `Verilator build of ${cfg.name} did not finish in ${buildTimeout / 1000} s`,
-        4,
-      );
+      throw new UserError(`Verilator build of ${cfg.name} did not finish in ${buildTimeout / 1000} s`, 4);
     }
     if (r.exitCode !== 0 || !existsSync(join(tmp, 'obj', 'Vdut'))) {
       const keep = join(root, `failed-${cfg.name}-${key}.log`);
