@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../config/errors.ts';
+import { FS_ERROR_EXIT, fsErrorMessage, isFsError } from '../io/fs-errors.ts';
+import { installExitHandlers } from '../io/process.ts';
 import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { flowCommand } from './commands/flow.ts';
@@ -16,8 +18,27 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
   version: string;
 };
 
+const COMMANDS = ['config', 'doctor', 'generate', 'quantize', 'sim', 'synth', 'flow'];
+
+/** Options that take one value: given twice, yargs makes an array the command then misreads. */
+function refuseRepeats(argv: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(argv)) {
+    if (k === '_' || k === 'set' || k.includes('-') || !Array.isArray(v)) continue;
+    throw new UserError(`--${k}: given more than once (${v.join(', ')}); give it once`, 2);
+  }
+}
+
+export { installExitHandlers };
+
 export async function main(args: string[]): Promise<number> {
   try {
+    const first = args.find((a) => !a.startsWith('-'));
+    if (first !== undefined && args[0] === first && !COMMANDS.includes(first)) {
+      throw new UserError(
+        `strumgen: unknown command '${first}' (commands: ${COMMANDS.join(', ')}; see strumgen --help)`,
+        2,
+      );
+    }
     await yargs(args)
       .scriptName('strumgen')
       .usage('$0 <command> [options]\n\nGenerate, simulate and synthesize StruM mixed-precision PE arrays.')
@@ -28,6 +49,7 @@ export async function main(args: string[]): Promise<number> {
       .command(simCommand)
       .command(synthCommand)
       .command(flowCommand)
+      .middleware(refuseRepeats, true)
       .demandCommand(1, 'name a command (see --help)')
       .strict()
       .version(pkg.version)
@@ -46,11 +68,17 @@ export async function main(args: string[]): Promise<number> {
       process.stderr.write(`${e.message}\n`);
       return e.exitCode;
     }
+    // An everyday filesystem error anywhere (permission, read-only, full): one line, not a stack trace.
+    if (isFsError(e)) {
+      process.stderr.write(`strumgen: ${fsErrorMessage(e)}\n`);
+      return FS_ERROR_EXIT;
+    }
     throw e;
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.env.STRUMGEN_MAIN === '1') {
+  installExitHandlers();
   main(hideBin(process.argv)).then((code) => {
     process.exitCode = code;
   });

@@ -1,4 +1,5 @@
 // Options every config-taking command shares: the preset/file positional and overrides.
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { UserError } from '../config/errors.ts';
 import { loadConfig, type Overrides, parseOverride } from '../config/load.ts';
@@ -75,6 +76,22 @@ export function configArgsText(argv: ConfigArgs): string {
   for (const [name, v] of flags) if (v !== undefined) parts.push(`--${name} ${v}`);
   for (const s of argv.set ?? []) parts.push(`--set ${s}`);
   return parts.join(' ');
+}
+
+/**
+ * The default output directory of a design: its name and short config hash, so designs that
+ * differ (overrides, edited config) never share a directory. Synth and flow reports go inside it.
+ */
+export const defaultOutDir = (cfg: ResolvedDpu) =>
+  join('rtl-out', `${cfg.name}-${cfg.shortHash.slice(0, 8)}`);
+
+/** The --force flag of commands that write an output directory. */
+export function withForce<T>(y: Argv<T>) {
+  return y.option('force', {
+    type: 'boolean',
+    default: false,
+    describe: 'overwrite files in the output directory that strumgen did not write (or that were edited)',
+  });
 }
 
 export async function configFromArgs(argv: ConfigArgs): Promise<ResolvedDpu> {

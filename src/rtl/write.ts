@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OutputMarker, replaceOutputDir } from '../config/atomic.ts';
 import { configOf, type DerivedValues, type ResolvedDpu } from '../config/resolve.ts';
+import type { OutputOptions } from '../io/output.ts';
 import { renderRtl } from './render.ts';
 import type { RtlModule, RtlOptions } from './types.ts';
 
@@ -102,6 +103,7 @@ export function portsMarkdown(cfg: ResolvedDpu, top: string): string {
 }
 
 export const RTL_OUTPUT: OutputMarker = {
+  kind: 'rtl',
   file: 'manifest.json',
   owns: (m) => m.generator === 'strumgen',
   label: 'a strumgen output directory',
@@ -114,9 +116,9 @@ export const RTL_OUTPUT: OutputMarker = {
 export async function writeRtl(
   cfg: ResolvedDpu,
   outDir: string,
-  options: RtlOptions = {},
+  options: RtlOptions & OutputOptions = {},
 ): Promise<{ dir: string; manifest: RtlManifest }> {
-  const bundle = renderRtl(cfg, options);
+  const bundle = renderRtl(cfg, options.fault ? { fault: options.fault } : {});
   const texts = new Map<string, string>(bundle.files.map((f) => [f.name, f.content]));
   texts.set('files.f', `${bundle.files.map((f) => f.name).join('\n')}\n`);
   texts.set('PORTS.md', portsMarkdown(cfg, bundle.top));
@@ -136,8 +138,13 @@ export async function writeRtl(
   };
   texts.set('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
 
-  const dir = await replaceOutputDir(outDir, RTL_OUTPUT, async (tmp) => {
-    for (const [name, text] of texts) await writeFile(join(tmp, name), text);
-  });
+  const dir = await replaceOutputDir(
+    outDir,
+    RTL_OUTPUT,
+    async (tmp) => {
+      for (const [name, text] of texts) await writeFile(join(tmp, name), text);
+    },
+    options,
+  );
   return { dir, manifest };
 }

@@ -1,10 +1,13 @@
 // Verilator co-simulation of a generated array against the golden model:
 // build (cached) -> seeded stimulus -> harness run -> bulk check -> report.
 // docs/SIMULATION.md describes the stream, the harness formats and the reports.
-import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../config/errors.ts';
 import { configOf, type ResolvedDpu } from '../config/resolve.ts';
+import { fsStep } from '../io/fs-errors.ts';
+import { checkOutputFile } from '../io/output.ts';
+import { registerTemp, removeTemp } from '../io/process.ts';
 import { layerMatrix, loadLayers, quantizeForConfig } from '../quant/index.ts';
 import type { FaultKind, RtlBundle } from '../rtl/index.ts';
 import { buildModel, cacheRoot, type TraceFormat } from './build.ts';
@@ -56,6 +59,27 @@ export interface SimOptions {
   /** Command prefix for re-run hints, e.g. "npx strumgen sim strum-mip2q --rows 2". */
   readonly rerunBase?: string;
   readonly onProgress?: (msg: string) => void;
+  /** Overwrite an existing --waves file that is not a waveform. */
+  readonly force?: boolean;
+}
+
+/** An earlier waveform (VCD text starts with a $ keyword; an FST starts with its header block, type 0). */
+function looksLikeWaves(file: string): boolean {
+  const head = Buffer.alloc(64);
+  let n = 0;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      n = readSync(fd, head, 0, 64, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+  if (n === 0) return true;
+  if (/\.vcd$/i.test(file)) return /^\s*\$[a-z]+/.test(head.subarray(0, n).toString('latin1'));
+  return head[0] === 0;
 }
 
 export interface SimResult {
@@ -188,6 +212,13 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
     if (/\.fst$/i.test(opts.waves)) trace = 'fst';
     else if (/\.vcd$/i.test(opts.waves)) trace = 'vcd';
     else throw new UserError(`--waves ${opts.waves}: name a .fst or .vcd file`);
+    // Checked before the (traced) build: a path we cannot or must not write fails at once.
+    checkOutputFile(opts.waves, {
+      flag: '--waves',
+      force: opts.force,
+      ours: looksLikeWaves,
+      label: 'a waveform file',
+    });
   }
   const progress = opts.onProgress ?? (() => {});
   const layer = opts.weights ? await loadLayer(cfg, opts.weights, progress) : undefined;
@@ -271,17 +302,18 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
 
   let wavesFile: string | undefined;
   if (opts.waves && trace) {
-    wavesFile = resolve(opts.waves);
+    const file = resolve(opts.waves);
+    wavesFile = file;
     const first = checker.reports.find((r) => r.tile >= 0);
     const to = first
       ? (first.outCycle ?? first.cycle + outputDelay) + 8
       : Math.min(run.cycles, WAVES_WINDOW) - 1;
     const from = first ? Math.max(0, Math.min(first.firstCycle - 16, to - WAVES_WINDOW)) : 0;
-    progress(`waves: cycles ${from}..${to} -> ${wavesFile}`);
+    progress(`waves: cycles ${from}..${to} -> ${file}`);
     const traced = await buildModel(cfg, { fault: opts.fault, rtl: opts.rtl, trace, onProgress: progress });
-    mkdirSync(dirname(wavesFile), { recursive: true });
-    const tmp = `${wavesFile}.${process.pid}.tmp.${trace}`;
     const replay = makeStream();
+    const tmp = registerTemp(`${file}.${process.pid}.tmp.${trace}`);
+    fsStep('create directory', dirname(file), () => mkdirSync(dirname(file), { recursive: true }));
     await runHarness({
       binary: traced.binary,
       geometry,
@@ -296,7 +328,8 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
       what: `${cfg.name} (waves)`,
       args: ['--waves', tmp, '--from', String(from), '--to', String(to)],
     });
-    renameSync(tmp, wavesFile);
+    fsStep('write', file, () => renameSync(tmp, file));
+    removeTemp(tmp);
   }
 
   return {

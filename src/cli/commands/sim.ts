@@ -19,6 +19,7 @@ interface Args extends ConfigArgs {
   timeout?: number;
   edges: boolean;
   json: boolean;
+  force: boolean;
 }
 
 /** The config part of this invocation, for re-run hints. */
@@ -78,6 +79,11 @@ export const simCommand: CommandModule<object, Args> = {
       .option('tile', { type: 'number', describe: 're-run: same stream up to this tile, check only it' })
       .option('timeout', { type: 'number', describe: 'kill the simulation after this many seconds' })
       .option('edges', { type: 'boolean', default: true, describe: 'start with the edge-case tiles' })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'overwrite an existing --waves file that is not a waveform',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }) as never,
   handler: async (argv) => {
     if (argv.layer !== undefined && argv.weights === undefined)
@@ -91,6 +97,7 @@ export const simCommand: CommandModule<object, Args> = {
       seed: argv.seed,
       ...(argv.weights ? { weights: { path: argv.weights, layer: argv.layer } } : {}),
       waves: argv.waves,
+      force: argv.force,
       tile: argv.tile,
       edges: argv.edges,
       timeoutMs: argv.timeout === undefined ? undefined : argv.timeout * 1000,

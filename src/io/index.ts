@@ -1,0 +1,31 @@
+// The output and process layer every stage and command shares: output directory policy,
+// child process groups and temp files, filesystem errors, the cache root.
+export { CACHE_ENV, cacheDir, cacheRoot } from './cache.ts';
+export { asUserError, FS_ERROR_EXIT, fsErrorMessage, fsStep, isFsError } from './fs-errors.ts';
+export {
+  checkOutputDir,
+  checkOutputFile,
+  checkWritable,
+  claimOutputDir,
+  type FileOutputOptions,
+  MARKER,
+  type OutputKind,
+  type OutputOptions,
+  relativeOrAbsolute,
+  writeOutputDir,
+  writeOutputFile,
+} from './output.ts';
+export {
+  cleanupNow,
+  installExitHandlers,
+  keepTemp,
+  liveGroups,
+  longTimeout,
+  MAX_TIMER_MS,
+  type RunOptions,
+  type RunResult,
+  registerTemp,
+  removeTemp,
+  run,
+  spawnGroup,
+} from './process.ts';

@@ -1,0 +1,155 @@
+// One process layer. Every child strumgen starts (verilator and the make and g++ it runs,
+// the Yosys worker, OpenSTA, the harness) runs in its own process group, so a timeout or an
+// interrupt kills the whole tree, not just its first process. Temporary files and
+// directories are registered here and removed on every exit path: normal return, error,
+// SIGINT/SIGTERM/SIGHUP, process exit. Timeouts of any length work (Node's setTimeout
+// overflows above 2^31-1 ms: longer waits are split).
+import { rmSync } from 'node:fs';
+import { execa, type Options, type Result } from 'execa';
+
+/** Node's setTimeout fires at once for delays above this (ms). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** setTimeout for any delay: waits longer than Node's limit are chained. Returns a cancel function. */
+export function longTimeout(ms: number, fn: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let left = ms;
+  const arm = () => {
+    const step = Math.min(left, MAX_TIMER_MS);
+    left -= step;
+    timer = setTimeout(() => (left > 0 ? arm() : fn()), step);
+    timer.unref?.();
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
+
+const groups = new Set<number>();
+const temps = new Set<string>();
+let debug = process.env.STRUMGEN_DEBUG_PROCESSES === '1';
+
+/** Process groups of the children alive now (tests, debugging). */
+export const liveGroups = (): number[] => [...groups];
+
+/** Remove `path` (file or directory) whatever way the process ends; returns the path. */
+export function registerTemp(path: string): string {
+  temps.add(path);
+  return path;
+}
+
+/** Remove a registered temp path now and forget it. */
+export function removeTemp(path: string): void {
+  temps.delete(path);
+  rmSync(path, { recursive: true, force: true });
+}
+
+/** Forget a temp path that became a real output (renamed into place). */
+export function keepTemp(path: string): void {
+  temps.delete(path);
+}
+
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+const groupAlive = (pgid: number) => {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Kill every child group and remove every temp path (synchronous: safe in 'exit'). */
+export function cleanupNow(): void {
+  for (const g of groups) killGroup(g, 'SIGKILL');
+  // Give the kernel a moment to reap, so no child still writes into a temp dir we remove.
+  const until = Date.now() + 2000;
+  while ([...groups].some(groupAlive) && Date.now() < until) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+  groups.clear();
+  for (const t of temps) {
+    try {
+      rmSync(t, { recursive: true, force: true });
+    } catch {
+      // best effort on the way out
+    }
+  }
+  temps.clear();
+}
+
+let installed = false;
+/**
+ * On SIGINT/SIGTERM/SIGHUP: kill the children, remove the temp paths, exit 128+signal.
+ * On exit: the same. The CLI installs this once; library users may too.
+ */
+export function installExitHandlers(): void {
+  if (installed) return;
+  installed = true;
+  debug = process.env.STRUMGEN_DEBUG_PROCESSES === '1';
+  const codes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+  for (const [sig, code] of Object.entries(codes) as [NodeJS.Signals, number][]) {
+    process.on(sig, () => {
+      cleanupNow();
+      process.stderr.write(
+        `strumgen: interrupted (${sig}); stopped child processes and removed temporary files\n`,
+      );
+      process.exit(code);
+    });
+  }
+  process.on('exit', cleanupNow);
+}
+
+export interface RunOptions extends Omit<Options, 'timeout' | 'detached' | 'cleanup'> {
+  /** Kill the child's whole process group after this many ms (any length). */
+  readonly timeoutMs?: number;
+}
+
+export type RunResult = Result & { timedOut: boolean };
+
+/**
+ * execa in a new process group: the group is killed on timeout, interrupt and exit.
+ * Never rejects for a failed child (reject: false); `timedOut` says the limit was hit.
+ */
+export function run(command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return spawnGroup(command, args, opts).done;
+}
+
+/** The subprocess itself (streams) for callers that talk to the child; same group handling. */
+export function spawnGroup(command: string, args: readonly string[], opts: RunOptions = {}) {
+  const { timeoutMs, ...rest } = opts;
+  const sub = execa(command, args, { ...rest, detached: true, cleanup: false, reject: false } as Options);
+  const pid = sub.pid;
+  if (pid !== undefined) {
+    groups.add(pid);
+    if (debug) process.stderr.write(`strumgen: started process group ${pid} (${command})\n`);
+  }
+  let timedOut = false;
+  const cancel =
+    timeoutMs !== undefined && pid !== undefined
+      ? longTimeout(timeoutMs, () => {
+          timedOut = true;
+          killGroup(pid, 'SIGTERM');
+          longTimeout(2000, () => killGroup(pid, 'SIGKILL'));
+        })
+      : () => {};
+  const done = (async () => {
+    try {
+      const r = (await sub) as Result;
+      return Object.assign(r, { timedOut: timedOut || r.timedOut }) as RunResult;
+    } finally {
+      cancel();
+      if (pid !== undefined) {
+        killGroup(pid, 'SIGKILL');
+        groups.delete(pid);
+      }
+    }
+  })();
+  return { sub, done };
+}
