@@ -2,7 +2,7 @@
 // `strumgen doctor` reports these; sim and synth use them to fail with an install hint.
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { execa } from 'execa';
+import { run } from '../io/process.ts';
 import { UserError } from './errors.ts';
 
 export const OSU018_LIBERTY = '/usr/share/qflow/tech/osu018/osu018_stdcells.lib';
@@ -116,7 +116,7 @@ export async function probeTool(spec: ToolSpec): Promise<ToolStatus> {
   if (!path) return { ...base, found: false, path: null, version: null };
   if (spec.command === null) return { ...base, found: true, path, version: null };
   try {
-    const r = await execa(path, spec.versionArgs, { reject: false, timeout: 10_000, input: '' });
+    const r = await run(path, spec.versionArgs, { timeoutMs: 10_000, input: '' });
     const text = `${r.stdout}\n${r.stderr}`.trim().split('\n')[0]?.trim() ?? '';
     if (r.exitCode !== 0 && !text)
       return { ...base, found: false, path, version: null, problem: 'did not run' };

@@ -203,9 +203,15 @@ export async function writeSynthReport(
     async (tmp) => {
       await writeFile(join(tmp, 'synth.json'), `${JSON.stringify(report, null, 2)}\n`);
       await writeFile(join(tmp, 'synth.md'), renderSynthMarkdown(report));
-      const runs: SynthRun[] = [...report.runs, ...(report.comparison?.baseline.runs ?? [])];
-      for (const run of runs) {
-        const to = join(tmp, 'runs', `${run.top}-${run.kind}`);
+      // The baseline's runs get their own folder: a design may share its top's name (a design named int8_base).
+      const runs: [SynthRun, string][] = [
+        ...report.runs.map((r): [SynthRun, string] => [r, join(tmp, 'runs', `${r.top}-${r.kind}`)]),
+        ...(report.comparison?.baseline.runs ?? []).map((r): [SynthRun, string] => [
+          r,
+          join(tmp, 'runs', 'baseline', `${r.top}-${r.kind}`),
+        ]),
+      ];
+      for (const [run, to] of runs) {
         await mkdir(to, { recursive: true });
         for (const f of RUN_FILES)
           if (existsSync(join(run.dir, f))) await copyFile(join(run.dir, f), join(to, f));

@@ -19,11 +19,12 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import Handlebars from 'handlebars';
 import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { requireTool } from '../config/toolchain.ts';
+import { cacheDir } from '../io/cache.ts';
+import { registerTemp, removeTemp, run } from '../io/process.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../rtl/index.ts';
 
 /** Bump when the build recipe changes in a way the key below does not see. */
@@ -33,12 +34,8 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 export const HARNESS_PATH = join(REPO_ROOT, 'sim', 'harness.cpp');
 const WRAPPER_TEMPLATE = join(REPO_ROOT, 'sim', 'wrapper.v.hbs');
 
-/** Root of strumgen's build cache: $STRUMGEN_CACHE or <repo>/.cache/strumgen. */
-export function cacheRoot(): string {
-  return process.env.STRUMGEN_CACHE
-    ? resolve(process.env.STRUMGEN_CACHE)
-    : join(REPO_ROOT, '.cache', 'strumgen');
-}
+/** strumgen's one cache root (src/io/cache.ts): $STRUMGEN_CACHE, else $XDG_CACHE_HOME/strumgen or ~/.cache/strumgen. */
+export { cacheRoot } from '../io/cache.ts';
 
 export type TraceFormat = 'fst' | 'vcd';
 
@@ -131,19 +128,16 @@ export function verilatorFlags(cfg: ResolvedDpu, top: string, trace?: TraceForma
 
 let versionMemo: Promise<string> | undefined;
 function verilatorVersion(bin: string): Promise<string> {
-  versionMemo ??= execa(bin, ['--version'], { reject: false, timeout: 30_000 }).then((r) =>
-    `${r.stdout}`.trim(),
-  );
+  versionMemo ??= run(bin, ['--version'], { timeoutMs: 30_000 }).then((r) => `${r.stdout}`.trim());
   return versionMemo;
 }
 
 let cxxMemo: Promise<string> | undefined;
 /** The C++ compiler's version (part of the runtime objects' key). */
 function cxxVersion(): Promise<string> {
-  cxxMemo ??= execa(process.env.CXX || 'g++', ['-dumpfullversion'], {
-    reject: false,
-    timeout: 30_000,
-  }).then((r) => `${process.env.CXX || 'g++'} ${`${r.stdout}`.trim()}`);
+  cxxMemo ??= run(process.env.CXX || 'g++', ['-dumpfullversion'], { timeoutMs: 30_000 }).then(
+    (r) => `${process.env.CXX || 'g++'} ${`${r.stdout}`.trim()}`,
+  );
   return cxxMemo;
 }
 
@@ -165,7 +159,7 @@ function saveRuntime(objDir: string, dir: string): void {
     .filter((f) => /^verilated.*\.o$/.test(f))
     .sort();
   if (!objs.length || existsSync(dir)) return;
-  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = registerTemp(`${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(tmp, { recursive: true });
   try {
     for (const o of objs) copyFileSync(join(objDir, o), join(tmp, o));
@@ -174,7 +168,7 @@ function saveRuntime(objDir: string, dir: string): void {
   } catch {
     // Another build kept them first, or the cache is not writable: only a missed saving.
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    removeTemp(tmp);
   }
 }
 
@@ -221,7 +215,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     )
     .digest('hex')
     .slice(0, 24);
-  const root = join(cacheRoot(), 'sim');
+  const root = cacheDir('sim');
   const dir = join(root, `${cfg.name}-${key}`);
   const binary = join(dir, 'Vdut');
   const files = sources.map((f) => join('rtl', f.name));
@@ -254,8 +248,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   });
   if (existsSync(binary)) return done(true);
 
-  mkdirSync(root, { recursive: true });
-  const tmp = join(root, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = registerTemp(join(root, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`));
   mkdirSync(join(tmp, 'rtl'), { recursive: true });
   mkdirSync(join(tmp, 'obj'));
   try {
@@ -264,11 +257,10 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     opts.onProgress?.(
       `building the Verilator model of ${cfg.name} (${cfg.array.rows}x${cfg.array.cols}${opts.trace ? `, ${opts.trace} tracing` : ''}${opts.fault ? `, fault ${opts.fault}` : ''})...`,
     );
-    const r = await execa(bin, args, {
+    const r = await run(bin, args, {
       cwd: tmp,
       all: true,
-      reject: false,
-      timeout: opts.timeoutMs ?? 600_000,
+      timeoutMs: opts.timeoutMs ?? 600_000,
     });
     const log = `${command}\n\n${r.all ?? ''}`;
     writeFileSync(join(tmp, 'build.log'), log);
@@ -283,7 +275,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
       writeFileSync(keep, log);
       throw new UserError(
         `Verilator build of ${cfg.name} failed (exit ${r.exitCode}); first lines of the log:\n` +
-          `${firstErrorLines(r.all ?? '')}\nfull log: ${keep}`,
+          `${firstErrorLines(`${r.all ?? ''}`)}\nfull log: ${keep}`,
         4,
       );
     }
@@ -301,7 +293,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
       if (!existsSync(binary)) throw e;
     }
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    removeTemp(tmp);
   }
   const built = done(false);
   opts.onProgress?.(`built in ${built.seconds.toFixed(1)} s (${dir})`);

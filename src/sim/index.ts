@@ -5,12 +5,13 @@ import { closeSync, mkdirSync, openSync, readSync, renameSync, writeFileSync, wr
 import { dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../config/errors.ts';
 import { configOf, type ResolvedDpu } from '../config/resolve.ts';
+import { cacheDir } from '../io/cache.ts';
 import { fsStep } from '../io/fs-errors.ts';
 import { checkOutputFile } from '../io/output.ts';
 import { registerTemp, removeTemp } from '../io/process.ts';
 import { layerMatrix, loadLayers, quantizeForConfig } from '../quant/index.ts';
 import type { FaultKind, RtlBundle } from '../rtl/index.ts';
-import { buildModel, cacheRoot, type TraceFormat } from './build.ts';
+import { buildModel, type TraceFormat } from './build.ts';
 import { Checker, type MismatchReport } from './check.ts';
 import { blockDotKernel } from './dot.ts';
 import { runHarness } from './run.ts';
@@ -125,12 +126,14 @@ export interface SimResult {
 
 /** Writes the normalized config where a re-run command can name it. */
 function configFile(cfg: ResolvedDpu): string {
-  const dir = join(cacheRoot(), 'configs');
+  const dir = cacheDir('configs');
   const file = join(dir, `${cfg.name}-${cfg.shortHash}.json`);
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(configOf(cfg), null, 2)}\n`);
-  renameSync(tmp, file);
+  const tmp = registerTemp(`${file}.${process.pid}.tmp`);
+  fsStep('write', file, () => {
+    writeFileSync(tmp, `${JSON.stringify(configOf(cfg), null, 2)}\n`);
+    renameSync(tmp, file);
+  });
+  removeTemp(tmp);
   const rel = relative(process.cwd(), file);
   return rel.startsWith('..') ? file : rel;
 }

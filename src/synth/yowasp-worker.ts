@@ -6,9 +6,19 @@
 // WebAssembly run blocks its thread and can only be stopped by killing the process.
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { runYosys } from '@yowasp/yosys';
 
 type Tree = { [name: string]: Tree | string | Uint8Array };
+
+// The WebAssembly run blocks this thread for minutes. A watcher thread ends the process when
+// strumgen goes away without killing it (kill -9): this process is then reparented.
+const watcher = new Worker(
+  `const p0 = process.ppid;
+   setInterval(() => { if (process.ppid !== p0) process.kill(process.pid, 'SIGKILL'); }, 500);`,
+  { eval: true },
+);
+watcher.unref();
 
 const inputs: Tree = {};
 for (const name of readdirSync('.')) {
