@@ -262,7 +262,7 @@ describe('metrics (hand-computed)', () => {
     expect(sqnrDb(1.25, 0.25)).toBeCloseTo(10 * Math.log10(5), 12);
     // Activations [4, 2]: y = 4 - 1 = 3; quantized y = 0.5 * (4*2 + 2*0) = 4; error 1.
     expect(outputErrorSums(W, 1, 2, [2, 0, 9], 3, [0.5], [4, 2], 1)).toEqual({ signal: 9, error: 1 });
-    expect(sqnrDb(0, 0)).toBe(0);
+    expect(sqnrDb(0, 0)).toBeNaN(); // no signal: SQNR is undefined, not 0 dB
     expect(sqnrDb(1, 0)).toBe(Infinity);
   });
 

@@ -44,6 +44,15 @@ export function withConfigOptions<T>(y: Argv<T>, required = false) {
     });
 }
 
+const FLAG_OF: Record<string, string> = {
+  'array.rows': 'rows',
+  'array.cols': 'cols',
+  'pe.block': 'block',
+  'pe.high': 'high',
+  'pe.low': 'low',
+  'pe.mode': 'mode',
+};
+
 export function overridesOf(argv: ConfigArgs): Overrides {
   const out: Record<string, unknown> = {
     'array.rows': argv.rows,
@@ -53,8 +62,18 @@ export function overridesOf(argv: ConfigArgs): Overrides {
     'pe.low': argv.low,
     'pe.mode': argv.mode,
   };
+  // One value per field: a flag and a --set of the same field (or two --set) is refused, not resolved by order.
+  const given = new Map<string, string>();
+  for (const [path, v] of Object.entries(out)) {
+    if (v !== undefined) given.set(path, `--${FLAG_OF[path]} ${v}`);
+  }
   for (const text of argv.set ?? []) {
     const [path, value] = parseOverride(text);
+    const earlier = given.get(path);
+    if (earlier !== undefined) {
+      throw new UserError(`${earlier} and --set ${text} both set ${path}; give it once`, 2);
+    }
+    given.set(path, `--set ${text}`);
     out[path] = value;
   }
   // A non-numeric --rows arrives as NaN: let the schema name it.

@@ -187,6 +187,8 @@ export function summarize(scheme: Scheme, results: readonly LayerResult[]): Over
   let bitsW = 0;
   let sq = 0;
   let outSq = 0;
+  let sqN = 0;
+  let outN = 0;
   for (const r of results) {
     count += r.sums.count;
     signal += r.sums.signal;
@@ -195,22 +197,28 @@ export function summarize(scheme: Scheme, results: readonly LayerResult[]): Over
     lows += r.sums.lows;
     stored += r.sums.storedBits;
     bitsW += r.metrics.bitsPerWeight * r.sums.count;
-    sq += r.metrics.sqnrDb;
-    outSq += r.metrics.outputSqnrDb;
+    // Layers without signal (all-zero weights) have no SQNR: the means skip them.
+    if (!Number.isNaN(r.metrics.sqnrDb)) {
+      sq += r.metrics.sqnrDb;
+      sqN++;
+    }
+    if (!Number.isNaN(r.metrics.outputSqnrDb)) {
+      outSq += r.metrics.outputSqnrDb;
+      outN++;
+    }
   }
-  const m = results.length || 1;
   return {
     scheme: schemeLabel(scheme),
     layers: results.length,
     weights: count,
     sqnrDb: sqnrDb(signal, error),
-    meanLayerSqnrDb: sq / m,
+    meanLayerSqnrDb: sqN ? sq / sqN : Number.NaN,
     mse: error / (count || 1),
     maxAbsErr: maxAbs,
     lowShare: lows / (count || 1),
     bitsPerWeight: bitsW / (count || 1),
     storedBitsPerWeight: stored / (count || 1),
-    outputSqnrDb: outSq / m,
+    outputSqnrDb: outN ? outSq / outN : Number.NaN,
   };
 }
 

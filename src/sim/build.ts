@@ -195,6 +195,9 @@ export function firstErrorLines(log: string, max = 12): string {
 export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Promise<SimBuild> {
   const t0 = performance.now();
   const bin = requireTool('verilator');
+  // Verilator's --build runs make and the C++ compiler: missing ones are named here, not as "make exited 127".
+  requireTool('make');
+  requireTool('cxx');
   const version = await verilatorVersion(bin);
   const bundle = opts.rtl ?? renderRtl(cfg, opts.fault ? { fault: opts.fault } : {});
   const harness = readFileSync(HARNESS_PATH, 'utf8');

@@ -63,7 +63,8 @@ async function loadActivations(
 const toJson = (v: unknown) =>
   JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2);
 
-const db = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'inf');
+/** dB for the table: 'inf' for no error, 'undef' when there is no signal (all-zero weights). */
+const db = (x: number) => (Number.isNaN(x) ? 'undef' : Number.isFinite(x) ? x.toFixed(2) : 'inf');
 
 function table(results: readonly LayerResult[], overall: ReturnType<typeof summarize>): string {
   const head = ['layer', 'shape', 'N x K', 'SQNR dB', 'out dB', 'MSE', 'max err', 'low %', 'bits/w'];

@@ -27,7 +27,13 @@ function configCommandOf(argv: Args): string {
   return `npx strumgen sim ${configArgsText(argv)}${argv.edges ? '' : ' --no-edges'}`;
 }
 
-const mega = (x: number) => `${(x / 1e6).toFixed(2)} M `;
+/** A rate with a unit prefix that keeps 3 significant digits: short runs are not '0.00 M'. */
+export const rate = (x: number) => {
+  if (!Number.isFinite(x)) return '- ';
+  if (x >= 1e6) return `${(x / 1e6).toPrecision(3)} M `;
+  if (x >= 1e3) return `${(x / 1e3).toPrecision(3)} k `;
+  return `${x.toPrecision(3)} `;
+};
 
 function describeMismatch(m: MismatchReport): string[] {
   const lines = [`  ${m.message}${m.label ? `  [${m.label}]` : ''}`];
@@ -44,8 +50,8 @@ function summary(r: SimResult, rows: number, cols: number): string {
   const lines = [
     `${r.config.name} ${rows}x${cols} (hash ${r.config.hash.slice(0, 12)}), seed ${r.seed}: ${r.pass ? 'PASS' : 'FAIL'}`,
     `  ${r.vectors} vectors in ${r.tiles} tiles, ${r.cycles} cycles; ${r.tilesChecked} tiles checked, ${r.mismatches} mismatches`,
-    `  ${mega(r.arrayCyclesPerSec)}array-cycles/s, ${mega(r.macsPerSec)}MACs checked/s over the whole path ` +
-      `(model loop alone ${mega(r.modelCyclesPerSec)}cycles/s; checker ${r.kernel})`,
+    `  ${rate(r.arrayCyclesPerSec)}array-cycles/s, ${rate(r.macsPerSec)}MACs checked/s over the whole path ` +
+      `(model loop alone ${rate(r.modelCyclesPerSec)}cycles/s; checker ${r.kernel})`,
     `  model: ${r.cached ? 'cached build' : `built in ${r.buildSeconds.toFixed(1)} s`} (${r.verilator})`,
   ];
   if (r.weights)
