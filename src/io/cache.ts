@@ -2,11 +2,11 @@
 // $STRUMGEN_CACHE, else $XDG_CACHE_HOME/strumgen, else ~/.cache/strumgen. Entries are keyed
 // by content and written through temp directories renamed into place, so concurrent runs
 // share it safely.
-import { mkdirSync } from 'node:fs';
+
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UserError } from '../config/errors.ts';
-import { FS_ERROR_EXIT, fsErrorMessage, isFsError } from './fs-errors.ts';
+import { FS_ERROR_EXIT, fsErrorMessage, isFsError, makeDirs } from './fs-errors.ts';
 
 /** The one environment variable that moves the cache. */
 export const CACHE_ENV = 'STRUMGEN_CACHE';
@@ -26,7 +26,7 @@ export function cacheRoot(): string {
 export function cacheDir(sub: string): string {
   const dir = join(cacheRoot(), sub);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
   } catch (e) {
     if (!isFsError(e)) throw e;
     throw new UserError(

@@ -1,5 +1,7 @@
 // Everyday filesystem errors (permission, read-only, missing, full) as one line that names
 // the path and the operation, instead of a stack trace.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UserError } from '../config/errors.ts';
 
 /** Exit code of the CLI when the filesystem refuses an operation on a path. */
@@ -79,5 +81,27 @@ export function fsStep<T>(op: string, path: string, fn: () => T): T {
     return fn();
   } catch (e) {
     throw asUserError(e, op, path);
+  }
+}
+
+/**
+ * mkdir -p that fails instead of spinning: Node 20's recursive mkdirSync loops forever where
+ * the kernel answers ENOENT for an existing parent (under /proc). Creates each missing part.
+ */
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let d = resolve(dir);
+  while (!existsSync(d)) {
+    missing.push(d);
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing.reverse()) {
+    try {
+      mkdirSync(m);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
 }

@@ -5,6 +5,7 @@
 // survive, and a file of ours the user edited makes it refuse unless `--force`. Writers of
 // one directory take turns (a lock file), so concurrent runs leave one complete output.
 // Files are staged in a hidden directory inside the target and renamed into place.
+
 import { createHash, randomBytes } from 'node:crypto';
 import {
   accessSync,
@@ -26,7 +27,7 @@ import {
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../config/errors.ts';
-import { asUserError, FS_ERROR_EXIT, fsErrorMessage, isFsError } from './fs-errors.ts';
+import { asUserError, FS_ERROR_EXIT, fsErrorMessage, isFsError, makeDirs } from './fs-errors.ts';
 import { registerTemp, removeTemp } from './process.ts';
 
 /** The marker file of a strumgen output directory. */
@@ -266,7 +267,7 @@ export async function writeOutputDir(
   const flag = opts.flag ?? '--out';
   const dir = checkOutputDir(outDir, kind, opts);
   try {
-    mkdirSync(dirname(dir), { recursive: true });
+    makeDirs(dirname(dir));
     let created = false;
     try {
       mkdirSync(dir);
@@ -355,7 +356,7 @@ function replaceOwnFiles(
   }
   for (const f of fresh) {
     const target = join(dir, f);
-    mkdirSync(dirname(target), { recursive: true });
+    makeDirs(dirname(target));
     if (force && existsSync(target) && statSync(target).isDirectory()) rmSync(target, { recursive: true });
     renameSync(join(stage, f), target);
   }
@@ -380,7 +381,7 @@ function removeEmptyParents(root: string, d: string): void {
 export function claimOutputDir(outDir: string, kind: OutputKind, opts: OutputOptions = {}): string {
   const dir = checkOutputDir(outDir, kind, opts);
   try {
-    mkdirSync(dirname(dir), { recursive: true });
+    makeDirs(dirname(dir));
     mkdirSync(dir);
     writeMarker(dir, { generator: 'strumgen', kind: kind.kind, files: {} });
   } catch (e) {
@@ -423,7 +424,7 @@ export async function writeOutputFile(
   write: (tmp: string) => void | Promise<void>,
 ): Promise<void> {
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    makeDirs(dirname(file));
     const tmp = registerTemp(`${file}.${process.pid}.tmp`);
     try {
       await write(tmp);

@@ -1,9 +1,11 @@
 // Synthesis reports: the Markdown page for one SynthReport, and writing the JSON, the
 // Markdown and each run's scripts and logs to an output directory atomically.
+
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OutputMarker, replaceOutputDir } from '../config/atomic.ts';
+import { makeDirs } from '../io/fs-errors.ts';
 import type { OutputOptions } from '../io/output.ts';
 import type { SynthReport, SynthRun } from '../synth/index.ts';
 
@@ -212,7 +214,7 @@ export async function writeSynthReport(
         ]),
       ];
       for (const [run, to] of runs) {
-        await mkdir(to, { recursive: true });
+        makeDirs(to);
         for (const f of RUN_FILES)
           if (existsSync(join(run.dir, f))) await copyFile(join(run.dir, f), join(to, f));
       }

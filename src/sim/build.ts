@@ -6,6 +6,7 @@
 // (verilated.o, ...) are the same for every model of one toolchain and flag set: the first
 // build keeps them (cache dir runtime-<key>) and later builds link those instead of
 // compiling them again (about 4 s of g++ per build).
+
 import { createHash, randomBytes } from 'node:crypto';
 import {
   copyFileSync,
@@ -24,6 +25,7 @@ import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { requireTool } from '../config/toolchain.ts';
 import { cacheDir } from '../io/cache.ts';
+import { makeDirs } from '../io/fs-errors.ts';
 import { registerTemp, removeTemp, run } from '../io/process.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../rtl/index.ts';
 
@@ -160,7 +162,7 @@ function saveRuntime(objDir: string, dir: string): void {
     .sort();
   if (!objs.length || existsSync(dir)) return;
   const tmp = registerTemp(`${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(tmp, { recursive: true });
+  makeDirs(tmp);
   try {
     for (const o of objs) copyFileSync(join(objDir, o), join(tmp, o));
     writeFileSync(join(tmp, RUNTIME_LIST), JSON.stringify(objs));
@@ -252,7 +254,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   if (existsSync(binary)) return done(true);
 
   const tmp = registerTemp(join(root, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`));
-  mkdirSync(join(tmp, 'rtl'), { recursive: true });
+  makeDirs(join(tmp, 'rtl'));
   mkdirSync(join(tmp, 'obj'));
   try {
     for (const f of sources) writeFileSync(join(tmp, 'rtl', f.name), f.content);

@@ -1,12 +1,13 @@
 // Verilator co-simulation of a generated array against the golden model:
 // build (cached) -> seeded stimulus -> harness run -> bulk check -> report.
 // docs/SIMULATION.md describes the stream, the harness formats and the reports.
-import { closeSync, mkdirSync, openSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+
+import { closeSync, openSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../config/errors.ts';
 import { configOf, type ResolvedDpu } from '../config/resolve.ts';
 import { cacheDir } from '../io/cache.ts';
-import { fsStep } from '../io/fs-errors.ts';
+import { fsStep, makeDirs } from '../io/fs-errors.ts';
 import { checkOutputFile } from '../io/output.ts';
 import { registerTemp, removeTemp } from '../io/process.ts';
 import { layerMatrix, loadLayers, quantizeForConfig } from '../quant/index.ts';
@@ -316,7 +317,7 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
     const traced = await buildModel(cfg, { fault: opts.fault, rtl: opts.rtl, trace, onProgress: progress });
     const replay = makeStream();
     const tmp = registerTemp(`${file}.${process.pid}.tmp.${trace}`);
-    fsStep('create directory', dirname(file), () => mkdirSync(dirname(file), { recursive: true }));
+    fsStep('create directory', dirname(file), () => makeDirs(dirname(file)));
     await runHarness({
       binary: traced.binary,
       geometry,

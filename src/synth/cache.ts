@@ -1,10 +1,12 @@
 // Content-addressed cache of synthesis runs. A run's key is the sha256 of everything that
 // decides its result (RTL text, scripts, tool versions, liberty sha256); the entry holds
 // the key's inputs, so a read checks them again and never serves another design's result.
+
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cacheRoot as ioCacheRoot } from '../io/cache.ts';
+import { makeDirs } from '../io/fs-errors.ts';
 
 export const MANIFEST = 'manifest.json';
 
@@ -35,7 +37,7 @@ export function cacheLookup(dir: string, manifestText: string, needed: readonly 
  * when another process committed the same key meanwhile, its entry is as good as ours.
  */
 export function cacheCommit(work: string, dir: string): void {
-  mkdirSync(join(dir, '..'), { recursive: true });
+  makeDirs(join(dir, '..'));
   const aside = `${dir}.old-${process.pid}-${Date.now()}`;
   let moved = false;
   try {

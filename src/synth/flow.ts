@@ -1,10 +1,11 @@
 // One synthesis run of one design: Yosys (script per kind) onto the liberty, OpenSTA on
 // the mapped netlist, results parsed; cached by content. runSynth (index.ts) composes these.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../config/errors.ts';
 import { requireTool } from '../config/toolchain.ts';
-import { fsStep } from '../io/fs-errors.ts';
+import { fsStep, makeDirs } from '../io/fs-errors.ts';
 import { registerTemp, removeTemp, run } from '../io/process.ts';
 import { cacheCommit, cacheKey, cacheLookup, MANIFEST, sha256 } from './cache.ts';
 import { LIBERTY_FILE, type Liberty } from './liberty.ts';
@@ -137,7 +138,7 @@ export async function runDesign(d: DesignInput, env: FlowEnv): Promise<DesignRes
     env.onProgress(`synth: ${label}: cached result (${dir})`);
   } else {
     const work = registerTemp(join(synthDir, `work-${key.slice(0, 16)}-${process.pid}-${Date.now()}`));
-    fsStep('create directory', work, () => mkdirSync(work, { recursive: true }));
+    fsStep('create directory', work, () => makeDirs(work));
     try {
       await execute(d, env, work, ys, tcl, label);
       writeFileSync(join(work, MANIFEST), manifestText);
