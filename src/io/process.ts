@@ -4,7 +4,7 @@
 // directories are registered here and removed on every exit path: normal return, error,
 // SIGINT/SIGTERM/SIGHUP, process exit. Timeouts of any length work (Node's setTimeout
 // overflows above 2^31-1 ms: longer waits are split).
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { execa, type Options, type Result } from 'execa';
 
 /** Node's setTimeout fires at once for delays above this (ms). */
@@ -56,21 +56,41 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-const groupAlive = (pgid: number) => {
+/** Groups with a member that still runs (zombies waiting to be reaped do not count). */
+function runningGroups(pgids: ReadonlySet<number>): number[] {
+  const running = new Set<number>();
   try {
-    process.kill(-pgid, 0);
-    return true;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (state !== 'Z' && pgids.has(Number(pgrp))) running.add(Number(pgrp));
+      } catch {
+        // exited meanwhile
+      }
+    }
   } catch {
-    return false;
+    // no /proc: fall back to signal 0 (counts zombies too)
+    for (const g of pgids) {
+      try {
+        process.kill(-g, 0);
+        running.add(g);
+      } catch {
+        // gone
+      }
+    }
   }
-};
+  return [...running];
+}
 
 /** Kill every child group and remove every temp path (synchronous: safe in 'exit'). */
 export function cleanupNow(): void {
   for (const g of groups) killGroup(g, 'SIGKILL');
   // Give the kernel a moment to reap, so no child still writes into a temp dir we remove.
   const until = Date.now() + 2000;
-  while ([...groups].some(groupAlive) && Date.now() < until) {
+  while (runningGroups(groups).length > 0 && Date.now() < until) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   }
   groups.clear();

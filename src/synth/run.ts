@@ -58,6 +58,8 @@ export async function runStep(o: StepOptions): Promise<number> {
     const common = {
       cwd: o.cwd,
       stdin: 'ignore' as const,
+      // A Node worker (the yowasp Yosys) watches this process and ends when it is gone.
+      env: { STRUMGEN_PARENT_PID: String(process.pid) },
       stdout: toLog,
       stderr: toLog,
       timeoutMs: o.timeoutSeconds * 1000,

@@ -7,16 +7,19 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { runYosys } from '@yowasp/yosys';
 
 type Tree = { [name: string]: Tree | string | Uint8Array };
 
 // The WebAssembly run blocks this thread for minutes. A watcher thread ends the process when
 // strumgen goes away without killing it (kill -9): this process is then reparented.
+// strumgen names itself in STRUMGEN_PARENT_PID: by the time this code runs (after tsx compiled
+// it) strumgen may already be gone. The Yosys bundle is imported only after the watcher starts.
 const watcher = new Worker(
-  `const p0 = process.ppid;
-   setInterval(() => { if (process.ppid !== p0) process.kill(process.pid, 'SIGKILL'); }, 500);`,
-  { eval: true },
+  `const { workerData } = require('node:worker_threads');
+   const check = () => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); };
+   check();
+   setInterval(check, 500);`,
+  { eval: true, workerData: Number(process.env.STRUMGEN_PARENT_PID) || process.ppid, execArgv: [] },
 );
 watcher.unref();
 
@@ -38,6 +41,7 @@ const out = (bytes: Uint8Array | null) => {
   if (bytes) process.stdout.write(bytes);
 };
 
+const { runYosys } = await import('@yowasp/yosys');
 try {
   const files = await runYosys(process.argv.slice(2), inputs, { stdout: out, stderr: out });
   if (files) writeBack(files as Tree, '.');
