@@ -2,7 +2,7 @@
 // `strumgen doctor` reports these; sim and synth use them to fail with an install hint.
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { run } from '../io/process.ts';
+import { run } from '../io/run.ts';
 import { UserError } from './errors.ts';
 
 export const OSU018_LIBERTY = '/usr/share/qflow/tech/osu018/osu018_stdcells.lib';

@@ -22,10 +22,7 @@ export {
   liveGroups,
   longTimeout,
   MAX_TIMER_MS,
-  type RunOptions,
-  type RunResult,
   registerTemp,
   removeTemp,
-  run,
-  spawnGroup,
 } from './process.ts';
+export { type RunOptions, type RunResult, run, spawnGroup } from './run.ts';

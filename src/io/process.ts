@@ -5,7 +5,6 @@
 // SIGINT/SIGTERM/SIGHUP, process exit. Timeouts of any length work (Node's setTimeout
 // overflows above 2^31-1 ms: longer waits are split).
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { execa, type Options, type Result } from 'execa';
 
 /** Node's setTimeout fires at once for delays above this (ms). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -126,50 +125,19 @@ export function installExitHandlers(): void {
   process.on('exit', cleanupNow);
 }
 
-export interface RunOptions extends Omit<Options, 'timeout' | 'detached' | 'cleanup'> {
-  /** Kill the child's whole process group after this many ms (any length). */
-  readonly timeoutMs?: number;
+/** Track a child's process group (killed on interrupt and exit) until `untrackGroup`. */
+export function trackGroup(pgid: number, command: string): void {
+  groups.add(pgid);
+  if (debug) process.stderr.write(`strumgen: started process group ${pgid} (${command})\n`);
 }
 
-export type RunResult = Result & { timedOut: boolean };
-
-/**
- * execa in a new process group: the group is killed on timeout, interrupt and exit.
- * Never rejects for a failed child (reject: false); `timedOut` says the limit was hit.
- */
-export function run(command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  return spawnGroup(command, args, opts).done;
+/** The group ended: kill any member still left (grandchildren) and stop tracking it. */
+export function untrackGroup(pgid: number): void {
+  killGroup(pgid, 'SIGKILL');
+  groups.delete(pgid);
 }
 
-/** The subprocess itself (streams) for callers that talk to the child; same group handling. */
-export function spawnGroup(command: string, args: readonly string[], opts: RunOptions = {}) {
-  const { timeoutMs, ...rest } = opts;
-  const sub = execa(command, args, { ...rest, detached: true, cleanup: false, reject: false } as Options);
-  const pid = sub.pid;
-  if (pid !== undefined) {
-    groups.add(pid);
-    if (debug) process.stderr.write(`strumgen: started process group ${pid} (${command})\n`);
-  }
-  let timedOut = false;
-  const cancel =
-    timeoutMs !== undefined && pid !== undefined
-      ? longTimeout(timeoutMs, () => {
-          timedOut = true;
-          killGroup(pid, 'SIGTERM');
-          longTimeout(2000, () => killGroup(pid, 'SIGKILL'));
-        })
-      : () => {};
-  const done = (async () => {
-    try {
-      const r = (await sub) as Result;
-      return Object.assign(r, { timedOut: timedOut || r.timedOut }) as RunResult;
-    } finally {
-      cancel();
-      if (pid !== undefined) {
-        killGroup(pid, 'SIGKILL');
-        groups.delete(pid);
-      }
-    }
-  })();
-  return { sub, done };
+/** Kill a tracked group now (timeouts). */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  killGroup(pgid, signal);
 }

@@ -26,7 +26,8 @@ import type { ResolvedDpu } from '../config/resolve.ts';
 import { requireTool } from '../config/toolchain.ts';
 import { cacheDir } from '../io/cache.ts';
 import { makeDirs } from '../io/fs-errors.ts';
-import { registerTemp, removeTemp, run } from '../io/process.ts';
+import { registerTemp, removeTemp } from '../io/process.ts';
+import { run } from '../io/run.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../rtl/index.ts';
 
 /** Bump when the build recipe changes in a way the key below does not see. */

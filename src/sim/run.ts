@@ -3,7 +3,7 @@
 // they arrive. Node and the model work in parallel; nothing crosses per cycle.
 
 import { UserError } from '../config/errors.ts';
-import { spawnGroup } from '../io/process.ts';
+import { spawnGroup } from '../io/run.ts';
 import type { Checker } from './check.ts';
 import { type Chunk, type PortGeometry, streamHeader } from './stimulus.ts';
 

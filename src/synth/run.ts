@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../config/errors.ts';
-import { type RunResult, run } from '../io/process.ts';
+import { type RunResult, run } from '../io/run.ts';
 
 /** Exit code of the CLI when a tool fails or runs past its time limit. */
 export const TOOL_FAILED_EXIT = 4;

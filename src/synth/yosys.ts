@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../config/errors.ts';
 import { requireTool } from '../config/toolchain.ts';
-import { registerTemp, removeTemp, run } from '../io/process.ts';
+import { registerTemp, removeTemp } from '../io/process.ts';
+import { run } from '../io/run.ts';
 import { runStep } from './run.ts';
 
 export const YOSYS_IMPLS = ['yowasp', 'system'] as const;
