@@ -24,7 +24,11 @@ const cases: [string, string[], Record<string, string>][] = [
 const times = new Map<string, number[]>(cases.map(([n]) => [n, []]));
 const load0 = loadavg()[0]!;
 for (let i = 0; i < runs; i++) for (const [name, args, env] of cases) times.get(name)!.push(time(args, env));
-console.log(`${bin}, ${runs} runs each, load average ${load0.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)} (${process.version})`);
+console.log(
+  `${bin}, ${runs} runs each, load average ${load0.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)} (${process.version})`,
+);
 for (const [name, t] of times) {
-  console.log(`${name.padEnd(16)} median ${median(t).toFixed(2)} s  min ${Math.min(...t).toFixed(2)} s  max ${Math.max(...t).toFixed(2)} s`);
+  console.log(
+    `${name.padEnd(16)} median ${median(t).toFixed(2)} s  min ${Math.min(...t).toFixed(2)} s  max ${Math.max(...t).toFixed(2)} s`,
+  );
 }

@@ -15,7 +15,10 @@ export function sourceHash(root) {
     for (const e of entries) {
       const p = `${rel}/${e.name}`;
       if (e.isDirectory()) walk(p);
-      else if (e.isFile()) h.update(`${p}\0`).update(readFileSync(join(root, p))).update('\0');
+      else if (e.isFile())
+        h.update(`${p}\0`)
+          .update(readFileSync(join(root, p)))
+          .update('\0');
     }
   };
   walk('src');

@@ -11,7 +11,6 @@ export {
   MARKER,
   type OutputKind,
   type OutputOptions,
-  relativeOrAbsolute,
   writeOutputDir,
   writeOutputFile,
 } from './output.ts';

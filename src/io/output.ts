@@ -25,7 +25,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { UserError } from '../config/errors.ts';
 import { asUserError, FS_ERROR_EXIT, fsErrorMessage, isFsError, makeDirs } from './fs-errors.ts';
 import { registerTemp, removeTemp } from './process.ts';
@@ -436,8 +436,3 @@ export async function writeOutputFile(
     throw asUserError(e);
   }
 }
-
-export const relativeOrAbsolute = (p: string) => {
-  const r = relative(process.cwd(), p);
-  return r && !r.startsWith('..') ? r : p;
-};

@@ -58,6 +58,7 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
 /** Groups with a member that still runs (zombies waiting to be reaped do not count). */
 function runningGroups(pgids: ReadonlySet<number>): number[] {
   const running = new Set<number>();
+  if (pgids.size === 0) return [];
   try {
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;

@@ -178,7 +178,7 @@ export function writeStimulus(
   const vectors = opts.vectors ?? DEFAULT_VECTORS;
   const stream = new StimulusStream(cfg, act, wgt, rng, { vectors, edges: opts.edges });
   const geometry = portGeometry(cfg);
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = registerTemp(`${path}.${process.pid}.tmp`);
   const fd = openSync(tmp, 'w');
   let bytes = 0;
   let cycles = 0;
@@ -196,6 +196,7 @@ export function writeStimulus(
     closeSync(fd);
   }
   renameSync(tmp, path);
+  removeTemp(tmp);
   return { cycles, vectors, tiles: stream.tiles, bytes };
 }
 
