@@ -258,7 +258,7 @@ describe('strumgen synth (CLI)', () => {
         ['--yosys', 'system'],
         { STRUMGEN_YOSYS: '/nonexistent/yosys' },
         3,
-        /^Yosys is needed .*does not exist/,
+        /^Yosys \(system\) is needed .*does not exist/,
       ],
       [[], { STRUMGEN_STA: '/nonexistent/sta' }, 3, /^OpenSTA is needed .*does not exist/],
     ];
