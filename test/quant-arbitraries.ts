@@ -6,6 +6,8 @@ import { PRESETS } from '../src/config/presets.ts';
 import { type ResolvedDpu, resolveConfig } from '../src/config/resolve.ts';
 import { activationRange, formatOf, highRange, legalLowCodes, type MetaScope } from '../src/format/index.ts';
 import type { WeightBlock } from '../src/format/pack.ts';
+// The toy format of the tests (registers pe.low 'ternary'): every property below covers it too.
+import './fixtures/formats/ternary.ts';
 
 export const presetConfigs = Object.entries(PRESETS).map(
   ([k, p]) => [k, resolveConfig(p.config, k)] as const,
@@ -16,7 +18,7 @@ export const configArb: fc.Arbitrary<ResolvedDpu> = fc
   .record({
     logB: fc.integer({ min: 0, max: 5 }),
     highFrac: fc.double({ min: 0, max: 1, noNaN: true }),
-    low: fc.constantFrom('none', 'mip2q', 'dliq', 'sparse'),
+    low: fc.constantFrom('none', 'mip2q', 'dliq', 'sparse', 'ternary'),
     dynamic: fc.boolean(),
     weightBits: fc.integer({ min: 2, max: 12 }),
     lowBits: fc.integer({ min: 2, max: 8 }),

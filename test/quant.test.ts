@@ -9,6 +9,8 @@ import { decodeWeightBlock, packWeightBlock, unpackWeightBlock } from '../src/fo
 import { evaluateLayer, makeScheme, summarize } from '../src/quant/evaluate.ts';
 import { tileResults } from '../src/quant/golden.ts';
 import { layerMatrix, loadLayers } from '../src/quant/load.ts';
+// The toy format of the tests (pe.low 'ternary'): the quantizer properties cover it too.
+import './fixtures/formats/ternary.ts';
 import { outputErrorSums, sqnrDb, syntheticActivations, weightErrorSums } from '../src/quant/metrics.ts';
 import {
   layerMetaOf,
@@ -49,7 +51,7 @@ type FormatChoice = typeof formatArb extends fc.Arbitrary<infer T> ? T : never;
 const formatArb = fc.record({
   logB: fc.integer({ min: 0, max: 3 }),
   highFrac: fc.double({ min: 0, max: 1, noNaN: true }),
-  low: fc.constantFrom('mip2q', 'dliq', 'sparse'),
+  low: fc.constantFrom('mip2q', 'dliq', 'sparse', 'ternary'),
   perLayer: fc.boolean(),
   dynamic: fc.boolean(),
   select: fc.constantFrom<SelectPolicy>('magnitude', 'error'),

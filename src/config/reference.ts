@@ -61,7 +61,12 @@ export function configFields(): FieldDoc[] {
       const path = prefix + key;
       let description = field.description ?? inner.description ?? '';
       // pe.low is checked against the format registry (a refined string): list the names.
-      const type = path === 'pe.low' ? lowFormatNames().map((n) => `'${n}'`).join(' \\| ') : typeOf(inner);
+      const type =
+        path === 'pe.low'
+          ? lowFormatNames()
+              .map((n) => `'${n}'`)
+              .join(' \\| ')
+          : typeOf(inner);
       const group = parameterisedFormats().find((f) => path.startsWith(`${f.name}.`));
       if (group) description += ` (only with pe.low '${group.name}')`;
       out.push({

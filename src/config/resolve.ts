@@ -175,6 +175,18 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
   if (spec.check) issues.push(...spec.check(formatConfig, params));
   if (issues.length) throw new ConfigError(issues, source);
   const fmt = spec.bind(formatConfig, params);
+  if (c.pe.mode === 'dynamic' && fmt.codeBits > c.weightBits) {
+    // A dynamic lane's low code sits in the LSBs of its weight slot.
+    throw new ConfigError(
+      [
+        {
+          path: 'pe.mode',
+          message: `'dynamic' needs ${fmt.codeBits}-bit low codes to fit weightBits (${c.weightBits})`,
+        },
+      ],
+      source,
+    );
+  }
   const layerMetaBits = fmt.meta.filter((m) => m.scope === 'layer').reduce((s, m) => s + m.bits, 0);
   if (layerMetaBits > MAX_LAYER_META_BITS) {
     throw new ConfigError(

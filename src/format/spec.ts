@@ -54,6 +54,14 @@ export interface LaneSpec {
   readonly kind: string;
   readonly params: Readonly<Record<string, number>>;
   /**
+   * The lane module's template file, for a format that lives outside this repository's
+   * templates/ (e.g. a test's toy format); default templates/lane_<kind>.v.hbs. Its values:
+   * module, summary, header, ports, pBits, codeBits, aExt (a widened to pBits), qExt (code
+   * sign-extended to pBits), pZero, params, faulty (the test-only low-lane-sign fault: invert
+   * the sign of the product).
+   */
+  readonly template?: string;
+  /**
    * When the format's value is (plain code value) << meta[shiftMeta], the lane may leave the
    * shift out and a PE shifts the sum of its low lanes once (all low lanes of a block share
    * the metadata). `plainRange` is the range of the plain code value (before the shift).

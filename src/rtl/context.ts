@@ -11,10 +11,10 @@ import { type TreePlan, treePlan } from './tree.ts';
 import type { FaultKind, RtlModule, RtlOptions } from './types.ts';
 import { extend, ident, int, lit, range, replicate, slice } from './verilog.ts';
 
+/** A template of templates/ (a format's own lane module: `lane_<kind>`). */
 export type TemplateName =
   | 'lane_full'
-  | 'lane_mip2q'
-  | 'lane_dliq'
+  | `lane_${string}`
   | 'lane_dyn'
   | 'route'
   | 'adder_tree'
@@ -36,6 +36,8 @@ export interface Instance {
 
 export interface ModulePlan {
   readonly template: TemplateName;
+  /** The template's file when it lives outside templates/ (a format's LaneSpec.template). */
+  readonly templateFile?: string;
   readonly role: RtlModule['role'];
   readonly module: string;
   /** What the template prints: always `module`, `summary` and `ports`, plus its own fields. */
@@ -126,9 +128,10 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const H = int(cfg.pe.high, 'pe.high');
   const A = int(cfg.activation.bits, 'activation.bits', 1);
   const W = int(cfg.weightBits, 'weightBits', 1);
-  const N = int(cfg.lowBits, 'lowBits', 1);
   const ACC = int(cfg.accumulator.bits, 'accumulator.bits', 1);
   const fmt = formatOf(cfg);
+  // Bits of a stored low code (the format's; 0 when it stores none, and then no lane reads it).
+  const N = fmt.codeBits;
   const lane = fmt.lane;
   // The metadata the lanes apply as a shift (DLIQ's t): TB bits, per block or per layer.
   const shift = laneShift(cfg);
@@ -150,7 +153,15 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     module: string,
     summary: string,
     ctx: object,
-  ) => modules.push({ template, role, module: ident(module), ctx: { module, summary, header, ...ctx } });
+    templateFile?: string,
+  ) =>
+    modules.push({
+      template,
+      role,
+      module: ident(module),
+      ctx: { module, summary, header, ...ctx },
+      ...(templateFile ? { templateFile } : {}),
+    });
 
   // Activation widened to a product width: sign or zero extension (an unsigned value needs a 0 on top).
   const actTo = (P: number) => {
@@ -180,7 +191,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const lowLane = (P: number, faulty: boolean, shifted: boolean) => {
     if (!lane) throw new Error(`rtl: format '${low}' has no low lane`);
     const module = `${name}_lane_${lane.kind}${faulty ? '_fault' : ''}`;
-    const ports = [input(A, 'a'), input(N, 'code')];
+    const ports = [input(A, 'a'), input(int(N, 'codeBits', 1), 'code')];
     if (lane.kind === 'mip2q') {
       const KB = N - 1;
       const SB = int(lane.params.expBits!, 'mip2q expBits');
@@ -215,7 +226,24 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
         faulty,
       });
     } else {
-      throw new Error(`rtl: no lane module of kind '${lane.kind}' (templates/lane_${lane.kind}.v.hbs)`);
+      // Any other lane module gets the common lane values: p = f(a, code), P bits wide.
+      add(
+        `lane_${lane.kind}`,
+        'lane',
+        module,
+        `${low} lane (lane module ${lane.kind}): p = a * value(code), ${N}-bit code`,
+        {
+          ports: [...ports, output(P, 'p')],
+          pBits: P,
+          codeBits: N,
+          aExt: actTo(P),
+          qExt: extend('code', N, P, true),
+          pZero: lit(P, 0),
+          params: lane.params,
+          faulty,
+        },
+        lane.template,
+      );
     }
     return module;
   };
