@@ -254,8 +254,14 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     return modCache.get(key)!;
   };
   const full = (faulty: boolean) => once(`full${faulty}`, () => fullLane(faulty));
-  const lowOf = (P: number, faulty: boolean, shifted: boolean) =>
-    once(`low${faulty}`, () => lowLane(P, faulty, shifted));
+  // One low lane module per fault state; a PE only ever asks for one width and shift mode.
+  const lowArgs = new Map<boolean, string>();
+  const lowOf = (P: number, faulty: boolean, shifted: boolean) => {
+    const args = `${P},${shifted}`;
+    if ((lowArgs.get(faulty) ?? args) !== args) throw new Error('rtl: two low lane variants in one PE');
+    lowArgs.set(faulty, args);
+    return once(`low${faulty}`, () => lowLane(P, faulty, shifted));
+  };
 
   const dynLane = (faulty: boolean) =>
     once(`dyn${faulty}`, () => {

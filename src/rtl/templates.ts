@@ -26,6 +26,11 @@ function load(): Map<string, Handlebars.TemplateDelegate> {
   return out;
 }
 
+/** Render a template file outside templates/ (a format's lane module, the co-simulation wrapper) with the same helpers and partials. */
+export function renderTemplateFile(file: string, ctx: object): string {
+  return renderTemplate('lane_full', ctx, file);
+}
+
 /** Render a template of templates/, or `file` (a lane module outside it) with the same partials. */
 export function renderTemplate(name: TemplateName, ctx: object, file?: string): string {
   compiled ??= load();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type OutputMarker, replaceOutputDir } from '../config/atomic.ts';
 import { configOf, type DerivedValues, type ResolvedDpu } from '../config/resolve.ts';
 import { renderRtl } from './render.ts';
-import type { RtlModule, RtlOptions } from './types.ts';
+import type { RtlBundle, RtlModule, RtlOptions } from './types.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -78,7 +78,7 @@ export async function writeRtl(
   cfg: ResolvedDpu,
   outDir: string,
   options: RtlOptions = {},
-): Promise<{ dir: string; manifest: RtlManifest }> {
+): Promise<{ dir: string; manifest: RtlManifest; bundle: RtlBundle }> {
   const bundle = renderRtl(cfg, options);
   const texts = new Map<string, string>(bundle.files.map((f) => [f.name, f.content]));
   texts.set('files.f', `${bundle.files.map((f) => f.name).join('\n')}\n`);
@@ -102,5 +102,5 @@ export async function writeRtl(
   const dir = await replaceOutputDir(outDir, RTL_OUTPUT, async (tmp) => {
     for (const [name, text] of texts) await writeFile(join(tmp, name), text);
   });
-  return { dir, manifest };
+  return { dir, manifest, bundle };
 }

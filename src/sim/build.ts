@@ -20,11 +20,11 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import Handlebars from 'handlebars';
 import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { requireTool } from '../config/toolchain.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../rtl/index.ts';
+import { renderTemplateFile } from '../rtl/templates.ts';
 
 /** Bump when the build recipe changes in a way the key below does not see. */
 const BUILD_RECIPE = 4;
@@ -70,16 +70,11 @@ export interface SimBuild {
 /** The array has layer metadata ports (e.g. DLIQ's in_shift per layer): the wrapper's in_meta. */
 export const hasMetaPort = (cfg: ResolvedDpu) => cfg.derived.interface.layerMetaBits > 0;
 
-let wrapperTemplate: Handlebars.TemplateDelegate | undefined;
 /** The harness's input-register wrapper around the array (sim/wrapper.v.hbs). */
 export function simWrapper(cfg: ResolvedDpu, top: string): { name: string; content: string } {
-  wrapperTemplate ??= Handlebars.create().compile(readFileSync(WRAPPER_TEMPLATE, 'utf8'), {
-    noEscape: true,
-    strict: true,
-  });
   const io = cfg.derived.interface;
   const module = `${top}_simwrap`;
-  const content = wrapperTemplate({
+  const content = renderTemplateFile(WRAPPER_TEMPLATE, {
     module,
     top,
     actMsb: io.actBits - 1,
