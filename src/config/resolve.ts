@@ -157,10 +157,10 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
   const high = c.pe.high ?? (isBaseline ? B : Math.floor(B / 2));
   if (high > B) issues.push({ path: 'pe.high', message: `${high} exceeds pe.block (${B})` });
   if (isBaseline && high !== B) {
-    issues.push({ path: 'pe.high', message: `must equal pe.block (${B}) when pe.low is 'none'` });
+    issues.push({ path: 'pe.high', message: `must equal pe.block (${B}) when pe.low is '${c.pe.low}'` });
   }
   if (isBaseline && c.pe.mode === 'dynamic') {
-    issues.push({ path: 'pe.mode', message: "'dynamic' needs a low format (pe.low is 'none')" });
+    issues.push({ path: 'pe.mode', message: `'dynamic' needs a low format (pe.low is '${c.pe.low}')` });
   }
   if (c.pe.routeDecode === 'column' && (isBaseline || c.pe.mode === 'dynamic')) {
     issues.push({

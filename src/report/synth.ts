@@ -1,9 +1,11 @@
 // Synthesis reports: the Markdown page for one SynthReport, and writing the JSON, the
 // Markdown and each run's scripts and logs to an output directory atomically.
+
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OutputMarker, replaceOutputDir } from '../config/atomic.ts';
+import { lowFormatSpec } from '../format/registry.ts';
 import type { SynthReport, SynthRun } from '../synth/index.ts';
 
 /** Area with thousands separators (one decimal only when the library has fractional areas). */
@@ -26,7 +28,7 @@ const roleRank = (r: string) => (ROLE_ORDER.includes(r) ? ROLE_ORDER.indexOf(r) 
 export function designSummary(r: SynthReport): string {
   const { pe, array, target } = r.design;
   const what = target === 'pe' ? 'PE' : `${array.rows}x${array.cols} array`;
-  const kind = pe.low === 'none' ? 'INT8 baseline' : `${pe.low} ${pe.mode}`;
+  const kind = lowFormatSpec(pe.low).hasLow ? `${pe.low} ${pe.mode}` : 'INT8 baseline';
   return `${what}, B=${pe.block} H=${pe.high}, ${kind}`;
 }
 

@@ -101,7 +101,7 @@ function writeOut(dir: string, input: string, scheme: Scheme, results: readonly 
   const cfg = scheme.cfg;
   if (!cfg) {
     throw new UserError(
-      '--out: int4 is a quality baseline with no packed format (use int8, mip2q, dliq or sparse)',
+      `--out: int4 is a quality baseline with no packed format (use ${QUANT_FORMATS.filter((f) => f !== 'int4').join(', ')})`,
     );
   }
   const target = resolve(dir);
