@@ -15,6 +15,8 @@ import { renderRtl } from '../src/rtl/index.ts';
 import type { RtlBundle } from '../src/rtl/types.ts';
 import { flowEnv, runSynth, type SynthReport, synthesizeBundle, ToolError } from '../src/synth/index.ts';
 import { tempDirs } from './temp-dirs.ts';
+// The toy format of the tests (pe.low 'ternary', test/fixtures/formats).
+import './fixtures/formats/ternary.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'strumgen-synth-cache-'));
 const progress: string[] = [];
@@ -161,6 +163,21 @@ describe('other flows', () => {
     expect(r.tools.scripts.hier?.yosys).not.toMatch(/-booth/);
     expect(r.area.total).toBe(r.area.yosysTotal);
     expect(r.area.byRole.lane).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('the test-only toy format (ternary) synthesizes like a real one: its lanes under role lane', async () => {
+    const toy = await loadConfig('strum-mip2q', {
+      'pe.block': 4,
+      'pe.low': 'ternary',
+      'array.rows': 1,
+      'array.cols': 1,
+    });
+    const r = await runSynth(toy, opts);
+    expect(r.area.modules.map((m) => m.module)).toContain('strum_mip2q_lane_ternary');
+    expect(r.area.byRole.lane).toBeGreaterThan(0);
+    expect(r.area.total).toBe(r.area.yosysTotal);
+    expect(r.timing.fmaxMhz).toBeGreaterThan(0);
+    expect(r.warnings).toEqual([]);
   }, 120_000);
 
   it('array target: the PE synthesized once, instantiated rows x cols times', async () => {

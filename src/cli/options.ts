@@ -5,6 +5,7 @@ import { UserError } from '../config/errors.ts';
 import { loadConfig, type Overrides, parseOverride } from '../config/load.ts';
 import { DEFAULT_PRESET, PRESETS } from '../config/presets.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
+import { lowFormatNames } from '../format/registry.ts';
 
 export interface ConfigArgs {
   config?: string;
@@ -32,7 +33,7 @@ export function withConfigOptions<T>(y: Argv<T>, required = false) {
     .option('high', { type: 'number', describe: 'override pe.high (H)', group: 'Overrides:' })
     .option('low', {
       type: 'string',
-      describe: 'override pe.low (none|mip2q|dliq|sparse)',
+      describe: `override pe.low (${lowFormatNames().join('|')})`,
       group: 'Overrides:',
     })
     .option('mode', { type: 'string', describe: 'override pe.mode (static|dynamic)', group: 'Overrides:' })

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OutputMarker, replaceOutputDir } from '../config/atomic.ts';
+import { lowFormatSpec } from '../format/registry.ts';
 import { makeDirs } from '../io/fs-errors.ts';
 import type { OutputOptions } from '../io/output.ts';
 import type { SynthReport, SynthRun } from '../synth/index.ts';
@@ -29,7 +30,7 @@ const roleRank = (r: string) => (ROLE_ORDER.includes(r) ? ROLE_ORDER.indexOf(r) 
 export function designSummary(r: SynthReport): string {
   const { pe, array, target } = r.design;
   const what = target === 'pe' ? 'PE' : `${array.rows}x${array.cols} array`;
-  const kind = pe.low === 'none' ? 'INT8 baseline' : `${pe.low} ${pe.mode}`;
+  const kind = lowFormatSpec(pe.low).hasLow ? `${pe.low} ${pe.mode}` : 'INT8 baseline';
   return `${what}, B=${pe.block} H=${pe.high}, ${kind}`;
 }
 

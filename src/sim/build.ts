@@ -20,7 +20,6 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
 import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { requireTool } from '../config/toolchain.ts';
@@ -29,9 +28,10 @@ import { makeDirs } from '../io/fs-errors.ts';
 import { registerTemp, removeTemp } from '../io/process.ts';
 import { run } from '../io/run.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../rtl/index.ts';
+import { renderTemplateFile } from '../rtl/templates.ts';
 
 /** Bump when the build recipe changes in a way the key below does not see. */
-const BUILD_RECIPE = 3;
+const BUILD_RECIPE = 4;
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const HARNESS_PATH = join(REPO_ROOT, 'sim', 'harness.cpp');
@@ -67,27 +67,26 @@ export interface SimBuild {
   readonly command: string;
 }
 
-/** The array has an in_shift port (DLIQ with one shift per layer). */
-export const hasShiftPort = (cfg: ResolvedDpu) =>
-  cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' && cfg.derived.shiftBits > 0;
+/** The array has layer metadata ports (e.g. DLIQ's in_shift per layer): the wrapper's in_meta. */
+export const hasMetaPort = (cfg: ResolvedDpu) => cfg.derived.interface.layerMetaBits > 0;
 
-let wrapperTemplate: Handlebars.TemplateDelegate | undefined;
 /** The harness's input-register wrapper around the array (sim/wrapper.v.hbs). */
 export function simWrapper(cfg: ResolvedDpu, top: string): { name: string; content: string } {
-  wrapperTemplate ??= Handlebars.create().compile(readFileSync(WRAPPER_TEMPLATE, 'utf8'), {
-    noEscape: true,
-    strict: true,
-  });
-  const { rows, cols } = cfg.array;
+  const io = cfg.derived.interface;
   const module = `${top}_simwrap`;
-  const content = wrapperTemplate({
+  const content = renderTemplateFile(WRAPPER_TEMPLATE, {
     module,
     top,
-    actMsb: rows * cfg.derived.activationBlockBits - 1,
-    wgtMsb: cols * cfg.derived.weightBlockBits - 1,
-    outMsb: cols * cfg.accumulator.bits - 1,
-    rowMsb: Math.max(1, Math.ceil(Math.log2(rows))) - 1,
-    shiftMsb: hasShiftPort(cfg) ? { value: cfg.derived.shiftBits - 1 } : null,
+    actMsb: io.actBits - 1,
+    wgtMsb: io.wgtBits - 1,
+    outMsb: io.outBits - 1,
+    rowMsb: io.outRowBits - 1,
+    meta: hasMetaPort(cfg)
+      ? {
+          msb: io.layerMetaBits - 1,
+          ports: io.layerMeta.map((m) => ({ name: m.port, lsb: m.offset, msb: m.offset + m.field.bits - 1 })),
+        }
+      : null,
   });
   return { name: `${module}.v`, content };
 }
@@ -101,7 +100,7 @@ export function simWrapper(cfg: ResolvedDpu, top: string): { name: string; conte
  */
 export function verilatorFlags(cfg: ResolvedDpu, top: string, trace?: TraceFormat): string[] {
   const defines: string[] = [];
-  if (hasShiftPort(cfg)) defines.push('-DSTRUM_HAS_SHIFT');
+  if (hasMetaPort(cfg)) defines.push('-DSTRUM_HAS_META');
   if (trace) defines.push('-DSTRUM_TRACE', ...(trace === 'vcd' ? ['-DSTRUM_TRACE_VCD'] : []));
   return [
     '--cc',

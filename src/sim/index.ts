@@ -23,6 +23,7 @@ import {
   layerPool,
   portGeometry,
   Rng,
+  randomLayerMeta,
   StimulusStream,
   streamHeader,
   weightPool,
@@ -156,7 +157,7 @@ async function loadLayer(
     N: m.N,
     K: q.K,
     blocks: q.blocks,
-    layerShift: q.layerShift,
+    layerMeta: q.layerMeta,
   };
   return weights;
 }
@@ -171,10 +172,9 @@ export function writeStimulus(
   opts: { vectors?: number; seed?: number; edges?: boolean } = {},
 ): { cycles: number; vectors: number; tiles: number; bytes: number } {
   const rng = new Rng(opts.seed ?? DEFAULT_SEED);
-  const layerShift =
-    cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' ? rng.int(0, cfg.dliq.shiftMax) : 0;
+  const layerMeta = randomLayerMeta(cfg, rng);
   const act = activationPool(cfg, rng, POOL_BLOCKS);
-  const wgt = weightPool(cfg, rng, POOL_BLOCKS, layerShift);
+  const wgt = weightPool(cfg, rng, POOL_BLOCKS, layerMeta);
   const vectors = opts.vectors ?? DEFAULT_VECTORS;
   const stream = new StimulusStream(cfg, act, wgt, rng, { vectors, edges: opts.edges });
   const geometry = portGeometry(cfg);
@@ -189,7 +189,7 @@ export function writeStimulus(
     };
     put(streamHeader(geometry, cfg.derived.latency + 4));
     for (let c = stream.next(CHUNK_CYCLES); c; c = stream.next(CHUNK_CYCLES)) {
-      put(encodeChunk(cfg, geometry, act, wgt, c, layerShift));
+      put(encodeChunk(cfg, geometry, act, wgt, c, layerMeta));
       cycles += c.n;
     }
   } finally {
@@ -246,13 +246,9 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
   // The same seed gives the same pools and stream, so every pass below replays one stream.
   const makeStream = () => {
     const rng = new Rng(seed);
-    const layerShift = layer
-      ? layer.layerShift
-      : cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer'
-        ? rng.int(0, cfg.dliq.shiftMax)
-        : 0;
+    const layerMeta = layer ? layer.layerMeta : randomLayerMeta(cfg, rng);
     const act = activationPool(cfg, rng, POOL_BLOCKS);
-    const wgt = layer ? layerPool(cfg, layer) : weightPool(cfg, rng, POOL_BLOCKS, layerShift);
+    const wgt = layer ? layerPool(cfg, layer) : weightPool(cfg, rng, POOL_BLOCKS, layerMeta);
     const stream = new StimulusStream(
       cfg,
       act,
@@ -261,14 +257,14 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
       { vectors, edges: opts.edges, lastTile: opts.tile },
       layer,
     );
-    return { act, wgt, stream, layerShift };
+    return { act, wgt, stream, layerMeta };
   };
 
-  const { act, wgt, stream, layerShift } = makeStream();
+  const { act, wgt, stream, layerMeta } = makeStream();
   const kernel = blockDotKernel(rows, cols, B, act, wgt, cfg.derived.blockSumBits);
   const checker = new Checker(cfg, geometry, act, wgt, kernel, {
     outputDelay,
-    layerShift,
+    layerMeta,
     onlyTile: opts.tile,
     labels: stream.labels,
     rerun,
@@ -279,7 +275,7 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
     binary: build.binary,
     geometry,
     next: () => stream.next(CHUNK_CYCLES),
-    encode: (chunk) => encodeChunk(cfg, geometry, act, wgt, chunk, layerShift),
+    encode: (chunk) => encodeChunk(cfg, geometry, act, wgt, chunk, layerMeta),
     checker,
     drainCycles,
     timeoutMs,
@@ -326,7 +322,7 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
         const c = replay.stream.next(CHUNK_CYCLES);
         return c && c.start <= to ? c : null;
       },
-      encode: (chunk) => encodeChunk(cfg, geometry, replay.act, replay.wgt, chunk, replay.layerShift),
+      encode: (chunk) => encodeChunk(cfg, geometry, replay.act, replay.wgt, chunk, replay.layerMeta),
       checker: null,
       drainCycles,
       timeoutMs: timeoutMs * 4,

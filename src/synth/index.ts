@@ -33,6 +33,8 @@ export interface SynthOptions {
   flat?: boolean;
   /** Use `synth -booth` when the Yosys has it (default true). */
   booth?: boolean;
+  /** The config's rendered RTL, when the caller has it already (flow renders once); default renderRtl(cfg). */
+  rtl?: RtlBundle;
   onProgress?: (msg: string) => void;
   /** Cache root (default $STRUMGEN_CACHE_DIR or ./.cache/strumgen). */
   cacheDir?: string;
@@ -153,7 +155,7 @@ const pct = (value: number, base: number) => (100 * (value - base)) / base;
 export async function runSynth(cfg: ResolvedDpu, opts: SynthOptions = {}): Promise<SynthReport> {
   const env = await flowEnv(opts);
   const kinds = opts.target === 'array' ? (['array'] as SynthKind[]) : peKinds(opts.flat ?? false);
-  const report = await synthesizeBundle(cfg, renderRtl(cfg), env, kinds);
+  const report = await synthesizeBundle(cfg, opts.rtl ?? renderRtl(cfg), env, kinds);
   if (!opts.baseline) return report;
   const base = baselineConfig(cfg);
   env.onProgress(`synth: baseline ${base.name} (INT8, B=${base.pe.block}) through the same flow`);

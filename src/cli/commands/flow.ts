@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { type OutputMarker, outputKind, replaceOutputDir } from '../../config/atomic.ts';
 import { UserError } from '../../config/errors.ts';
+import { formatOf } from '../../format/registry.ts';
 import { checkOutputDir } from '../../io/output.ts';
 import { designLine, type FlowResult, renderFlowMarkdown, renderFlowText } from '../../report/flow.ts';
 import { SYNTH_OUTPUT, writeSynthReport } from '../../report/synth.ts';
@@ -75,7 +76,9 @@ export const flowCommand: CommandModule<object, Args> = {
 
     say(`[2/4] co-simulate: ${argv.vectors} vectors against the golden model`);
     t0 = performance.now();
+    // The RTL is rendered once: the files written above are what is simulated and synthesized.
     const sim = await runSim(cfg, {
+      rtl: rtl.bundle,
       vectors: argv.vectors,
       seed: argv.seed,
       rerunBase: `npx strumgen sim ${configArgsText(argv)}`,
@@ -88,10 +91,15 @@ export const flowCommand: CommandModule<object, Args> = {
       throw new UserError(`flow stopped: the RTL of ${cfg.name} does not match the golden model`, 1);
     }
 
-    const baseline = cfg.pe.low !== 'none';
+    const baseline = formatOf(cfg).hasLow;
     say(`[3/4] synthesize: PE${baseline ? ' and the INT8 baseline PE' : ''} (Yosys, OpenSTA)`);
     t0 = performance.now();
-    const synth = await runSynth(cfg, { target: 'pe', baseline, onProgress: (m) => say(`      ${m}`) });
+    const synth = await runSynth(cfg, {
+      target: 'pe',
+      baseline,
+      rtl: rtl.bundle,
+      onProgress: (m) => say(`      ${m}`),
+    });
     const synthSeconds = since(t0);
     const synthDir = await writeSynthReport(synth, join(out, 'synth'), { force });
 

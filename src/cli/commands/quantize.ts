@@ -109,7 +109,7 @@ const QUANT_OUTPUT: OutputKind = {
 function packedConfig(scheme: Scheme) {
   if (!scheme.cfg) {
     throw new UserError(
-      '--out: int4 is a quality baseline with no packed format (use int8, mip2q, dliq or sparse)',
+      `--out: int4 is a quality baseline with no packed format (use ${QUANT_FORMATS.filter((f) => f !== 'int4').join(', ')})`,
     );
   }
   return scheme.cfg;
