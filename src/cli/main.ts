@@ -8,6 +8,7 @@ import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { flowCommand } from './commands/flow.ts';
 import { generateCommand } from './commands/generate.ts';
+import { powerCommand } from './commands/power.ts';
 import { quantizeCommand } from './commands/quantize.ts';
 import { simCommand } from './commands/sim.ts';
 import { synthCommand } from './commands/synth.ts';
@@ -27,6 +28,7 @@ export async function main(args: string[]): Promise<number> {
       .command(quantizeCommand)
       .command(simCommand)
       .command(synthCommand)
+      .command(powerCommand)
       .command(flowCommand)
       .demandCommand(1, 'name a command (see --help)')
       .strict()

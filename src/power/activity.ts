@@ -73,7 +73,8 @@ export function runActivity(
 
   // Every input port bit but the clock, with its toggle counter.
   const inputs: { name: string; net: number }[] = [];
-  for (const [name, p] of net.ports) if (p.dir === 'input' && name !== 'clk') inputs.push({ name, net: p.net });
+  for (const [name, p] of net.ports)
+    if (p.dir === 'input' && name !== 'clk') inputs.push({ name, net: p.net });
   const inputIndex = new Map(inputs.map((x, k) => [x.net, k]));
   const inTg = new Float64Array(inputs.length);
   const v = sim.v;

@@ -256,7 +256,14 @@ function cellModel(name: string, g: LibGroup): CellModel | null {
       const s = ffg.attrs.get(k);
       return s ? parseFunction(s) : null;
     };
-    ff = { state, stateN, next: parseFunction(next), clock: c.name, clear: opt('clear'), preset: opt('preset') };
+    ff = {
+      state,
+      stateN,
+      next: parseFunction(next),
+      clock: c.name,
+      clear: opt('clear'),
+      preset: opt('preset'),
+    };
   }
   if (outputs.size === 0) return null;
   return { name, inputs, outputs, ff };

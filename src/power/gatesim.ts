@@ -41,7 +41,9 @@ export function compileGateSim(net: FlatNetlist, lib: CellLibrary, clockNet: num
     if (m) return m;
     const why = lib.unsupported.get(l.type);
     throw new Error(
-      why ? `cell ${l.path} (${l.type}) cannot be simulated: ${why}` : `cell ${l.path}: ${l.type} is not in the liberty`,
+      why
+        ? `cell ${l.path} (${l.type}) cannot be simulated: ${why}`
+        : `cell ${l.path}: ${l.type} is not in the liberty`,
     );
   });
   // Drivers: each net has at most one (an output pin or an input port).

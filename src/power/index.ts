@@ -23,8 +23,8 @@ import {
   type WeightSource,
 } from './stimulus.ts';
 
-export { DEFAULT_LAYER, DEFAULT_MODEL } from './stimulus.ts';
 export type { ActivationSource, WeightSource } from './stimulus.ts';
+export { DEFAULT_LAYER, DEFAULT_MODEL } from './stimulus.ts';
 
 export const DEFAULT_CYCLES = 2000;
 export const DEFAULT_POWER_SEED = 1;
@@ -170,7 +170,11 @@ interface Prepared {
   readonly lib: CellLibrary;
 }
 
-async function prepare(cfg: ResolvedDpu, opts: PowerOptions, progress: (m: string) => void): Promise<Prepared> {
+async function prepare(
+  cfg: ResolvedDpu,
+  opts: PowerOptions,
+  progress: (m: string) => void,
+): Promise<Prepared> {
   const synth = await runSynth(cfg, {
     liberty: opts.liberty,
     yosys: opts.yosys,
@@ -315,7 +319,11 @@ function tableClock(table: PowerTable): number {
   return Number(m![1]);
 }
 
-async function powerOne(cfg: ResolvedDpu, opts: PowerOptions, progress: (m: string) => void): Promise<PowerReport> {
+async function powerOne(
+  cfg: ResolvedDpu,
+  opts: PowerOptions,
+  progress: (m: string) => void,
+): Promise<PowerReport> {
   const clockPeriodNs = opts.clockPeriodNs ?? 10;
   const cycles = opts.cycles ?? DEFAULT_CYCLES;
   const seed = opts.seed ?? DEFAULT_POWER_SEED;
@@ -337,7 +345,9 @@ async function powerOne(cfg: ResolvedDpu, opts: PowerOptions, progress: (m: stri
   });
   const weights = opts.weights ?? { path: DEFAULT_MODEL, layer: DEFAULT_LAYER };
   const stim = await peStimulus(cfg, weights, opts.acts ?? 'relu', cycles, seed);
-  progress(`power: ${run.top}: ${cycles} cycles zero-delay on ${p.net.leaves.length} cells (${stim.describe})`);
+  progress(
+    `power: ${run.top}: ${cycles} cycles zero-delay on ${p.net.leaves.length} cells (${stim.describe})`,
+  );
   const act = runActivity(cfg, p.net, p.sim, stim);
   if (act.mismatchCount > 0) {
     const m = act.mismatches[0]!;
@@ -347,7 +357,8 @@ async function powerOne(cfg: ResolvedDpu, opts: PowerOptions, progress: (m: stri
       act.mismatches,
     );
   }
-  if (act.tiles === 0) throw new UserError(`power: the stimulus of ${run.top} completed no tile; use more --cycles`);
+  if (act.tiles === 0)
+    throw new UserError(`power: the stimulus of ${run.top} completed no tile; use more --cycles`);
   const table = await tableP;
   const m = model(p, table, act);
   return {
@@ -393,7 +404,9 @@ async function powerOne(cfg: ResolvedDpu, opts: PowerOptions, progress: (m: stri
 export async function runPower(cfg: ResolvedDpu, opts: PowerOptions = {}): Promise<PowerReport> {
   const progress = opts.onProgress ?? (() => {});
   if (cfg.pe.routeDecode === 'column')
-    throw new UserError("power: pe.routeDecode 'column' is not supported (the PE gets its router selects from outside)");
+    throw new UserError(
+      "power: pe.routeDecode 'column' is not supported (the PE gets its router selects from outside)",
+    );
   const report = await powerOne(cfg, opts, progress);
   if (!opts.baseline) return report;
   const base = baselineConfig(cfg);

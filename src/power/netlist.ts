@@ -37,7 +37,9 @@ const norm = (id: string) => (id.startsWith('\\') ? id.slice(1) : id);
 
 function tokenize(text: string): string[] {
   const src = text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ');
-  return src.match(/\\\S+|[A-Za-z_$][A-Za-z0-9_$]*|[0-9]+'[bBhHdD][0-9a-fA-FxXzZ_]+|[0-9]+|[()[\]{};:,.=]/g) ?? [];
+  return (
+    src.match(/\\\S+|[A-Za-z_$][A-Za-z0-9_$]*|[0-9]+'[bBhHdD][0-9a-fA-FxXzZ_]+|[0-9]+|[()[\]{};:,.=]/g) ?? []
+  );
 }
 
 export function parseNetlist(text: string): Map<string, ModuleDef> {
@@ -52,7 +54,7 @@ export function parseNetlist(text: string): Map<string, ModuleDef> {
   // A one-bit expression: name, name[idx] or a one-bit constant.
   const bit = (): string => {
     const s = t[i++]!;
-    if (/^1'[bB][01]$/.test(s)) return s.endsWith('1') ? '1\'b1' : '1\'b0';
+    if (/^1'[bB][01]$/.test(s)) return s.endsWith('1') ? "1'b1" : "1'b0";
     if (/^[0-9]/.test(s) || s === undefined) fail(`unsupported expression '${s}'`);
     let n = norm(s);
     if (t[i] === '[') {

@@ -2,8 +2,9 @@
 // (or seeded random blocks), activations from a documented distribution or a file, both
 // packed by the shared packer into the simulation's block pools and sequenced by the
 // simulation's own StimulusStream (tiles of the layer's output channels).
-import type { ResolvedDpu } from '../config/resolve.ts';
+
 import { UserError } from '../config/errors.ts';
+import type { ResolvedDpu } from '../config/resolve.ts';
 import { activationRange } from '../quant/formats.ts';
 import { layerMatrix, loadLayers, quantizeForConfig } from '../quant/index.ts';
 import { packActivationBlock, wordsFor } from '../quant/pack.ts';
@@ -84,7 +85,10 @@ export async function activationPool(cfg: ResolvedDpu, src: ActivationSource, rn
   return { count: blocks.length, words, packed, values, special: {}, first: 0, ordinary: blocks.length };
 }
 
-export async function loadWeights(cfg: ResolvedDpu, w: { path: string; layer?: string }): Promise<LayerWeights> {
+export async function loadWeights(
+  cfg: ResolvedDpu,
+  w: { path: string; layer?: string },
+): Promise<LayerWeights> {
   const layers = await loadLayers(w.path, w.layer === undefined ? {} : { layer: w.layer });
   const layer = layers[0]!;
   const m = layerMatrix(layer);
@@ -112,11 +116,17 @@ export async function peStimulus(
 ): Promise<PeStimulus> {
   const one = { ...cfg, array: { ...cfg.array, rows: 1, cols: 1 } } as ResolvedDpu;
   const rng = new Rng(seed);
-  const layer =
-    weights === 'random' ? null : 'blocks' in weights ? weights : await loadWeights(cfg, weights);
+  const layer = weights === 'random' ? null : 'blocks' in weights ? weights : await loadWeights(cfg, weights);
   const wgt = layer ? layerPool(one, layer) : weightPool(one, rng, 1024);
   const act = await activationPool(one, acts, rng);
-  const stream = new StimulusStream(one, act, wgt, rng, { vectors: cycles, edges: false }, layer ?? undefined);
+  const stream = new StimulusStream(
+    one,
+    act,
+    wgt,
+    rng,
+    { vectors: cycles, edges: false },
+    layer ?? undefined,
+  );
   const actText = typeof acts === 'object' ? `file ${acts.file}` : acts;
   const wText = layer ? `layer ${layer.name} (${layer.N} x ${layer.K})` : 'random blocks';
   return {
