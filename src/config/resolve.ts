@@ -249,7 +249,7 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
     activationBlockBits: B * aBits,
     accumulatorBitsNeeded,
     lowValueMax,
-    latency: 1 + Number(c.pipeline.multiply) + Number(c.pipeline.adderTree),
+    latency: 1 + Number(c.pipeline.operands) + Number(c.pipeline.multiply) + Number(c.pipeline.adderTree),
   };
   const normalized = { ...c, pe: { ...c.pe, high } };
   const hash = createHash('sha256')

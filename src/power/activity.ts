@@ -61,6 +61,8 @@ export function runActivity(
   const accEn = bit1('acc_en');
   const accClear = bit1('acc_clear');
   const accCapture = bit1('acc_capture');
+  const pipeOps = cfg.pipeline.operands;
+  const rEn = pipeOps ? bit1('r_en') : -1;
   const pEn = pipeMul ? bit1('p_en') : -1;
   const sEn = pipeSum ? bit1('s_en') : -1;
   const actBits = portBits(net, 'act', cfg.derived.activationBlockBits)!;
@@ -131,8 +133,10 @@ export function runActivity(
     const at = (k: number) => hist[k]!;
     drive(rst, 0);
     const valid = (c: number) => c & CTL_VALID;
-    if (pEn >= 0) drive(pEn, valid(at(0)));
-    if (sEn >= 0) drive(sEn, valid(at(Number(pipeMul))));
+    // The array's control pipeline: stage k enables the registers k stages into the PE.
+    if (rEn >= 0) drive(rEn, valid(at(0)));
+    if (pEn >= 0) drive(pEn, valid(at(Number(pipeOps))));
+    if (sEn >= 0) drive(sEn, valid(at(Number(pipeOps) + Number(pipeMul))));
     const c = at(lat - 1);
     drive(accEn, valid(c));
     drive(accClear, valid(c) && c & CTL_CLEAR ? 1 : 0);

@@ -249,6 +249,18 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const field = (f: { offset: number; bits: number }) => slice('wgt', f.offset, f.bits);
   const actAt = (i: number) => slice('act', i * A, A);
   const shiftExpr = TB === 0 ? null : layerShift ? 'shift' : layout.shift ? field(layout.shift) : null;
+  // pipeline.operands: every lane operand (routed activation, weight field, mask bit, block
+  // shift) is registered once, on first use, and the lanes read the register.
+  const pipeOps = cfg.pipeline.operands;
+  const opRegs: { name: string; bits: number; src: string }[] = [];
+  const opReg = (reg: string, bits: number, src: string) => {
+    if (!pipeOps) return src;
+    if (!opRegs.some((r) => r.name === reg)) opRegs.push({ name: reg, bits, src });
+    return reg;
+  };
+  const laneField = (reg: string, f: { offset: number; bits: number }) => opReg(reg, f.bits, field(f));
+  // The block's shift travels with its operands (the layer shift is constant).
+  const laneShift = () => (layerShift || shiftExpr === null ? shiftExpr : opReg('q_t', TB, shiftExpr));
   // `low`: a DLIQ low lane of a static PE, summed in its own tree before the shared shift.
   const lanes: { inst: Instance; bits: number; low?: true }[] = [];
   const used = { act: false, mask: false, shift: false };
@@ -263,12 +275,15 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   if (dynamic || low === 'none') {
     for (let i = 0; i < B; i++) {
       const faulty = i === 0 && fault !== undefined;
-      const conns: Record<string, string> = { a: actAt(i), w: field(layout.slots[i]!) };
+      const conns: Record<string, string> = {
+        a: opReg(`q_a${i}`, A, actAt(i)),
+        w: laneField(`q_w${i}`, layout.slots[i]!),
+      };
       let module: string;
       if (dynamic) {
         module = dynLane(faulty);
-        conns.low = `wgt[${layout.mask!.offset + i}]`;
-        if (low === 'dliq' && TB > 0) conns.t = shiftExpr!;
+        conns.low = opReg(`q_m${i}`, 1, `wgt[${layout.mask!.offset + i}]`);
+        if (low === 'dliq' && TB > 0) conns.t = laneShift()!;
       } else {
         module = full(faulty);
       }
@@ -292,14 +307,14 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
       routeInst = inst(`${name}_route`, 'u_route', conns);
       used.mask = !columnDecode;
     }
-    const hiAct = (k: number) => (route ? slice('hi_act', k * A, A) : actAt(k));
-    const loAct = (j: number) => (route ? slice('lo_act', j * A, A) : actAt(j));
+    const hiAct = (k: number) => opReg(`q_hi${k}`, A, route ? slice('hi_act', k * A, A) : actAt(k));
+    const loAct = (j: number) => opReg(`q_lo${j}`, A, route ? slice('lo_act', j * A, A) : actAt(j));
     for (let k = 0; k < H; k++) {
       const faulty = k === 0 && fault === 'high-lane-bit';
       lanes.push({
         inst: inst(full(faulty), `u_hi${k}`, {
           a: hiAct(k),
-          w: field(layout.high[k]!),
+          w: laneField(`q_w${k}`, layout.high[k]!),
           p: `p${lanes.length}`,
         }),
         bits: d.highProductBits,
@@ -308,7 +323,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     const loBits = sharedShift ? plainLowProductBits(cfg) : d.lowProductBits;
     for (let j = 0; j < lowLanes; j++) {
       const faulty = j === 0 && fault === 'low-lane-sign';
-      const conns = { a: loAct(j), code: field(layout.low[j]!), p: `p${lanes.length}` };
+      const conns = { a: loAct(j), code: laneField(`q_c${j}`, layout.low[j]!), p: `p${lanes.length}` };
       lanes.push({
         inst: inst(lowOf(loBits, faulty, false), `u_lo${j}`, conns),
         bits: loBits,
@@ -363,7 +378,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const pipeSum = cfg.pipeline.adderTree;
   const leafRegs = pipeMul ? leaves.map((l, i) => ({ name: `m${i}`, bits: l.leafBits, src: l.expr })) : [];
   // A per-block shift travels with its block's products (the layer shift is constant).
-  if (sharedShift && pipeMul && !layerShift) leafRegs.push({ name: 'm_t', bits: TB, src: shiftExpr! });
+  if (sharedShift && pipeMul && !layerShift) leafRegs.push({ name: 'm_t', bits: TB, src: laneShift()! });
   const leafIn = leaves.map((l, i) => ({ ...l, in: pipeMul ? `m${i}` : l.expr }));
 
   // One template and planner for every tree: the PE's tree, and the DLIQ low lanes' tree.
@@ -404,7 +419,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   if (lowTree) {
     const sumLo = lowTree.plan.root!.bits;
     const bits = Math.min(sumLo + cfg.dliq.shiftMax, cap);
-    const t = pipeMul && !layerShift ? 'm_t' : shiftExpr!;
+    const t = pipeMul && !layerShift ? 'm_t' : laneShift()!;
     lowShift = { sumBits: sumLo, bits, ext: extend('lsum', sumLo, bits, true), t };
     mainIn.push({ bits, expr: 'lsum_sh' });
   }
@@ -442,6 +457,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   if (layout.shift && !used.shift) peUnusedWgt.push('the DLIQ shift (no low lanes)');
   if (!used.act) peUnusedWgt.push('all weights');
   const pePorts: Port[] = [input(null, 'clk'), input(null, 'rst')];
+  if (pipeOps) pePorts.push(input(null, 'r_en', opRegs.length ? null : noLanes));
   if (pipeMul) pePorts.push(input(null, 'p_en', lanes.length ? null : noLanes));
   if (pipeSum) pePorts.push(input(null, 's_en'));
   pePorts.push(
@@ -472,6 +488,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
       bits: l.bits,
       unused: l.truncated ? `bits above ${cap} wrap away in the ${ACC}-bit accumulator` : null,
     })),
+    opRegs,
     leafRegs,
     lowTree: lowTree ? inst(lowTree.module, 'u_tree_lo', { ...lowTree.conns, sum: 'lsum' }) : null,
     lowShift,
@@ -495,11 +512,13 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const C = int(cfg.array.cols, 'array.cols', 1);
   const rsel = Math.max(1, bitsFor(R - 1));
   const lat = int(d.latency, 'latency', 1);
-  if (lat !== 1 + Number(pipeMul) + Number(pipeSum))
+  if (lat !== 1 + Number(cfg.pipeline.operands) + Number(pipeMul) + Number(pipeSum))
     throw new Error('rtl: latency does not match the pipeline');
-  const sEnStage = Number(pipeMul);
+  const pEnStage = Number(cfg.pipeline.operands);
+  const sEnStage = pEnStage + Number(pipeMul);
   const peConns: Record<string, string> = { clk: 'clk', rst: 'rst' };
-  if (pipeMul) peConns.p_en = 'v0';
+  if (cfg.pipeline.operands) peConns.r_en = 'v0';
+  if (pipeMul) peConns.p_en = `v${pEnStage}`;
   if (pipeSum) peConns.s_en = `v${sEnStage}`;
   Object.assign(peConns, {
     acc_en: `v${lat - 1}`,
