@@ -315,7 +315,13 @@ describe('CLI', () => {
     const out = JSON.parse(r.stdout);
     const v = out.tools.find((t: { id: string }) => t.id === 'verilator');
     expect(v).toMatchObject({ found: false, install: 'apt-get install -y verilator' });
-    expect(out.tools.map((t: { id: string }) => t.id)).toEqual(['verilator', 'yosys', 'opensta', 'osu018', 'iverilog']);
+    expect(out.tools.map((t: { id: string }) => t.id)).toEqual([
+      'verilator',
+      'yosys',
+      'opensta',
+      'osu018',
+      'iverilog',
+    ]);
     expect(r.stderr).toMatch(/missing: Verilator/);
   });
 });
