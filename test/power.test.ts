@@ -121,6 +121,17 @@ describe('power of a B=2 MIP2Q PE from simulated activity', () => {
   });
 });
 
+describe('glitch-aware activity (--timed)', () => {
+  it('Icarus with SDF delays: same settled results as the golden-checked run, more toggles than zero delay', async () => {
+    const r = await runPower(cfg, { weights: 'random', cycles: 60, timedCycles: 40, cacheDir });
+    const t = r.timed!;
+    expect(t.resultsChecked).toBe(t.cycles);
+    // Glitches only add toggles (same settled values every cycle); the SDF must have taken.
+    expect(t.power.totalW).toBeGreaterThan(1.05 * t.zeroDelayTotalW);
+    expect(t.clockNs).toBeGreaterThan(r.area.fmaxMhz > 0 ? 1000 / r.area.fmaxMhz : 0);
+  }, 180_000);
+});
+
 describe('the gate simulator against Icarus', () => {
   it('counts the same toggles on every cell output pin (zero delay, random inputs)', async () => {
     const dir = report.tools.synthDir;

@@ -26,6 +26,12 @@ export interface ActivityRun {
   /** Toggles per input port bit (name -> count), over the counted cycles. */
   readonly inputToggles: ReadonlyMap<string, number>;
   readonly seconds: number;
+  /** With `record`: every cycle's input bits (reset cycles first) and settled result. */
+  readonly trace?: {
+    readonly inputs: readonly string[];
+    readonly vectors: readonly Uint8Array[];
+    readonly results: readonly number[];
+  };
 }
 
 /** Net ids of a port's bits, LSB first (a one-bit port may be named without an index). */
@@ -49,7 +55,7 @@ export function runActivity(
   net: FlatNetlist,
   sim: GateSim,
   stim: PeStimulus,
-  opts: { onProgress?: (m: string) => void; maxMismatches?: number } = {},
+  opts: { onProgress?: (m: string) => void; maxMismatches?: number; record?: boolean } = {},
 ): ActivityRun {
   const start = performance.now();
   const B = cfg.pe.block;
@@ -105,11 +111,19 @@ export function runActivity(
     const sh = Uint32Array.of(stim.layerShift);
     driveWords(shiftBits, sh, 0);
   }
+  const vectors: Uint8Array[] = [];
+  const results: number[] = [];
+  const record = () => {
+    if (!opts.record) return;
+    vectors.push(Uint8Array.from(inputs, (x) => v[x.net]!));
+    results.push(readResult());
+  };
   // Reset: rst high, no valid block; then counting starts.
   for (let r = 0; r < RESET_CYCLES; r++) {
     if (r > 0) sim.edge();
     drive(rst, 1);
     sim.settle();
+    record();
   }
   sim.resetCounts();
   counting = true;
@@ -144,6 +158,7 @@ export function runActivity(
     if (ai >= 0) driveWords(actBits, act.packed, ai * aw);
     if (wi >= 0) driveWords(wgtBits, wgt.packed, wi * ww);
     sim.settle();
+    record();
     while (pending.length && pending[0]!.cycle === cycle) {
       const p = pending.shift()!;
       const actual = readResult();
@@ -183,5 +198,6 @@ export function runActivity(
     mismatchCount,
     inputToggles,
     seconds: (performance.now() - start) / 1000,
+    ...(opts.record ? { trace: { inputs: inputs.map((x) => x.name), vectors, results } } : {}),
   };
 }

@@ -3,7 +3,7 @@
 // its VCD streamed line by line (never held in memory) into toggle counts per cell output
 // pin. Zero delay here checks gatesim.ts toggle for toggle (test/power.test.ts); with an SDF
 // it gives glitch-aware activity (docs/POWER.md).
-import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { requireTool } from '../config/toolchain.ts';
@@ -70,8 +70,10 @@ export async function icarusToggles(p: {
   readonly outputs: ReadonlySet<string>;
   readonly periodNs?: number;
   readonly sdf?: string;
+  /** Output port bits to sample at the end of every cycle (LSB first); hex per cycle in `samples`. */
+  readonly sampleBits?: readonly string[];
   readonly onProgress?: (m: string) => void;
-}): Promise<IcarusRun> {
+}): Promise<IcarusRun & { samples: string[] }> {
   const start = performance.now();
   const period = p.periodNs ?? 10;
   const W = p.inputBits.length;
@@ -86,14 +88,20 @@ export async function icarusToggles(p: {
   });
   writeFileSync(join(p.dir, 'vectors.hex'), `${hex.join('\n')}\n`);
   const esc = (n: string) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(n) ? n : `\\${n} `);
-  const conns = [`.${esc(p.clock)}(clk)`, ...p.inputBits.map((b, i) => `.${esc(b)}(in[${i}])`)];
+  const S = p.sampleBits?.length ?? 0;
+  const conns = [
+    `.${esc(p.clock)}(clk)`,
+    ...p.inputBits.map((b, i) => `.${esc(b)}(in[${i}])`),
+    ...(p.sampleBits ?? []).map((b, i) => `.${esc(b)}(res[${i}])`),
+  ];
   const tb = [
     '`timescale 1ns/1ps',
     'module strumgen_tb;',
     "  reg clk = 1'b0;",
     `  reg [${W - 1}:0] vec [0:${p.vectors.length - 1}];`,
     `  reg [${W - 1}:0] in;`,
-    '  integer i;',
+    '  integer i, fd;',
+    ...(S ? [`  wire [${S - 1}:0] res;`] : []),
     `  ${p.top} dut (${conns.join(', ')});`,
     '  initial begin',
     '    $readmemh("vectors.hex", vec);',
@@ -101,12 +109,19 @@ export async function icarusToggles(p: {
     '    in = vec[0];',
     '    $dumpfile("run.vcd");',
     '    $dumpvars(0, dut);',
+    '    fd = $fopen("samples.txt", "w");',
     `    for (i = 1; i < ${p.vectors.length}; i = i + 1) begin`,
-    `      #${period / 2} clk = 1'b1;`,
+    `      #${period / 2};`,
+    // The settled outputs of cycle i-1, just before the edge that ends it.
+    ...(S ? ['      $fwrite(fd, "%h\\n", res);'] : []),
+    "      clk = 1'b1;",
     '      in <= vec[i];',
     `      #${period / 2} clk = 1'b0;`,
     '    end',
-    `    #${period} $finish;`,
+    `    #${period / 2};`,
+    ...(S ? ['    $fwrite(fd, "%h\\n", res);'] : []),
+    '    $fclose(fd);',
+    '    $finish;',
     '  end',
     'endmodule',
     '',
@@ -136,7 +151,12 @@ export async function icarusToggles(p: {
   // Counting starts at the rising edge that begins cycle `from`.
   const fromTime = p.from === 0 ? 0 : (p.from - 1) * period + period / 2;
   const r = await countVcdToggles(vcd, p.outputs, fromTime, 'strumgen_tb/dut');
-  return { ...r, seconds: (performance.now() - start) / 1000 };
+  const samples = S
+    ? readFileSync(join(p.dir, 'samples.txt'), 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 0)
+    : [];
+  return { ...r, samples, seconds: (performance.now() - start) / 1000 };
 }
 
 /**

@@ -3,7 +3,7 @@
 // activations (zero delay, every tile checked against the golden model), counts toggles
 // per cell output pin and turns them into power with OpenSTA's per-instance figures:
 // P = P0 + a (P1 - P0), a = the instance's output toggles per cycle. docs/POWER.md.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
@@ -13,6 +13,7 @@ import { baseModuleName, cleanNetlistForSta } from '../synth/netlist.ts';
 import { type ActivityRun, runActivity, type TileMismatch } from './activity.ts';
 import { type CellLibrary, cellLibrary } from './cells.ts';
 import { compileGateSim, type GateSim } from './gatesim.ts';
+import { icarusToggles } from './icarus.ts';
 import { type FlatNetlist, flatten, parseNetlist } from './netlist.ts';
 import { type PowerTable, powerTable } from './sta.ts';
 import {
@@ -22,6 +23,7 @@ import {
   peStimulus,
   type WeightSource,
 } from './stimulus.ts';
+import { timedCellModels, writeSdf } from './timed.ts';
 
 export type { ActivationSource, WeightSource } from './stimulus.ts';
 export { DEFAULT_LAYER, DEFAULT_MODEL } from './stimulus.ts';
@@ -56,6 +58,10 @@ export interface PowerOptions {
   cacheDir?: string;
   cache?: boolean;
   onProgress?: (msg: string) => void;
+  /** Also glitch-aware activity from an SDF-annotated Icarus run of this many cycles (slow). */
+  timedCycles?: number;
+  /** Keep the timed run's work directory (VCD, SDF, test bench) for inspection. */
+  keepTimedFiles?: boolean;
   /** Test only: replace the netlist text the simulator reads (a deliberately wrong netlist). */
   mutateNetlist?: (text: string) => string;
 }
@@ -126,8 +132,22 @@ export interface PowerReport {
     readonly staScript: string;
   };
   readonly seconds: { readonly synth: number; readonly sta: number; readonly simulate: number };
+  /** Glitch-aware activity (--timed): Icarus with OpenSTA's SDF, over its own shorter run. */
+  readonly timed?: {
+    readonly cycles: number;
+    readonly power: PowerReport['power'];
+    /** Zero-delay power over the same cycles, for the glitch factor. */
+    readonly zeroDelayTotalW: number;
+    readonly meanToggleRate: number;
+    /** Cycles whose settled result equals the zero-delay (golden-checked) simulation's. */
+    readonly resultsChecked: number;
+    readonly clockNs: number;
+    readonly vcdBytes: number;
+    readonly seconds: number;
+  };
   readonly comparison?: {
     readonly powerChangePct: number;
+    readonly timedPowerChangePct?: number;
     /** OpenSTA's uniform-activity estimate of the same two PEs, for contrast. */
     readonly uniformChangePct: number;
     readonly areaChangePct: number;
@@ -212,6 +232,7 @@ function model(
   p: Prepared,
   table: PowerTable,
   act: ActivityRun,
+  toggles: ArrayLike<number> = p.sim.toggles,
 ): { power: PowerReport['power']; selfCheck: PowerReport['selfCheck']; warnings: string[]; mean: number } {
   const { net, sim } = p;
   const warnings: string[] = [];
@@ -234,7 +255,7 @@ function model(
     }
     const slots = sim.leafSlots[k]!;
     let t = 0;
-    for (const s of slots) t += sim.toggles[s]!;
+    for (const s of slots) t += toggles[s]!;
     const a = slots.length ? t / slots.length / cycles : 0;
     slotsSeen += slots.length;
     toggleSum += t;
@@ -267,7 +288,7 @@ function model(
     acc.activity = acc.cells ? acc.activity / acc.cells : 0;
   // Input ports: 0.5 C V^2 f a over the input pin capacitance each port bit drives.
   const V = p.lib.nominalVoltage;
-  const f = 1e9 / tableClock(table);
+  const f = 1e9 / table.clockNs;
   const load = new Float64Array(net.nets);
   net.leaves.forEach((leaf) => {
     const m = p.lib.cells.get(leaf.type)!;
@@ -313,12 +334,6 @@ function model(
   };
 }
 
-/** Clock period (ns) the table's OpenSTA run used, from its script. */
-function tableClock(table: PowerTable): number {
-  const m = /-period ([0-9.eE+-]+)/.exec(table.script);
-  return Number(m![1]);
-}
-
 async function powerOne(
   cfg: ResolvedDpu,
   opts: PowerOptions,
@@ -345,6 +360,7 @@ async function powerOne(
   });
   const weights = opts.weights ?? { path: DEFAULT_MODEL, layer: DEFAULT_LAYER };
   const stim = await peStimulus(cfg, weights, opts.acts ?? 'relu', cycles, seed);
+  const stim0 = () => peStimulus(cfg, weights, opts.acts ?? 'relu', opts.timedCycles ?? 0, seed);
   progress(
     `power: ${run.top}: ${cycles} cycles zero-delay on ${p.net.leaves.length} cells (${stim.describe})`,
   );
@@ -361,6 +377,9 @@ async function powerOne(
     throw new UserError(`power: the stimulus of ${run.top} completed no tile; use more --cycles`);
   const table = await tableP;
   const m = model(p, table, act);
+  const timed = opts.timedCycles
+    ? await timedPower(p, table, env, stim0(), opts.timedCycles, progress, opts)
+    : undefined;
   return {
     schema: 'strumgen.power/1',
     design: {
@@ -396,8 +415,102 @@ async function powerOne(
       staScript: table.script,
     },
     seconds: { synth: synthSeconds, sta: table.seconds, simulate: act.seconds },
+    ...(timed ? { timed } : {}),
     warnings: [...m.warnings, ...p.synth.warnings],
   };
+}
+
+async function timedPower(
+  p: Prepared,
+  table: PowerTable,
+  env: Awaited<ReturnType<typeof flowEnv>>,
+  stimP: ReturnType<typeof peStimulus>,
+  cycles: number,
+  progress: (m: string) => void,
+  opts: PowerOptions,
+): Promise<NonNullable<PowerReport['timed']>> {
+  const t0 = performance.now();
+  const run = p.synth.runs[0]!;
+  // A fresh zero-delay run of the same stimulus, recorded: its vectors drive Icarus and its
+  // golden-checked results are what the timed run must show at the end of every cycle.
+  const sim = compileGateSim(p.net, p.lib, p.net.ports.get('clk')!.net);
+  const act = runActivity(p.cfg, p.net, sim, await stimP, { record: true });
+  if (act.mismatchCount > 0)
+    throw new PowerCheckError(
+      'power --timed: zero-delay reference run failed the golden check',
+      act.mismatches,
+    );
+  const trace = act.trace!;
+  // Icarus needs a clock slower than the worst path (plus the flip-flops' clock-to-Q).
+  const clockNs = Math.max(table.clockNs, Math.ceil(p.synth.timing.criticalPathNs * 1.25 + 1));
+  const work = mkdtempSync(join(env.cacheDir, 'timed-'));
+  try {
+    const netlist = join(run.dir, 'netlist.sta.v');
+    const sdf = await writeSdf({
+      dir: work,
+      netlist,
+      top: run.top,
+      sta: env.sta,
+      liberty: env.liberty,
+      periodNs: clockNs,
+    });
+    const cells = join(work, 'cells.v');
+    writeFileSync(
+      cells,
+      timedCellModels(
+        p.lib,
+        p.net.leaves.map((l) => l.type),
+      ),
+    );
+    const key = (k: number) => `${p.net.leaves[sim.slots[k]!.leaf]!.path}/${sim.slots[k]!.pin}`;
+    progress(`power: ${run.top}: ${cycles} cycles in Icarus with SDF delays (slow) ...`);
+    const accBits = p.cfg.accumulator.bits;
+    const ica = await icarusToggles({
+      dir: work,
+      netlist,
+      cells,
+      top: run.top,
+      clock: 'clk',
+      inputBits: trace.inputs,
+      vectors: trace.vectors,
+      from: act.resetCycles,
+      outputs: new Set(sim.slots.map((_, k) => key(k))),
+      periodNs: clockNs,
+      sdf,
+      sampleBits: Array.from({ length: accBits }, (_, i) => `result[${i}]`),
+      onProgress: progress,
+    });
+    let checked = 0;
+    for (let c = act.resetCycles; c < trace.results.length; c++) {
+      const hex = ica.samples[c];
+      const want = trace.results[c]!;
+      const got = hex === undefined || /[xz]/i.test(hex) ? Number.NaN : Number.parseInt(hex, 16);
+      const wrapped = got >= 2 ** (accBits - 1) ? got - 2 ** accBits : got;
+      if (wrapped !== want)
+        throw new PowerCheckError(
+          `power --timed: the SDF-annotated simulation of ${run.top} shows ${hex} in cycle ${c}, the golden-checked zero-delay run ${want} (clock ${clockNs} ns too fast?)`,
+          [],
+        );
+      checked++;
+    }
+    const toggles = Float64Array.from(sim.slots, (_, k) => ica.toggles.get(key(k)) ?? Number.NaN);
+    if (toggles.some((x) => Number.isNaN(x)))
+      throw new Error('power --timed: the VCD misses cell output pins');
+    const timed = model(p, table, act, toggles);
+    const zero = model(p, table, act, sim.toggles);
+    return {
+      cycles: act.cycles,
+      power: timed.power,
+      zeroDelayTotalW: zero.power.totalW,
+      meanToggleRate: timed.mean,
+      resultsChecked: checked,
+      clockNs,
+      vcdBytes: ica.vcdBytes,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    if (!opts.keepTimedFiles) rmSync(work, { recursive: true, force: true });
+  }
 }
 
 /** Power of a config's PE from simulated activity; with `baseline`, the INT8 PE's too and the change. */
@@ -424,6 +537,9 @@ export function withPowerComparison(report: PowerReport, baseline: PowerReport):
     ...report,
     comparison: {
       powerChangePct: pct(report.power.totalW, baseline.power.totalW),
+      ...(report.timed && baseline.timed
+        ? { timedPowerChangePct: pct(report.timed.power.totalW, baseline.timed.power.totalW) }
+        : {}),
       uniformChangePct: pct(report.selfCheck.staTotalW, baseline.selfCheck.staTotalW),
       areaChangePct: pct(report.area.total, baseline.area.total),
       roleDeltaW,

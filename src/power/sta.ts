@@ -25,6 +25,7 @@ export interface PowerTable {
   /** OpenSTA's own report at uniform activity `uniformActivity`. */
   readonly uniform: PowerReport;
   readonly uniformActivity: number;
+  readonly clockNs: number;
   readonly script: string;
   readonly dir: string;
   readonly cached: boolean;
@@ -130,6 +131,7 @@ export async function powerTable(p: {
     p1: parseInstancePower(read('p1.txt')),
     uniform,
     uniformActivity: UNIFORM_ACTIVITY,
+    clockNs: p.clockPeriodNs,
     script,
     dir,
     cached,

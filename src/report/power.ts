@@ -59,6 +59,16 @@ export function powerSummaryLines(r: PowerReport): string[] {
         .join(', ')}`,
     );
   }
+  const t = r.timed;
+  if (t) {
+    lines.push(
+      `  timed         ${mW(t.power.totalW)} from glitch-aware activity (Icarus + SDF, ${t.cycles} cycles at ${t.clockNs} ns, ${t.resultsChecked} cycles' results equal to the zero-delay run); zero-delay over the same cycles ${mW(t.zeroDelayTotalW)}` +
+        (c?.timedPowerChangePct !== undefined ? `; vs INT8 ${fmtPct(c.timedPowerChangePct)}` : ''),
+      `  timed by module ${Object.entries(t.power.byModule)
+        .map(([m, v]) => `${m} ${mW(v.totalW)}`)
+        .join(', ')}`,
+    );
+  }
   lines.push(
     `  self-check    per-instance model at a = ${r.selfCheck.activity}: ${mW(r.selfCheck.modelTotalW)} vs OpenSTA ${mW(r.selfCheck.staTotalW)} (rel. error ${r.selfCheck.relError.toExponential(1)})`,
   );
@@ -103,6 +113,18 @@ export function renderPowerMarkdown(r: PowerReport): string {
       `Power ${fmtPct(c.powerChangePct)} (${mW(r.power.totalW)} vs ${mW(c.baseline.power.totalW)}); OpenSTA's uniform-activity estimate of the same two netlists: ${fmtPct(c.uniformChangePct)}; area ${fmtPct(c.areaChangePct)}.`,
       '',
       ...roleTable(c.baseline),
+      '',
+    );
+  }
+  const t = r.timed;
+  if (t) {
+    out.push(
+      '## Glitch-aware activity (--timed)',
+      '',
+      `Icarus Verilog with OpenSTA's SDF cell delays, ${t.cycles} cycles at a ${t.clockNs} ns test-bench clock (slower than the worst path), the settled result of ${t.resultsChecked} cycles equal to the golden-checked zero-delay run: ${mW(t.power.totalW)} (zero delay over the same cycles: ${mW(t.zeroDelayTotalW)})` +
+        (c?.timedPowerChangePct !== undefined ? `; against INT8 ${fmtPct(c.timedPowerChangePct)}.` : '.'),
+      '',
+      ...roleTable({ ...r, power: t.power, activity: { ...r.activity, meanToggleRate: t.meanToggleRate } }),
       '',
     );
   }

@@ -27,6 +27,7 @@ interface Args extends ConfigArgs {
   cache?: boolean;
   json?: boolean;
   out?: string;
+  timed?: number;
 }
 
 /** --acts: relu, laplace, zero, or a tensor file (.npy / .json). */
@@ -56,6 +57,11 @@ export const powerCommand: CommandModule<object, Args> = {
       })
       .option('cycles', { type: 'number', default: DEFAULT_CYCLES, describe: 'stimulus cycles to simulate' })
       .option('seed', { type: 'number', default: DEFAULT_POWER_SEED, describe: 'stimulus seed' })
+      .option('timed', {
+        type: 'number',
+        describe:
+          'also glitch-aware activity: N cycles in Icarus with OpenSTA SDF delays (slow: about 0.1 s per cycle at B=16)',
+      })
       .option('baseline', {
         type: 'boolean',
         default: false,
@@ -91,6 +97,8 @@ export const powerCommand: CommandModule<object, Args> = {
     if (!(Number.isFinite(clock) && clock > 0)) throw new UserError('--clock-ns: must be a positive number');
     if (argv.layer !== undefined && argv.weights === undefined)
       throw new UserError('--layer needs --weights');
+    if (argv.timed !== undefined && !(Number.isInteger(argv.timed) && argv.timed > 0 && argv.timed <= cycles))
+      throw new UserError('--timed: a whole number of cycles from 1 to --cycles');
     const weights =
       argv.weights === 'random'
         ? ('random' as const)
@@ -101,6 +109,7 @@ export const powerCommand: CommandModule<object, Args> = {
       weights,
       acts: activationSourceOf(argv.acts),
       cycles,
+      timedCycles: argv.timed,
       seed: argv.seed,
       baseline: argv.baseline,
       liberty: argv.liberty,
