@@ -1,13 +1,12 @@
-// A levelised zero-delay simulator of a flattened gate netlist, compiled to JavaScript.
-// Each cell's outputs come from the liberty's own `function`/`ff` attributes (cells.ts);
-// the cells are ordered once so every cell is evaluated after its drivers, and the order is
-// printed as straight-line code over typed arrays (one Function per few thousand cells so
-// V8 optimises them). Per cycle: `edge()` loads every flip-flop from its settled inputs,
+// A levelised zero-delay simulator of a flattened gate netlist. Each cell output's truth
+// table comes from the liberty's own `function`/`ff` attributes (cells.ts); the outputs are
+// ordered once so every one is evaluated after its drivers, into flat typed arrays (input
+// nets, truth table, output net) that one small loop walks. Per cycle: `edge()` loads every flip-flop from its settled inputs,
 // the caller drives the input ports, `settle()` evaluates every cell once and adds one to
 // the toggle count of each cell output pin whose value changed. Zero delay: a net changes
 // at most once per cycle (no glitches; docs/POWER.md).
 import type { CellLibrary, CellModel } from './cells.ts';
-import { exprJs, exprVars } from './cells.ts';
+import { type Expr, evalExpr, exprVars } from './cells.ts';
 import { CONST0, CONST1, type FlatNetlist } from './netlist.ts';
 
 /** One cell output pin: its toggles are counted in `toggles[slot]`. */
@@ -31,8 +30,8 @@ export interface GateSim {
   resetCounts(): void;
 }
 
-/** Cells per generated function: small enough that V8 optimises each (measured: 1,500 per function ran 10x slower). */
-const CHUNK = 200;
+/** Distinct input nets an output function may read (truth tables of up to 64 entries). */
+const MAX_INPUTS = 6;
 
 export function compileGateSim(net: FlatNetlist, lib: CellLibrary, clockNet: number): GateSim {
   const leaves = net.leaves;
@@ -76,14 +75,34 @@ export function compileGateSim(net: FlatNetlist, lib: CellLibrary, clockNet: num
       throw new Error(`flip-flop ${l.path} is not clocked by the clock port`);
     stateOf[k] = flops++;
   });
-  const pinRef = (k: number) => (name: string) => {
+  // Every flip-flop's state is one extra net after the netlist's own (written at the edge).
+  const stateNet = (k: number) => net.nets + stateOf[k]!;
+  /** The nets an expression of leaf k reads, and its truth table over them (bit i of the index = net i). */
+  const table = (k: number, e: Expr): { nets: number[]; lo: number; hi: number } => {
     const l = leaves[k]!;
     const ff = models[k]!.ff;
-    if (ff && name === ff.state) return `s[${stateOf[k]}]`;
-    if (ff && name === ff.stateN) return `(1^s[${stateOf[k]}])`;
-    const n = l.pins.get(name);
-    if (n === undefined) throw new Error(`cell ${l.path} (${l.type}): input ${name} is not connected`);
-    return `v[${n}]`;
+    const netOf = (name: string) => {
+      if (ff && (name === ff.state || name === ff.stateN)) return stateNet(k);
+      const n = l.pins.get(name);
+      if (n === undefined) throw new Error(`cell ${l.path} (${l.type}): input ${name} is not connected`);
+      return n;
+    };
+    const nets = [...new Set([...exprVars(e)].map(netOf))];
+    if (nets.length > MAX_INPUTS)
+      throw new Error(`cell ${l.type}: more than ${MAX_INPUTS} inputs per output`);
+    let lo = 0;
+    let hi = 0;
+    for (let idx = 0; idx < 1 << nets.length; idx++) {
+      const val = (name: string) => {
+        const bit = (idx >> nets.indexOf(netOf(name))) & 1;
+        return ff && name === ff.stateN ? 1 - bit : bit;
+      };
+      if (evalExpr(e, val)) {
+        if (idx < 32) lo |= 1 << idx;
+        else hi |= 1 << (idx - 32);
+      }
+    }
+    return { nets, lo: lo >>> 0, hi: hi >>> 0 };
   };
   // Levelise: a cell comes after the cells driving the inputs its output functions read.
   const deps: number[][] = leaves.map(() => []);
@@ -115,41 +134,64 @@ export function compileGateSim(net: FlatNetlist, lib: CellLibrary, clockNet: num
     const stuck = leaves.find((_, k) => indeg[k]! > 0)!;
     throw new Error(`combinational loop through ${stuck.path} (${stuck.type})`);
   }
-  const settleParts: string[][] = [];
-  let part: string[] = [];
+  // The evaluation program, in level order: per output, its input nets (padded with the
+  // constant-0 net), its truth table and its net. A small loop over typed arrays: V8
+  // optimises it at once (straight-line generated code took thousands of cycles to tier up).
+  const n = slots.length;
+  const ins = new Int32Array(n * MAX_INPUTS).fill(CONST0);
+  const ttLo = new Uint32Array(n);
+  const ttHi = new Uint32Array(n);
+  const outNet = new Int32Array(n);
+  const slotAt = new Int32Array(n);
+  let pos = 0;
   for (const k of order) {
     const m = models[k]!;
-    const ref = pinRef(k);
-    for (const s of leafSlots[k]!) {
-      const slot = slots[s]!;
-      part.push(`x=${exprJs(m.outputs.get(slot.pin)!, ref)};t[${s}]+=x^v[${slot.net}];v[${slot.net}]=x;`);
-    }
-    if (part.length >= CHUNK) {
-      settleParts.push(part);
-      part = [];
+    for (const si of leafSlots[k]!) {
+      const slot = slots[si]!;
+      const t = table(k, m.outputs.get(slot.pin)!);
+      t.nets.forEach((x, j) => {
+        ins[pos * MAX_INPUTS + j] = x;
+      });
+      ttLo[pos] = t.lo;
+      ttHi[pos] = t.hi;
+      outNet[pos] = slot.net;
+      slotAt[pos] = si;
+      pos++;
     }
   }
-  if (part.length) settleParts.push(part);
-  const settleFns = settleParts.map(
-    (p) => new Function('v', 's', 't', `"use strict";let x=0;\n${p.join('\n')}`) as SettleFn,
-  );
-  const edgeLines: string[] = [];
-  leaves.forEach((l, k) => {
-    const ff = models[k]!.ff;
-    if (!ff) return;
-    const ref = pinRef(k);
-    let e = exprJs(ff.next, ref);
-    if (ff.preset) e = `(${exprJs(ff.preset, ref)}?1:${e})`;
-    if (ff.clear) e = `(${exprJs(ff.clear, ref)}?0:${e})`;
-    edgeLines.push(`n[${stateOf[k]}]=${e};`);
-    void l;
-  });
-  const edgeFn = new Function('v', 's', 'n', `"use strict";\n${edgeLines.join('\n')}\ns.set(n);`) as EdgeFn;
-  const v = new Uint8Array(net.nets);
+  const ffLeaves = leaves.map((_, k) => k).filter((k) => stateOf[k]! >= 0);
+  const fIns = new Int32Array(flops * MAX_INPUTS).fill(CONST0);
+  const fLo = new Uint32Array(flops);
+  const fHi = new Uint32Array(flops);
+  for (const k of ffLeaves) {
+    const ff = models[k]!.ff!;
+    let e: Expr = ff.next;
+    if (ff.preset) e = { k: 'or', a: ff.preset, b: e };
+    if (ff.clear) e = { k: 'and', a: { k: 'not', a: ff.clear }, b: e };
+    const t = table(k, e);
+    const f = stateOf[k]!;
+    t.nets.forEach((x, j) => {
+      fIns[f * MAX_INPUTS + j] = x;
+    });
+    fLo[f] = t.lo;
+    fHi[f] = t.hi;
+  }
+  const v = new Uint8Array(net.nets + flops);
   v[CONST1] = 1;
-  const s = new Uint8Array(flops);
   const nextState = new Uint8Array(flops);
   const toggles = new Uint32Array(slots.length);
+  const base = net.nets;
+  const look = (i: Int32Array, lo: Uint32Array, hi: Uint32Array, p: number): number => {
+    const b = p * MAX_INPUTS;
+    const idx =
+      v[i[b]!]! |
+      (v[i[b + 1]!]! << 1) |
+      (v[i[b + 2]!]! << 2) |
+      (v[i[b + 3]!]! << 3) |
+      (v[i[b + 4]!]! << 4) |
+      (v[i[b + 5]!]! << 5);
+    return idx < 32 ? (lo[p]! >>> idx) & 1 : (hi[p]! >>> (idx - 32)) & 1;
+  };
   return {
     v,
     toggles,
@@ -157,16 +199,19 @@ export function compileGateSim(net: FlatNetlist, lib: CellLibrary, clockNet: num
     leafSlots,
     flops,
     settle() {
-      for (const f of settleFns) f(v, s, toggles);
+      for (let p = 0; p < n; p++) {
+        const x = look(ins, ttLo, ttHi, p);
+        const o = outNet[p]!;
+        toggles[slotAt[p]!]! += x ^ v[o]!;
+        v[o] = x;
+      }
     },
     edge() {
-      edgeFn(v, s, nextState);
+      for (let f = 0; f < flops; f++) nextState[f] = look(fIns, fLo, fHi, f);
+      v.set(nextState, base);
     },
     resetCounts() {
       toggles.fill(0);
     },
   };
 }
-
-type SettleFn = (v: Uint8Array, s: Uint8Array, t: Uint32Array) => void;
-type EdgeFn = (v: Uint8Array, s: Uint8Array, n: Uint8Array) => void;
