@@ -47,7 +47,15 @@ for (const B of blocks) {
     }
   }
 }
-if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(rows.map((x) => ({ ...x, r: { ...x.r } })), null, 1)}\n`);
+if (jsonOut)
+  writeFileSync(
+    jsonOut,
+    `${JSON.stringify(
+      rows.map((x) => ({ ...x, r: { ...x.r } })),
+      null,
+      1,
+    )}\n`,
+  );
 
 const first = rows[0]!.r;
 const out: string[] = [

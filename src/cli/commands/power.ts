@@ -27,8 +27,12 @@ interface Args extends ConfigArgs {
   cache?: boolean;
   json?: boolean;
   out?: string;
-  timed?: number;
+  timed?: boolean;
+  'timed-cycles'?: number;
 }
+
+/** Cycles of the glitch-aware run. */
+export const DEFAULT_TIMED_CYCLES = 300;
 
 /** --acts: relu, laplace, zero, or a tensor file (.npy / .json). */
 export function activationSourceOf(acts: string | undefined): ActivationSource {
@@ -58,9 +62,14 @@ export const powerCommand: CommandModule<object, Args> = {
       .option('cycles', { type: 'number', default: DEFAULT_CYCLES, describe: 'stimulus cycles to simulate' })
       .option('seed', { type: 'number', default: DEFAULT_POWER_SEED, describe: 'stimulus seed' })
       .option('timed', {
+        type: 'boolean',
+        default: false,
+        describe: "also glitch-aware activity from Icarus with OpenSTA's SDF delays (slow)",
+      })
+      .option('timed-cycles', {
         type: 'number',
-        describe:
-          'also glitch-aware activity: N cycles in Icarus with OpenSTA SDF delays (slow: about 0.1 s per cycle at B=16)',
+        default: DEFAULT_TIMED_CYCLES,
+        describe: 'cycles of the --timed run (at most --cycles)',
       })
       .option('baseline', {
         type: 'boolean',
@@ -97,8 +106,10 @@ export const powerCommand: CommandModule<object, Args> = {
     if (!(Number.isFinite(clock) && clock > 0)) throw new UserError('--clock-ns: must be a positive number');
     if (argv.layer !== undefined && argv.weights === undefined)
       throw new UserError('--layer needs --weights');
-    if (argv.timed !== undefined && !(Number.isInteger(argv.timed) && argv.timed > 0 && argv.timed <= cycles))
-      throw new UserError('--timed: a whole number of cycles from 1 to --cycles');
+    const timedCycles = argv['timed-cycles'] ?? DEFAULT_TIMED_CYCLES;
+    if (!(Number.isInteger(timedCycles) && timedCycles > 0))
+      throw new UserError('--timed-cycles: a positive whole number');
+    const timed = argv.timed ? Math.min(timedCycles, cycles) : undefined;
     const weights =
       argv.weights === 'random'
         ? ('random' as const)
@@ -109,7 +120,7 @@ export const powerCommand: CommandModule<object, Args> = {
       weights,
       acts: activationSourceOf(argv.acts),
       cycles,
-      timedCycles: argv.timed,
+      timedCycles: timed,
       seed: argv.seed,
       baseline: argv.baseline,
       liberty: argv.liberty,
