@@ -7,8 +7,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
-import { renderRtl } from '../rtl/index.ts';
-import { baselineConfig, flowEnv, runSynth, type SynthReport } from '../synth/index.ts';
+import { type RtlOptions, renderRtl } from '../rtl/index.ts';
+import {
+  baselineConfig,
+  flowEnv,
+  peKinds,
+  runSynth,
+  type SynthReport,
+  synthesizeBundle,
+} from '../synth/index.ts';
 import { baseModuleName, cleanNetlistForSta } from '../synth/netlist.ts';
 import { type ActivityRun, runActivity, type TileMismatch } from './activity.ts';
 import { type CellLibrary, cellLibrary } from './cells.ts';
@@ -60,6 +67,8 @@ export interface PowerOptions {
   onProgress?: (msg: string) => void;
   /** Also glitch-aware activity from an SDF-annotated Icarus run of this many cycles (slow). */
   timedCycles?: number;
+  /** Bench only: RTL options of the PE (e.g. dynamic lanes without operand isolation). */
+  rtl?: RtlOptions;
   /** Keep the timed run's work directory (VCD, SDF, test bench) for inspection. */
   keepTimedFiles?: boolean;
   /** Test only: replace the netlist text the simulator reads (a deliberately wrong netlist). */
@@ -195,15 +204,20 @@ async function prepare(
   opts: PowerOptions,
   progress: (m: string) => void,
 ): Promise<Prepared> {
-  const synth = await runSynth(cfg, {
+  const synthOpts = {
     liberty: opts.liberty,
     yosys: opts.yosys,
     cacheDir: opts.cacheDir,
     cache: opts.cache,
     onProgress: progress,
-  });
+  };
+  const env = await flowEnv(synthOpts);
+  const bundle = renderRtl(cfg, opts.rtl ?? {});
+  // The same cached hierarchical run `strumgen synth` makes (its area and fmax are reported).
+  const synth = opts.rtl
+    ? await synthesizeBundle(cfg, bundle, env, peKinds(false))
+    : await runSynth(cfg, synthOpts);
   const run = synth.runs[0]!;
-  const env = await flowEnv({ liberty: opts.liberty, yosys: opts.yosys });
   const lib = cellsOf(env.liberty.sha256, env.liberty.text);
   const raw = readFileSync(join(run.dir, 'netlist.v'), 'utf8');
   let text = readFileSync(join(run.dir, 'netlist.sta.v'), 'utf8');
@@ -213,7 +227,7 @@ async function prepare(
   if (!clk) throw new Error(`PE netlist ${run.top} has no clk port`);
   const sim = compileGateSim(net, lib, clk.net);
   const base = moduleBases(raw);
-  const roles = new Map(renderRtl(cfg).modules.map((m) => [m.name, m.role as string]));
+  const roles = new Map(bundle.modules.map((m) => [m.name, m.role as string]));
   const prefix = `${cfg.name}_`;
   const short = (m: string) => (m.startsWith(prefix) ? m.slice(prefix.length) : m);
   const modOfLeaf = net.leaves.map((l) => base(l.module));
@@ -524,7 +538,7 @@ export async function runPower(cfg: ResolvedDpu, opts: PowerOptions = {}): Promi
   if (!opts.baseline) return report;
   const base = baselineConfig(cfg);
   progress(`power: baseline ${base.name} (INT8, B=${base.pe.block}) with the same stimulus`);
-  const baseline = await powerOne(base, opts, progress);
+  const baseline = await powerOne(base, { ...opts, rtl: undefined }, progress);
   return withPowerComparison(report, baseline);
 }
 

@@ -223,6 +223,8 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
         aBits: A,
         wBits: W,
         pBits: P,
+        pZero: lit(P, 0),
+        isolate: options.isolation !== false,
         aZero: lit(A, 0),
         wZero: lit(W, 0),
         full: inst(fullMod, 'u_full', { a: 'a_full', w: 'w_full', p: 'p_full' }),
