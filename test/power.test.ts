@@ -88,12 +88,12 @@ describe('power of a B=2 MIP2Q PE from simulated activity', () => {
       // Long tiles: clear and capture toggle only at tile ends (each toggle moves the
       // accumulator's 2 x 32 capture/clear gates, about 0.4 mW per toggle per cycle).
       K: 128 * B,
-      layerShift: 0,
+      layerMeta: [],
       blocks: Array.from({ length: 2 }, () =>
         Array.from({ length: 128 }, () => ({
           low: Array.from({ length: B }, (_, i) => i < L),
           codes: new Array(B).fill(0),
-          shift: 0,
+          meta: [],
         })),
       ),
     };

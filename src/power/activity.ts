@@ -73,7 +73,10 @@ export function runActivity(
   const sEn = pipeSum ? bit1('s_en') : -1;
   const actBits = portBits(net, 'act', cfg.derived.activationBlockBits)!;
   const wgtBits = portBits(net, 'wgt', cfg.derived.weightBlockBits)!;
-  const shiftBits = cfg.derived.shiftBits > 0 ? portBits(net, 'shift', cfg.derived.shiftBits, true) : null;
+  // The layer-scope metadata port (DLIQ per layer: the shift t), held for the whole run.
+  let shiftWidth = 0;
+  while (net.ports.has(`shift[${shiftWidth}]`)) shiftWidth++;
+  const shiftBits = shiftWidth > 0 ? portBits(net, 'shift', shiftWidth) : null;
   if (net.ports.has('sel[0]'))
     throw new Error("power: routeDecode 'column' PEs (router selects from outside) are not simulated");
   const resBits = portBits(net, 'result', cfg.accumulator.bits)!;
@@ -108,7 +111,7 @@ export function runActivity(
     return x >= 2 ** (accBits - 1) ? x - 2 ** accBits : x;
   };
   if (shiftBits) {
-    const sh = Uint32Array.of(stim.layerShift);
+    const sh = Uint32Array.of(stim.layerMeta[0] ?? 0);
     driveWords(shiftBits, sh, 0);
   }
   const vectors: Uint8Array[] = [];

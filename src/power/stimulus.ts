@@ -5,9 +5,9 @@
 
 import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
-import { activationRange } from '../quant/formats.ts';
+import { packActivationBlock, wordsFor } from '../format/pack.ts';
+import { activationRange } from '../format/values.ts';
 import { layerMatrix, loadLayers, quantizeForConfig } from '../quant/index.ts';
-import { packActivationBlock, wordsFor } from '../quant/pack.ts';
 import {
   type BlockPool,
   type LayerWeights,
@@ -93,7 +93,7 @@ export async function loadWeights(
   const layer = layers[0]!;
   const m = layerMatrix(layer);
   const q = quantizeForConfig(cfg, m.data, m.N, m.K);
-  return { name: layer.name, N: m.N, K: q.K, blocks: q.blocks, layerShift: q.layerShift };
+  return { name: layer.name, N: m.N, K: q.K, blocks: q.blocks, layerMeta: q.layerMeta };
 }
 
 export interface PeStimulus {
@@ -103,7 +103,8 @@ export interface PeStimulus {
   readonly wgt: WeightPool;
   readonly stream: StimulusStream;
   readonly layer: LayerWeights | null;
-  readonly layerShift: number;
+  /** The format's layer-scope metadata (DLIQ per layer: its shift t). */
+  readonly layerMeta: readonly number[];
   readonly describe: string;
 }
 
@@ -135,7 +136,7 @@ export async function peStimulus(
     wgt,
     stream,
     layer,
-    layerShift: layer?.layerShift ?? 0,
+    layerMeta: layer?.layerMeta ?? [],
     describe: `weights: ${wText}; activations: ${actText}; seed ${seed}`,
   };
 }

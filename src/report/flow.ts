@@ -1,6 +1,8 @@
 // The end-to-end summary of `strumgen flow`: one page that says what was built, whether it
 // matched the golden model, what it costs against the INT8 baseline, and with which tools.
+
 import type { ResolvedDpu } from '../config/resolve.ts';
+import { lowFormatSpec } from '../format/registry.ts';
 import type { PowerReport } from '../power/index.ts';
 import type { SimResult } from '../sim/index.ts';
 import type { SynthReport } from '../synth/index.ts';
@@ -29,7 +31,7 @@ export interface FlowResult {
 
 export function designLine(cfg: ResolvedDpu): string {
   const { pe, array } = cfg;
-  const kind = pe.low === 'none' ? 'INT8 baseline' : `${pe.low} ${pe.mode}`;
+  const kind = lowFormatSpec(pe.low).hasLow ? `${pe.low} ${pe.mode}` : 'INT8 baseline';
   return `${array.rows}x${array.cols} PEs, B=${pe.block} H=${pe.high}, ${kind}`;
 }
 

@@ -2,12 +2,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OutputMarker, replaceOutputDir } from '../config/atomic.ts';
+import type { OutputOptions } from '../io/output.ts';
 import type { PowerReport } from '../power/index.ts';
 import { fmtPct } from './synth.ts';
 
 export const mW = (w: number) => `${(w * 1e3).toFixed(3)} mW`;
 
-const POWER_OUTPUT: OutputMarker = {
+export const POWER_OUTPUT: OutputMarker = {
+  kind: 'power',
   file: 'power.json',
   owns: (j) => j.schema === 'strumgen.power/1',
   label: 'a strumgen power output',
@@ -146,9 +148,18 @@ export function renderPowerMarkdown(r: PowerReport): string {
   return `${out.join('\n')}`;
 }
 
-export async function writePowerReport(r: PowerReport, outDir: string): Promise<string> {
-  return replaceOutputDir(outDir, POWER_OUTPUT, async (tmp) => {
-    await writeFile(join(tmp, 'power.json'), `${JSON.stringify(r, null, 2)}\n`);
-    await writeFile(join(tmp, 'power.md'), renderPowerMarkdown(r));
-  });
+export async function writePowerReport(
+  r: PowerReport,
+  outDir: string,
+  opts: OutputOptions = {},
+): Promise<string> {
+  return replaceOutputDir(
+    outDir,
+    POWER_OUTPUT,
+    async (tmp) => {
+      await writeFile(join(tmp, 'power.json'), `${JSON.stringify(r, null, 2)}\n`);
+      await writeFile(join(tmp, 'power.md'), renderPowerMarkdown(r));
+    },
+    opts,
+  );
 }

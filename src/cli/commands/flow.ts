@@ -1,22 +1,32 @@
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { type OutputMarker, replaceOutputDir } from '../../config/atomic.ts';
+import { type OutputMarker, outputKind, replaceOutputDir } from '../../config/atomic.ts';
 import { UserError } from '../../config/errors.ts';
+import { formatOf } from '../../format/registry.ts';
+import { checkOutputDir } from '../../io/output.ts';
 import { DEFAULT_CYCLES, runPower } from '../../power/index.ts';
 import { designLine, type FlowResult, renderFlowMarkdown, renderFlowText } from '../../report/flow.ts';
-import { writePowerReport } from '../../report/power.ts';
-import { writeSynthReport } from '../../report/synth.ts';
-import { writeRtl } from '../../rtl/index.ts';
+import { POWER_OUTPUT, writePowerReport } from '../../report/power.ts';
+import { SYNTH_OUTPUT, writeSynthReport } from '../../report/synth.ts';
+import { RTL_OUTPUT, writeRtl } from '../../rtl/index.ts';
 import { DEFAULT_SEED, runSim } from '../../sim/index.ts';
 import { runSynth } from '../../synth/index.ts';
-import { type ConfigArgs, configArgsText, configFromArgs, withConfigOptions } from '../options.ts';
+import {
+  type ConfigArgs,
+  configArgsText,
+  configFromArgs,
+  defaultOutDir,
+  withConfigOptions,
+  withForce,
+} from '../options.ts';
 
 interface Args extends ConfigArgs {
   vectors?: number;
   seed?: number;
   out?: string;
   json?: boolean;
+  force?: boolean;
   power?: boolean;
   'power-cycles'?: number;
 }
@@ -25,6 +35,7 @@ interface Args extends ConfigArgs {
 export const FLOW_VECTORS = 20_000;
 
 const FLOW_OUTPUT: OutputMarker = {
+  kind: 'flow',
   file: 'flow.json',
   owns: (j) => j.schema === 'strumgen.flow/1',
   label: 'a strumgen flow summary',
@@ -36,7 +47,7 @@ export const flowCommand: CommandModule<object, Args> = {
   command: 'flow [config]',
   describe: 'Generate, co-simulate, synthesize against the INT8 baseline, and summarize',
   builder: (y) =>
-    withConfigOptions(y)
+    withForce(withConfigOptions(y))
       .option('vectors', { type: 'number', default: FLOW_VECTORS, describe: 'array cycles to co-simulate' })
       .option('seed', { type: 'number', default: DEFAULT_SEED, describe: 'stimulus seed' })
       .option('power', {
@@ -49,7 +60,11 @@ export const flowCommand: CommandModule<object, Args> = {
         default: DEFAULT_CYCLES,
         describe: 'cycles of the gate-level power simulation',
       })
-      .option('out', { type: 'string', describe: 'output directory (default rtl-out/<name>)' })
+      .option('out', {
+        type: 'string',
+        describe:
+          'output directory (default rtl-out/<name>-<hash>/): the RTL, and synth/, power/ and flow/ beside it',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' }) as never,
   handler: async (argv) => {
     if (!(Number.isInteger(argv.vectors) && argv.vectors! > 0)) {
@@ -61,13 +76,19 @@ export const flowCommand: CommandModule<object, Args> = {
     }
     const cfg = await configFromArgs(argv);
     const steps = argv.power === false ? 4 : 5;
-    const out = argv.out ?? join('rtl-out', cfg.name);
+    const out = argv.out ?? defaultOutDir(cfg);
+    const force = argv.force;
+    // Every directory the flow writes is checked before it starts.
+    checkOutputDir(out, outputKind(RTL_OUTPUT));
+    checkOutputDir(join(out, 'synth'), outputKind(SYNTH_OUTPUT));
+    if (argv.power !== false) checkOutputDir(join(out, 'power'), outputKind(POWER_OUTPUT));
+    checkOutputDir(join(out, 'flow'), outputKind(FLOW_OUTPUT));
     const say = (m: string) => process.stderr.write(`${m}\n`);
     say(`strumgen flow: ${cfg.name}, ${designLine(cfg)} (hash ${cfg.shortHash})`);
 
     say(`[1/${steps}] generate: rendering Verilog`);
     let t0 = performance.now();
-    const rtl = await writeRtl(cfg, out);
+    const rtl = await writeRtl(cfg, out, { force });
     const generate = since(t0);
     say(
       `      ${relative(process.cwd(), rtl.dir) || '.'}: ${rtl.manifest.files.length} files (${generate.toFixed(2)} s)`,
@@ -75,7 +96,9 @@ export const flowCommand: CommandModule<object, Args> = {
 
     say(`[2/${steps}] co-simulate: ${argv.vectors} vectors against the golden model`);
     t0 = performance.now();
+    // The RTL is rendered once: the files written above are what is simulated and synthesized.
     const sim = await runSim(cfg, {
+      rtl: rtl.bundle,
       vectors: argv.vectors,
       seed: argv.seed,
       rerunBase: `npx strumgen sim ${configArgsText(argv)}`,
@@ -88,12 +111,17 @@ export const flowCommand: CommandModule<object, Args> = {
       throw new UserError(`flow stopped: the RTL of ${cfg.name} does not match the golden model`, 1);
     }
 
-    const baseline = cfg.pe.low !== 'none';
+    const baseline = formatOf(cfg).hasLow;
     say(`[3/${steps}] synthesize: PE${baseline ? ' and the INT8 baseline PE' : ''} (Yosys, OpenSTA)`);
     t0 = performance.now();
-    const synth = await runSynth(cfg, { target: 'pe', baseline, onProgress: (m) => say(`      ${m}`) });
+    const synth = await runSynth(cfg, {
+      target: 'pe',
+      baseline,
+      rtl: rtl.bundle,
+      onProgress: (m) => say(`      ${m}`),
+    });
     const synthSeconds = since(t0);
-    const synthDir = await writeSynthReport(synth, join(out, 'synth'));
+    const synthDir = await writeSynthReport(synth, join(out, 'synth'), { force });
 
     let power: FlowResult['power'];
     let powerSeconds = 0;
@@ -106,7 +134,7 @@ export const flowCommand: CommandModule<object, Args> = {
       t0 = performance.now();
       power = await runPower(cfg, { baseline, cycles: powerCycles, onProgress: (m) => say(`      ${m}`) });
       powerSeconds = since(t0);
-      await writePowerReport(power, join(out, 'power'));
+      await writePowerReport(power, join(out, 'power'), { force });
     }
 
     say(`[${steps}/${steps}] report`);
@@ -124,10 +152,15 @@ export const flowCommand: CommandModule<object, Args> = {
       seconds: { generate, sim: simSeconds, synth: synthSeconds, power: powerSeconds },
     };
     const flowDir = join(out, 'flow');
-    await replaceOutputDir(flowDir, FLOW_OUTPUT, async (tmp) => {
-      await writeFile(join(tmp, 'flow.json'), `${JSON.stringify(result, null, 2)}\n`);
-      await writeFile(join(tmp, 'flow.md'), renderFlowMarkdown(result));
-    });
+    await replaceOutputDir(
+      flowDir,
+      FLOW_OUTPUT,
+      async (tmp) => {
+        await writeFile(join(tmp, 'flow.json'), `${JSON.stringify(result, null, 2)}\n`);
+        await writeFile(join(tmp, 'flow.md'), renderFlowMarkdown(result));
+      },
+      { force },
+    );
     if (argv.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else
       process.stdout.write(
