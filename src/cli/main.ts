@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../config/errors.ts';
+import { accuracyCommand } from './commands/accuracy.ts';
 import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { flowCommand } from './commands/flow.ts';
@@ -28,6 +29,7 @@ export async function main(args: string[]): Promise<number> {
       .command(simCommand)
       .command(synthCommand)
       .command(flowCommand)
+      .command(accuracyCommand)
       .demandCommand(1, 'name a command (see --help)')
       .strict()
       .version(pkg.version)
