@@ -27,8 +27,8 @@ export interface Task {
   /** Where the samples come from, for reports. */
   readonly source: string;
   readonly data: ClassifyData | OcrData;
-  /** The integer path and --rtl apply (a CNN of Conv/Relu/MaxPool/Flatten/Gemm). */
-  readonly integer?: boolean;
+  /** Samples that calibrate the activation scales of the integer path (classifiers only). */
+  readonly calibration?: () => { readonly data: ClassifyData; readonly source: string };
 }
 
 /** Sample count of a task. */

@@ -41,6 +41,9 @@ export function fashionMnist(dir: string, split: 'train' | 'test'): ImageSet {
   return readIdxPair(files.images, files.labels, 10);
 }
 
+/** Training images that calibrate the integer path's activation scales. */
+export const CALIBRATION_IMAGES = 1000;
+
 /** The committed CNN (scripts/train-fashion-cnn.ts). */
 export const FASHION_MNIST_MODEL = fileURLToPath(
   new URL('../../../models/fashion-mnist-cnn.onnx', import.meta.url),
@@ -54,7 +57,10 @@ export function fashionMnistTask(dir = FASHION_MNIST_DIR, limit?: number, model 
     model,
     source: `${dir} (test images)`,
     data: imageSetData(set, limit),
-    integer: true,
+    calibration: () => ({
+      data: imageSetData(fashionMnist(dir, 'train'), CALIBRATION_IMAGES),
+      source: `the first ${CALIBRATION_IMAGES} training images`,
+    }),
   };
 }
 

@@ -116,7 +116,18 @@ export async function userTask(modelFile: string, opts: UserTaskOptions): Promis
   const model = await loadModel(modelFile);
   const name = basename(modelFile).replace(/\.onnx$/i, '');
   if (!opts.charset) {
-    return { name, model: modelFile, source: dir, data: await classifierData(model, dir, opts.limit) };
+    const data = await classifierData(model, dir, opts.limit);
+    const calib = Math.min(200, data.count);
+    return {
+      name,
+      model: modelFile,
+      source: dir,
+      data,
+      calibration: () => ({
+        data: { ...data, count: calib },
+        source: `the first ${calib} samples of ${dir}`,
+      }),
+    };
   }
   const charset = readCharset(opts.charset);
   const entries = readLabelsFile(dir, 'tab').slice(0, opts.limit);

@@ -8,6 +8,7 @@ import {
   TASKS,
   writeAccuracyReport,
 } from '../../accuracy/index.ts';
+import { integerMarkdown, integerPath } from '../../accuracy/integer-run.ts';
 import { UserError } from '../../config/errors.ts';
 import { SELECT_POLICIES, type SelectPolicy } from '../../quant/index.ts';
 import { type ConfigArgs, overridesOf } from '../options.ts';
@@ -22,6 +23,7 @@ interface Args extends ConfigArgs {
   limit?: number;
   seed: number;
   rtl: boolean;
+  integer: boolean;
   json: boolean;
   out?: string;
 }
@@ -114,16 +116,25 @@ export const accuracyCommand: CommandModule<object, Args> = {
     });
     const keepInt8 = (argv.keepInt8 ?? []).flatMap((s) => s.split(',')).filter(Boolean);
     const command = `strumgen accuracy ${process.argv.slice(3).join(' ')}`.trim();
-    const { report } = await runAccuracy(task, {
+    const { report: base, runs } = await runAccuracy(task, {
       schemes: argv.schemes,
       context: { config: argv.config, overrides: overridesOf(argv), select: argv.select as SelectPolicy },
       keepInt8,
       command,
       onProgress: progressBar,
     });
-    if (argv.rtl) throw new UserError('--rtl: not available yet for this task');
+    let report = base;
+    let extra = '';
+    if (argv.integer || argv.rtl) {
+      const integer = await integerPath(task, runs, {
+        rtl: argv.rtl,
+        onProgress: (m) => process.stderr.write(`${m}\n`),
+      });
+      report = { ...base, integer };
+      extra = integerMarkdown(integer, base.samples);
+    }
     const out = argv.out ?? join('rtl-out', `accuracy-${task.name}`);
-    const dir = await writeAccuracyReport(report, out);
+    const dir = await writeAccuracyReport(report, out, extra);
     if (argv.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else
       process.stdout.write(
