@@ -180,8 +180,7 @@ export function integerGraph(model: LoadedModel): Omit<IntegerNet, 'actScales'> 
       const s = attrInts(n, 'strides') ?? [1, 1];
       const p = attrInts(n, 'pads') ?? [0, 0, 0, 0];
       if (
-        !mut ||
-        mut.kind !== 'conv' ||
+        mut?.kind !== 'conv' ||
         mut.pool ||
         k[0] !== k[1] ||
         s[0] !== k[0] ||

@@ -93,19 +93,21 @@ export async function renderLines(count: number, seed: number, words = readWords
   return out;
 }
 
-/** PNG bytes of a line (to look at, and for the user-data test). */
-export async function linePng(line: LineImage): Promise<Buffer> {
+/** PNG bytes of a grey image (to look at, and for the user-data tests). */
+export async function grayPng(width: number, height: number, gray: Uint8Array): Promise<Buffer> {
   const { lib } = await canvasLib();
-  const canvas = lib.createCanvas(line.width, LINE_HEIGHT);
+  const canvas = lib.createCanvas(width, height);
   const ctx = canvas.getContext('2d');
-  const img = ctx.createImageData(line.width, LINE_HEIGHT);
-  for (let p = 0; p < line.gray.length; p++) {
-    img.data[p * 4] = img.data[p * 4 + 1] = img.data[p * 4 + 2] = line.gray[p]!;
+  const img = ctx.createImageData(width, height);
+  for (let p = 0; p < width * height; p++) {
+    img.data[p * 4] = img.data[p * 4 + 1] = img.data[p * 4 + 2] = gray[p]!;
     img.data[p * 4 + 3] = 255;
   }
   ctx.putImageData(img, 0, 0);
   return canvas.encode('png');
 }
+
+export const linePng = (line: LineImage) => grayPng(line.width, LINE_HEIGHT, line.gray);
 
 /**
  * Decode an image file (PNG, JPEG, WebP...) scaled to width x height; a missing width keeps

@@ -6,6 +6,7 @@
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { toSigned } from '../quant/formats.ts';
 import { packActivationBlock, readBits, wordsFor } from '../quant/pack.ts';
+import type { FaultKind } from '../rtl/index.ts';
 import { buildModel } from './build.ts';
 import { Checker } from './check.ts';
 import { blockDotKernel } from './dot.ts';
@@ -129,13 +130,14 @@ export async function simulateMatmul(
   A: Int8Array,
   rows: number,
   layer: LayerWeights,
-  opts: { timeoutMs?: number; onProgress?: (m: string) => void } = {},
+  /** fault: a test-only deliberate RTL bug (the check must then report mismatches). */
+  opts: { timeoutMs?: number; onProgress?: (m: string) => void; fault?: FaultKind } = {},
 ): Promise<MatmulResult> {
   const B = cfg.pe.block;
   if (layer.K % B !== 0 || A.length !== rows * layer.K) {
     throw new RangeError(`activations ${A.length} for ${rows} rows of K ${layer.K} (a multiple of B ${B})`);
   }
-  const build = await buildModel(cfg, { onProgress: opts.onProgress });
+  const build = await buildModel(cfg, { onProgress: opts.onProgress, fault: opts.fault });
   const t0 = performance.now();
   const R = cfg.array.rows;
   const C = cfg.array.cols;

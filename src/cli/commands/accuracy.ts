@@ -81,10 +81,15 @@ export const accuracyCommand: CommandModule<object, Args> = {
       })
       .option('limit', { type: 'number', describe: 'only the first N samples (OCR: render N lines)' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the rendered OCR lines' })
+      .option('integer', {
+        type: 'boolean',
+        default: false,
+        describe: 'also run the integer path: int8 activations (golden model and onnxruntime ConvInteger/MatMulInteger)',
+      })
       .option('rtl', {
         type: 'boolean',
         default: false,
-        describe: 'also run the integer network on the generated array (Verilator)',
+        describe: "integer path plus the conv/FC layers on each scheme's generated array in Verilator",
       })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
       .option('out', { type: 'string', describe: 'report directory (default rtl-out/accuracy-<task>)' })
@@ -138,7 +143,7 @@ export const accuracyCommand: CommandModule<object, Args> = {
     if (argv.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else
       process.stdout.write(
-        `${textSummary(report)}report: ${join(relative(process.cwd(), dir), 'accuracy.md')}\n`,
+        `${textSummary(report)}${extra ? `\n${extra}\n\n` : ''}report: ${join(relative(process.cwd(), dir), 'accuracy.md')}\n`,
       );
   },
 };
