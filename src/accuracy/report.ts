@@ -184,7 +184,7 @@ export function renderSvg(r: AccuracyReport): string {
   const width = 760;
   const plotW = width - left - 70;
   const top = 40;
-  const height = top + r.schemes.length * rowH + 40;
+  const height = top + r.schemes.length * rowH + 58;
   const lo = Math.max(0, Math.floor(Math.min(...r.schemes.map((s) => s.accuracy.lo)) * 10) / 10 - 0.1);
   const x = (v: number) => left + ((v - lo) / (1 - lo)) * plotW;
   const parts = [
@@ -195,8 +195,8 @@ export function renderSvg(r: AccuracyReport): string {
   for (let t = Math.ceil(lo * 10); t <= 10; t++) {
     const v = t / 10;
     parts.push(
-      `<line x1="${x(v)}" y1="${top - 5}" x2="${x(v)}" y2="${height - 30}" stroke="#ddd"/>`,
-      `<text x="${x(v)}" y="${height - 15}" text-anchor="middle">${(v * 100).toFixed(0)}%</text>`,
+      `<line x1="${x(v)}" y1="${top - 5}" x2="${x(v)}" y2="${height - 48}" stroke="#ddd"/>`,
+      `<text x="${x(v)}" y="${height - 33}" text-anchor="middle">${(v * 100).toFixed(0)}%</text>`,
     );
   }
   r.schemes.forEach((s, i) => {
@@ -218,6 +218,10 @@ export function renderSvg(r: AccuracyReport): string {
       `<text x="${x(s.accuracy.hi) + 6}" y="${y + 16}">${pct(s.accuracy.value)}</text>`,
     );
   });
-  parts.push('</svg>');
+  parts.push(
+    `<text x="10" y="${height - 10}" font-size="11">grey: INT8 (reference); green: within ${CLAIM_POINTS} point of INT8; ` +
+      `red: more than ${CLAIM_POINTS} point below; blue: undecided (paired 95% interval)</text>`,
+    '</svg>',
+  );
   return `${parts.join('\n')}\n`;
 }

@@ -84,7 +84,8 @@ export const accuracyCommand: CommandModule<object, Args> = {
       .option('integer', {
         type: 'boolean',
         default: false,
-        describe: 'also run the integer path: int8 activations (golden model and onnxruntime ConvInteger/MatMulInteger)',
+        describe:
+          'also run the integer path: int8 activations (golden model and onnxruntime ConvInteger/MatMulInteger)',
       })
       .option('rtl', {
         type: 'boolean',
