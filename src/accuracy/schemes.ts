@@ -108,7 +108,8 @@ export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Sc
       );
     }
     const cfg = resolveConfig(description, `--schemes ${name}`);
-    const id = cfg.pe.low === 'none' && head !== 'config' ? head : `${head}:${select}`;
+    const id =
+      cfg.pe.low === 'none' && head !== 'config' ? head : `${head === 'config' ? cfg.name : head}:${select}`;
     out.push({ kind: 'config', id, cfg, select });
   }
   const seen = new Set<string>();
