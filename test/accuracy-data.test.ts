@@ -323,3 +323,48 @@ describe('a user model and data made here', () => {
     );
   }, 60_000);
 });
+
+describe('strumgen accuracy (command line)', () => {
+  it('fashion-mnist --schemes int8,strum-dliq with an INT8 exception writes JSON, Markdown and SVG', async () => {
+    const { main } = await import('../src/cli/main.ts');
+    const { readFileSync } = await import('node:fs');
+    const out = join(temp('strum-acc-cli-'), 'report');
+    const write = process.stdout.write;
+    const err = process.stderr.write;
+    let text = '';
+    process.stdout.write = ((s: string) => {
+      text += s;
+      return true;
+    }) as never;
+    process.stderr.write = (() => true) as never;
+    let code: number;
+    let bad: number;
+    try {
+      code = await main([
+        'accuracy',
+        'fashion-mnist',
+        '--schemes',
+        'int8,strum-dliq',
+        '--limit',
+        '300',
+        '--keep-int8',
+        'first',
+        '--out',
+        out,
+      ]);
+      bad = await main(['accuracy', 'fashion-mnist', '--schemes', 'int9', '--limit', '3', '--out', out]);
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = err;
+    }
+    expect(code).toBe(0);
+    expect(bad).toBe(2);
+    const json = JSON.parse(readFileSync(join(out, 'accuracy.json'), 'utf8'));
+    expect(json.samples).toBe(300);
+    expect(json.schemes.map((s: { id: string }) => s.id)).toEqual(['int8', 'strum-dliq:magnitude']);
+    expect(json.schemes[1].keptInt8).toEqual(['conv1.weight']);
+    expect(readFileSync(join(out, 'accuracy.md'), 'utf8')).toContain('(INT8: conv1.weight)');
+    expect(readFileSync(join(out, 'accuracy.svg'), 'utf8')).toMatch(/^<svg/);
+    expect(text).toContain('strum-dliq:magnitude B=16 H=8');
+  });
+});
