@@ -98,6 +98,14 @@ export interface IntegerOptions {
   readonly onProgress?: (m: string) => void;
 }
 
+/** Refuses, before any work, a task the integer path cannot run (one line naming why). */
+export async function checkIntegerTask(task: Task): Promise<void> {
+  if (task.data.kind !== 'classify' || !task.calibration) {
+    throw new UserError(`--integer/--rtl: the integer path runs CNN classifiers (not ${task.name})`);
+  }
+  integerGraph(await loadModel(task.model));
+}
+
 export async function integerPath(
   task: Task,
   runs: readonly SchemeScores[],

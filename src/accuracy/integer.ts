@@ -194,6 +194,8 @@ export function integerGraph(model: LoadedModel): Omit<IntegerNet, 'actScales'> 
       W = Math.floor(W / k[0]!);
     } else if (op === 'Flatten' || op === 'Reshape') {
       flat = true;
+    } else if (op === 'Softmax' && n === g.node!.at(-1)) {
+      // A final softmax does not change the argmax: the integer path predicts from the logits.
     } else {
       throw unsupported(n, 'not supported');
     }

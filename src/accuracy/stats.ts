@@ -37,11 +37,9 @@ export function pairedChange(scheme: Uint8Array, reference: Uint8Array): PairedC
   const n = scheme.length;
   let gained = 0;
   let lost = 0;
-  let both = 0;
   for (let i = 0; i < n; i++) {
     if (scheme[i] && !reference[i]) gained++;
     else if (!scheme[i] && reference[i]) lost++;
-    else if (scheme[i]) both++;
   }
   const value = n ? (gained - lost) / n : Number.NaN;
   // Agresti & Min (2005): add 1/2 to each cell, then the Wald interval of p12 - p21.
@@ -50,7 +48,6 @@ export function pairedChange(scheme: Uint8Array, reference: Uint8Array): PairedC
   const c = (lost + 0.5) / m;
   const d = b - c;
   const se = Math.sqrt((b + c - d * d) / m);
-  void both;
   return { value, lo: Math.max(-1, d - Z95 * se), hi: Math.min(1, d + Z95 * se), gained, lost, n };
 }
 

@@ -8,7 +8,7 @@ import {
   TASKS,
   writeAccuracyReport,
 } from '../../accuracy/index.ts';
-import { integerMarkdown, integerPath } from '../../accuracy/integer-run.ts';
+import { checkIntegerTask, integerMarkdown, integerPath } from '../../accuracy/integer-run.ts';
 import { UserError } from '../../config/errors.ts';
 import { SELECT_POLICIES, type SelectPolicy } from '../../quant/index.ts';
 import { type ConfigArgs, overridesOf } from '../options.ts';
@@ -17,7 +17,7 @@ interface Args extends ConfigArgs {
   task: string;
   data?: string;
   charset?: string;
-  schemes: string;
+  schemes?: string;
   select: string;
   keepInt8?: string[];
   limit?: number;
@@ -120,10 +120,11 @@ export const accuracyCommand: CommandModule<object, Args> = {
       limit: argv.limit,
       seed: argv.seed,
     });
+    if (argv.integer || argv.rtl) await checkIntegerTask(task);
     const keepInt8 = (argv.keepInt8 ?? []).flatMap((s) => s.split(',')).filter(Boolean);
     const command = `strumgen accuracy ${process.argv.slice(3).join(' ')}`.trim();
     const { report: base, runs } = await runAccuracy(task, {
-      schemes: argv.schemes,
+      schemes: argv.schemes ?? (argv.config ? 'int8,config' : 'int8,strum-mip2q,strum-dliq'),
       context: { config: argv.config, overrides: overridesOf(argv), select: argv.select as SelectPolicy },
       keepInt8,
       command,
