@@ -28,7 +28,9 @@ function idx(dims: number[], data: Uint8Array): Uint8Array {
   const v = new DataView(head.buffer);
   head[2] = 0x08;
   head[3] = dims.length;
-  dims.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
+  dims.forEach((d, i) => {
+    v.setUint32(4 + 4 * i, d, false);
+  });
   return Buffer.concat([head, data]);
 }
 
