@@ -189,6 +189,7 @@ export function renderSvg(r: AccuracyReport): string {
   const x = (v: number) => left + ((v - lo) / (1 - lo)) * plotW;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${esc(`${r.task}: ${r.metric} per scheme`)}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${left}" y="20" font-size="14">${esc(`${r.task}: ${r.metric} per scheme (95% interval), ${r.samples} samples`)}</text>`,
   ];
