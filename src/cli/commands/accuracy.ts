@@ -120,8 +120,12 @@ export const accuracyCommand: CommandModule<object, Args> = {
       limit: argv.limit,
       seed: argv.seed,
     });
-    if (argv.integer || argv.rtl) await checkIntegerTask(task);
     const keepInt8 = (argv.keepInt8 ?? []).flatMap((s) => s.split(',')).filter(Boolean);
+    if (argv.integer || argv.rtl) {
+      // One array runs one format: a layer kept INT8 would need a second array.
+      if (keepInt8.length) throw new UserError('--keep-int8 applies to fake quantization only, not with --integer/--rtl');
+      await checkIntegerTask(task);
+    }
     const command = `strumgen accuracy ${process.argv.slice(3).join(' ')}`.trim();
     const { report: base, runs } = await runAccuracy(task, {
       schemes: argv.schemes ?? (argv.config ? 'int8,config' : 'int8,strum-mip2q,strum-dliq'),
