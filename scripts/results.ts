@@ -1,7 +1,7 @@
 // Makes docs/RESULTS.md: the PE area and maximum clock of static MIP2Q, static DLIQ, static
 // sparse and dynamic StruM against the INT8 baseline at B/H = 16/8, 4/2, 2/1, through the
 // default flow (yowasp Yosys with Booth, hierarchical and flattened) and through Debian's
-// Yosys 0.23 (no Booth). Runs are cached (.cache/strumgen), so a re-run only redoes changes.
+// Yosys 0.23 (no Booth). Runs are cached (the cache root, README), so a re-run only redoes changes.
 // Run: npx tsx scripts/results.ts [--out docs/RESULTS.md]   (about 10 minutes uncached)
 import { renameSync, writeFileSync } from 'node:fs';
 import { resolveConfig } from '../src/config/resolve.ts';

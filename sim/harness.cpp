@@ -4,13 +4,14 @@
 // `Vdut` (the `<name>_array` top inside the input-register wrapper) and writes every captured tile (out_valid) to stdout
 // or --out FILE. Formats (all little-endian 32-bit words; docs/SIMULATION.md):
 //   stimulus header: MAGIC, VERSION, rows, actWords, wgtWords, outWords, drainCycles, 0
-//   per cycle:       ctl (bit0 valid, bit1 clear, bit2 last, bits 8..15 in_shift),
+//   per cycle:       ctl (bit0 valid, bit1 clear, bit2 last, bits 8..31 in_meta: the layer metadata),
 //                    actWords words of the in_act port image, wgtWords of in_wgt
 //   per output:      stimulus cycle index, then rows x outWords words of out_data (row 0 first)
 // The stream ends at EOF; the harness then runs drainCycles idle cycles and prints one
 // summary line to stderr: "strumsim cycles=C outputs=O eval_ns=N cpu_us=U" (eval_ns: wall time
 // in the clock loop; cpu_us: the process's CPU time).
-// Compile-time options: STRUM_TRACE (waveforms, --waves/--from/--to), STRUM_HAS_SHIFT.
+// Compile-time options: STRUM_TRACE (waveforms, --waves/--from/--to), STRUM_HAS_META
+// (the wrapper has in_meta: the format's layer metadata ports, concatenated).
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -189,8 +190,8 @@ int main(int argc, char** argv) {
         top->in_valid = r[0] & 1;
         top->in_clear = (r[0] >> 1) & 1;
         top->in_last = (r[0] >> 2) & 1;
-#ifdef STRUM_HAS_SHIFT
-        top->in_shift = (r[0] >> 8) & 0xff;
+#ifdef STRUM_HAS_META
+        top->in_meta = r[0] >> 8;
 #endif
         setPort(top->in_act, r + 1);
         setPort(top->in_wgt, r + 1 + actWords);
@@ -238,8 +239,8 @@ int main(int argc, char** argv) {
             if (cycle > traceTo) break;
         }
         if (!more || cycle > traceTo) {
-            // Drain with idle cycles that keep the layer's in_shift (a layer constant).
-            zero[0] = lastCtl & 0xff00u;
+            // Drain with idle cycles that keep the layer metadata (a layer constant).
+            zero[0] = lastCtl & 0xffffff00u;
             for (uint32_t i = 0; i < drain; i++) step(zero.data());
             more = false;
         }

@@ -1,6 +1,5 @@
 // Library entry: `import { defineDpu, resolveConfig } from 'strumgen'`.
 export { UserError } from './config/errors.ts';
-export { type BitField, type WeightBlockLayout, weightBlockLayout } from './config/layout.ts';
 export { applyOverrides, loadConfig, loadDescription } from './config/load.ts';
 export { DEFAULT_PRESET, PRESETS } from './config/presets.ts';
 export {
@@ -13,6 +12,15 @@ export {
   resolveConfig,
 } from './config/resolve.ts';
 export { type DpuInput, dpuSchema, type LowFormat, type PeMode } from './config/schema.ts';
+export {
+  type BoundFormat,
+  formatOf,
+  type LowFormatSpec,
+  lowFormatNames,
+  type MetaField,
+  registerLowFormat,
+} from './format/index.ts';
+export { type BitField, type WeightBlockLayout, weightBlockLayout } from './format/layout.ts';
 export {
   decodeWeightBlock,
   evaluateLayer,

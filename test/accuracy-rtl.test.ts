@@ -63,7 +63,7 @@ describe('accuracy on the RTL', () => {
       }
       const l = net.layers[0]!;
       const q = quantizeForConfig(cfg, l.weights, l.N, l.K);
-      const layer = { name: l.name, N: l.N, K: q.K, blocks: q.blocks, layerShift: q.layerShift };
+      const layer = { name: l.name, N: l.N, K: q.K, blocks: q.blocks, layerMeta: q.layerMeta };
       const rows = 2 * l.outH * l.outW;
       const A = im2col(l, input, 2, q.K);
       const golden = goldenMatmul(A, rows, w.q[0]!, cfg.accumulator.bits);

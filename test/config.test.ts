@@ -152,7 +152,7 @@ describe('derived values', () => {
         const high = low === 'none' ? 8 : 3;
         const d = resolveConfig({ ...base, pe: { block: 8, high, low, mode } }).derived;
         const l = d.weightLayout;
-        const fields = [l.mask, ...l.high, ...l.low, ...l.slots, l.shift].filter((f) => f !== null);
+        const fields = [l.mask, ...l.high, ...l.low, ...l.slots, ...l.meta].filter((f) => f !== null);
         let at = 0;
         for (const f of fields) {
           expect(f.offset).toBe(at);
@@ -174,10 +174,27 @@ describe('derived values', () => {
     const d = resolveConfig({ ...base, pe: { low: 'dliq' }, dliq: { shiftMax: 3 } }).derived;
     // -128 * -8 << 3 = 8192 needs 15 signed bits; shift field 2 bits
     expect(d.lowProductBits).toBe(15);
-    expect(d.shiftBits).toBe(2);
-    expect(d.blockShiftBits).toBe(2);
+    expect(d.meta.map((m) => [m.name, m.scope, m.bits])).toEqual([['shift', 'block', 2]]);
+    expect(d.weightLayout.meta.map((f) => f.bits)).toEqual([2]);
     const layer = resolveConfig({ ...base, pe: { low: 'dliq' }, dliq: { granularity: 'layer' } }).derived;
-    expect(layer.blockShiftBits).toBe(0);
+    expect(layer.weightLayout.meta).toEqual([]);
+    expect(layer.interface.layerMeta.map((m) => [m.port, m.field.bits])).toEqual([['in_shift', 2]]);
+  });
+
+  it("hashes only the used format's parameters (another format's group is checked, ignored, warned)", () => {
+    const dliq = resolveConfig(PRESETS['strum-dliq']!.config);
+    const withMip = resolveConfig({ ...PRESETS['strum-dliq']!.config, mip2q: { maxExponent: 2 } });
+    expect(withMip.hash).toBe(dliq.hash);
+    expect(withMip.warnings.join()).toMatch(/mip2q: ignored \(pe.low is 'dliq'\)/);
+    expect('mip2q' in withMip).toBe(false);
+    expect(withMip.dliq).toEqual({ shiftMax: 3, granularity: 'block' });
+    // The used format's parameters do change the hash; a bad unused group is still an error.
+    expect(resolveConfig({ ...PRESETS['strum-dliq']!.config, dliq: { shiftMax: 2 } }).hash).not.toBe(
+      dliq.hash,
+    );
+    expect(() => resolveConfig({ ...PRESETS['strum-dliq']!.config, mip2q: { maxExponent: 99 } })).toThrow(
+      /mip2q.maxExponent/,
+    );
   });
 });
 
@@ -205,8 +222,9 @@ describe('config hash', () => {
       { lowBits: 5 },
       { accumulator: { bits: 24 } },
       { accumulator: { reductionLength: 99 } },
-      { dliq: { shiftMax: 2 } },
-      { dliq: { granularity: 'layer' } },
+      // A format's parameters count when that format is used (ref is MIP2Q; the DLIQ ones with pe.low 'dliq').
+      { pe: { low: 'dliq' }, dliq: { shiftMax: 2 } },
+      { pe: { low: 'dliq' }, dliq: { granularity: 'layer' } },
       { mip2q: { maxExponent: 5 } },
       { pipeline: { multiply: true } },
       { pipeline: { adderTree: true } },
@@ -259,7 +277,7 @@ describe('loading configs', () => {
 
   it('keeps the schema and defineDpu types in step', () => {
     expect(defineDpu({ name: 'x' })).toEqual({ name: 'x' });
-    expect(Object.keys(dpuSchema.shape)).toContain('pe');
+    expect(Object.keys(dpuSchema().shape)).toContain('pe');
   });
 });
 
@@ -315,7 +333,15 @@ describe('CLI', () => {
     const out = JSON.parse(r.stdout);
     const v = out.tools.find((t: { id: string }) => t.id === 'verilator');
     expect(v).toMatchObject({ found: false, install: 'apt-get install -y verilator' });
-    expect(out.tools.map((t: { id: string }) => t.id)).toEqual(['verilator', 'yosys', 'opensta', 'osu018']);
+    expect(out.tools.map((t: { id: string }) => t.id)).toEqual([
+      'verilator',
+      'make',
+      'cxx',
+      'yosys',
+      'opensta',
+      'osu018',
+      'yowasp',
+    ]);
     expect(r.stderr).toMatch(/missing: Verilator/);
   });
 });

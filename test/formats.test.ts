@@ -12,7 +12,7 @@ import {
   mip2qEncode,
   toSigned,
   toUnsigned,
-} from '../src/quant/formats.ts';
+} from '../src/format/index.ts';
 import { configArb, presetConfigs } from './quant-arbitraries.ts';
 
 const preset = (k: string) => presetConfigs.find(([n]) => n === k)![1];
@@ -32,7 +32,7 @@ describe('documented codes (defaults)', () => {
   it('DLIQ: codes -8..7 shifted by t in 0..3 reach -64..56', () => {
     const d = preset('strum-dliq');
     expect(dliqRange(d)).toEqual([-8, 7]);
-    const values = legalLowCodes(d).flatMap((c) => [0, 1, 2, 3].map((t) => decodeLow(d, c, t)));
+    const values = legalLowCodes(d).flatMap((c) => [0, 1, 2, 3].map((t) => decodeLow(d, c, [t])));
     expect(Math.min(...values)).toBe(-64);
     expect(Math.max(...values)).toBe(56);
     expect(dliqDecode(d, 0xf, 2)).toBe(-4);
@@ -40,7 +40,7 @@ describe('documented codes (defaults)', () => {
 
   it('sparse low weights are the single code 0 (value 0); INT8 has none', () => {
     expect(legalLowCodes(preset('strum-sparse'))).toEqual([0]);
-    expect(decodeLow(preset('strum-sparse'), 0, 0)).toBe(0);
+    expect(decodeLow(preset('strum-sparse'), 0, [])).toBe(0);
     expect(legalLowCodes(preset('int8'))).toEqual([]);
   });
 });
@@ -64,11 +64,11 @@ describe('round trips (property)', () => {
             const v = mip2qDecode(cfg, code);
             if (v === 0) expect(code).toBe(0);
             else expect(mip2qEncode(cfg, v < 0, Math.log2(Math.abs(v)))).toBe(code);
-            expect(Math.abs(v)).toBeLessThanOrEqual(2 ** cfg.mip2q.maxExponent);
+            expect(Math.abs(v)).toBeLessThanOrEqual(2 ** cfg.mip2q!.maxExponent);
           } else if (cfg.pe.low === 'dliq') {
             const q = dliqDecode(cfg, code, 0);
             expect(dliqEncode(cfg, q)).toBe(code);
-            for (let t = 0; t <= cfg.dliq.shiftMax; t++) expect(decodeLow(cfg, code, t)).toBe(q * 2 ** t);
+            for (let t = 0; t <= cfg.dliq!.shiftMax; t++) expect(decodeLow(cfg, code, [t])).toBe(q * 2 ** t);
           }
         }
         // Everything not listed as legal is refused.

@@ -5,14 +5,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedDpu } from '../src/config/resolve.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
-import { activationRange, decodeLow, highRange, legalLowCodes } from '../src/quant/formats.ts';
+import { activationRange, decodeLow, formatOf, highRange, legalLowCodes } from '../src/format/index.ts';
+import { decodeWeightBlock, packWeightBlock, type WeightBlock } from '../src/format/pack.ts';
 import { GoldenArray, tileResults, wrapSigned } from '../src/quant/golden.ts';
-import { decodeWeightBlock, packWeightBlock, type WeightBlock } from '../src/quant/pack.ts';
-import { activationArb, blockArb, configArb } from './quant-arbitraries.ts';
+import { activationArb, blockArb, configArb, metaCandidates } from './quant-arbitraries.ts';
 
 interface Case {
   cfg: ResolvedDpu;
-  layerShift: number;
+  /** The format's layer metadata ([] unless per layer). */
+  layerMeta: readonly number[];
   /** [col][block] */
   blocks: WeightBlock[][];
   /** [row][k] */
@@ -24,7 +25,7 @@ const caseArb = (cfgArb: fc.Arbitrary<ResolvedDpu>) =>
     fc.integer({ min: 1, max: 4 }).chain((nb) =>
       fc.record({
         cfg: fc.constant(cfg),
-        layerShift: fc.integer({ min: 0, max: cfg.pe.low === 'dliq' ? cfg.dliq.shiftMax : 0 }),
+        layerMeta: fc.constantFrom(...metaCandidates(cfg, 'layer')),
         blocks: fc.array(fc.array(blockArb(cfg), { minLength: nb, maxLength: nb }), {
           minLength: cfg.array.cols,
           maxLength: cfg.array.cols,
@@ -44,7 +45,7 @@ function reference(c: Case): number[] {
   const out: number[] = [];
   for (const a of c.acts) {
     for (const col of c.blocks) {
-      const w = col.flatMap((b) => decodeWeightBlock(c.cfg, b, c.layerShift));
+      const w = col.flatMap((b) => decodeWeightBlock(c.cfg, b, c.layerMeta));
       let s = 0n;
       for (let k = 0; k < w.length; k++) s += BigInt(a[k]!) * BigInt(w[k]!);
       let v = ((s % m) + m) % m;
@@ -57,13 +58,13 @@ function reference(c: Case): number[] {
 
 /** Exact (unwrapped) result of row r, column c. */
 function exactSum(c: Case, r: number, col: number): number {
-  const w = c.blocks[col]!.flatMap((b) => decodeWeightBlock(c.cfg, b, c.layerShift));
+  const w = c.blocks[col]!.flatMap((b) => decodeWeightBlock(c.cfg, b, c.layerMeta));
   return w.reduce((s, x, k) => s + x * c.acts[r]![k]!, 0);
 }
 
 /** Step the array through the tile with packed words, as the hardware sees it. */
 function stepped(c: Case): Float64Array {
-  const g = new GoldenArray(c.cfg, c.layerShift);
+  const g = new GoldenArray(c.cfg, c.layerMeta);
   const B = c.cfg.pe.block;
   const nb = c.blocks[0]!.length;
   let result: Float64Array | null = null;
@@ -85,7 +86,7 @@ function check(c: Case): void {
   const expected = reference(c);
   expect(Array.from(stepped(c))).toEqual(expected);
   const A = c.acts.flat();
-  const W = c.blocks.flatMap((col) => col.flatMap((b) => decodeWeightBlock(c.cfg, b, c.layerShift)));
+  const W = c.blocks.flatMap((col) => col.flatMap((b) => decodeWeightBlock(c.cfg, b, c.layerMeta)));
   expect(Array.from(tileResults(c.cfg, A, W, c.acts[0]!.length))).toEqual(expected);
 }
 
@@ -132,8 +133,9 @@ describe('golden array vs brute-force integer matrix product', () => {
         });
         const [hlo, hhi] = highRange(cfg);
         const [alo, ahi] = activationRange(cfg);
-        const t = cfg.pe.low === 'dliq' ? cfg.dliq.shiftMax : 0;
-        const codes = legalLowCodes(cfg).sort((a, b) => decodeLow(cfg, a, t) - decodeLow(cfg, b, t));
+        // The last metadata candidate gives the widest values (DLIQ: t = shiftMax).
+        const t = formatOf(cfg).metaCandidates.at(-1)!;
+        const codes = [...legalLowCodes(cfg)].sort((a, b) => decodeLow(cfg, a, t) - decodeLow(cfg, b, t));
         const L = cfg.derived.lowCount;
         // Column 0: most negative high weight and low value; column 1: most positive.
         const block = (neg: boolean): WeightBlock => ({
@@ -141,12 +143,12 @@ describe('golden array vs brute-force integer matrix product', () => {
           codes: Array.from({ length: 16 }, (_, i) =>
             i >= 16 - L ? (neg ? codes[0]! : codes.at(-1)!) : neg ? hlo : hhi,
           ),
-          shift: cfg.derived.blockShiftBits ? t : 0,
+          meta: metaCandidates(cfg, 'block').at(-1)!,
         });
         const nb = 120; // 120 blocks of -128 * -64 * 16 already overflow a 24-bit accumulator
         const c: Case = {
           cfg,
-          layerShift: t,
+          layerMeta: metaCandidates(cfg, 'layer').at(-1)!,
           blocks: [
             Array.from({ length: nb }, () => block(true)),
             Array.from({ length: nb }, () => block(false)),

@@ -14,8 +14,8 @@ import {
   weightBlockProblem,
   wordsFor,
   writeBits,
-} from '../src/quant/pack.ts';
-import { activationArb, blockArb, configArb, presetConfigs } from './quant-arbitraries.ts';
+} from '../src/format/pack.ts';
+import { activationArb, blockArb, configArb, layerMetaAt, presetConfigs } from './quant-arbitraries.ts';
 
 describe('documented layouts (docs/FORMATS.md examples)', () => {
   const bits = Object.fromEntries(presetConfigs.map(([k, c]) => [k, c.derived.weightBlockBits]));
@@ -34,7 +34,7 @@ describe('documented layouts (docs/FORMATS.md examples)', () => {
     const block: WeightBlock = {
       low: [...new Array(8).fill(false), ...new Array(8).fill(true)],
       codes: [-1, 0, 0, 0, 0, 0, 0, 0x55, 0xf, 0, 0, 0, 0, 0, 0, 0x9],
-      shift: 0,
+      meta: [],
     };
     const w = packWeightBlock(c, block);
     expect(readBits(w, 0, 16)).toBe(0xff00);
@@ -49,12 +49,12 @@ describe('documented layouts (docs/FORMATS.md examples)', () => {
     const block: WeightBlock = {
       low: new Array(16).fill(false).map((_, i) => i % 2 === 1),
       codes: new Array(16).fill(0),
-      shift: 3,
+      meta: [3],
     };
     expect(readBits(packWeightBlock(d, block), 112, 2)).toBe(3);
     const i8 = presetConfigs.find(([k]) => k === 'int8')![1];
     const codes = Array.from({ length: 16 }, (_, i) => i - 8);
-    const w = packWeightBlock(i8, { low: new Array(16).fill(false), codes, shift: 0 });
+    const w = packWeightBlock(i8, { low: new Array(16).fill(false), codes, meta: [] });
     for (let i = 0; i < 16; i++) expect(readBits(w, 8 * i, 8)).toBe((i - 8 + 256) % 256);
   });
 
@@ -65,7 +65,7 @@ describe('documented layouts (docs/FORMATS.md examples)', () => {
     const codes = new Array(16).fill(0);
     codes[3] = 0xb;
     codes[4] = -128;
-    const w = packWeightBlock(c, { low, codes, shift: 0 });
+    const w = packWeightBlock(c, { low, codes, meta: [] });
     expect(readBits(w, 0, 16)).toBe(1 << 3);
     expect(readBits(w, 16 + 3 * 8, 8)).toBe(0xb);
     expect(readBits(w, 16 + 4 * 8, 8)).toBe(0x80);
@@ -108,8 +108,10 @@ describe('round trips (property)', () => {
           const back = unpackWeightBlock(cfg, words);
           expect(back.low).toEqual(block.low);
           expect(back.codes).toEqual(block.codes);
-          expect(back.shift).toBe(cfg.derived.blockShiftBits > 0 ? block.shift : 0);
-          expect(decodeWeightBlock(cfg, back, 1)).toEqual(decodeWeightBlock(cfg, block, 1));
+          expect(back.meta).toEqual(block.meta);
+          expect(decodeWeightBlock(cfg, back, layerMetaAt(cfg, 1))).toEqual(
+            decodeWeightBlock(cfg, block, layerMetaAt(cfg, 1)),
+          );
         },
       ),
       { numRuns: 400 },
@@ -120,10 +122,7 @@ describe('round trips (property)', () => {
     for (const [, cfg] of presetConfigs) {
       fc.assert(
         fc.property(blockArb(cfg), (block) => {
-          expect(unpackWeightBlock(cfg, packWeightBlock(cfg, block))).toEqual({
-            ...block,
-            shift: cfg.derived.blockShiftBits > 0 ? block.shift : 0,
-          });
+          expect(unpackWeightBlock(cfg, packWeightBlock(cfg, block))).toEqual(block);
         }),
         { numRuns: 50 },
       );
@@ -166,16 +165,16 @@ describe('round trips (property)', () => {
 
 describe('the packer refuses what the hardware cannot hold', () => {
   const mip = presetConfigs.find(([k]) => k === 'strum-mip2q')![1];
-  const base = (): { low: boolean[]; codes: number[]; shift: number } => ({
+  const base = (): { low: boolean[]; codes: number[]; meta: number[] } => ({
     low: Array.from({ length: 16 }, (_, i) => i >= 8),
     codes: new Array(16).fill(0),
-    shift: 0,
+    meta: [],
   });
   it.each([
     ['wrong low count', (b: ReturnType<typeof base>) => (b.low[0] = true), /exactly 8 low/],
     ['negative-zero MIP2Q code', (b: ReturnType<typeof base>) => (b.codes[8] = 8), /sign 0/],
     ['high weight out of range', (b: ReturnType<typeof base>) => (b.codes[0] = 128), /outside -128..127/],
-    ['shift on MIP2Q', (b: ReturnType<typeof base>) => (b.shift = 1), /only DLIQ/],
+    ['metadata on MIP2Q', (b: ReturnType<typeof base>) => b.meta.push(1), /no per-block metadata/],
   ])('%s', (_name, spoil, message) => {
     const b = base();
     spoil(b);

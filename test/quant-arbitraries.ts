@@ -4,8 +4,10 @@
 import fc from 'fast-check';
 import { PRESETS } from '../src/config/presets.ts';
 import { type ResolvedDpu, resolveConfig } from '../src/config/resolve.ts';
-import { activationRange, highRange, legalLowCodes } from '../src/quant/formats.ts';
-import type { WeightBlock } from '../src/quant/pack.ts';
+import { activationRange, formatOf, highRange, legalLowCodes, type MetaScope } from '../src/format/index.ts';
+import type { WeightBlock } from '../src/format/pack.ts';
+// The toy format of the tests (registers pe.low 'ternary'): every property below covers it too.
+import './fixtures/formats/ternary.ts';
 
 export const presetConfigs = Object.entries(PRESETS).map(
   ([k, p]) => [k, resolveConfig(p.config, k)] as const,
@@ -16,7 +18,7 @@ export const configArb: fc.Arbitrary<ResolvedDpu> = fc
   .record({
     logB: fc.integer({ min: 0, max: 5 }),
     highFrac: fc.double({ min: 0, max: 1, noNaN: true }),
-    low: fc.constantFrom('none', 'mip2q', 'dliq', 'sparse'),
+    low: fc.constantFrom('none', 'mip2q', 'dliq', 'sparse', 'ternary'),
     dynamic: fc.boolean(),
     weightBits: fc.integer({ min: 2, max: 12 }),
     lowBits: fc.integer({ min: 2, max: 8 }),
@@ -76,21 +78,32 @@ export function blockArb(cfg: ResolvedDpu): fc.Arbitrary<WeightBlock> {
               { minLength: L, maxLength: L },
             )
             .map((lows) => Array.from({ length: B }, (_, i) => lows.includes(i)));
-  const shift =
-    cfg.derived.blockShiftBits > 0 ? fc.integer({ min: 0, max: cfg.dliq.shiftMax }) : fc.constant(0);
+  const meta = fc.constantFrom(...metaCandidates(cfg, 'block'));
   return fc
     .record({
       low: lowMask,
       high: fc.array(edgyInt(hlo, hhi), { minLength: B, maxLength: B }),
       lowCode: fc.array(fc.constantFrom(...(codes.length ? codes : [0])), { minLength: B, maxLength: B }),
-      shift,
+      meta,
     })
-    .map(({ low, high, lowCode, shift }) => ({
+    .map(({ low, high, lowCode, meta }) => ({
       low,
       codes: low.map((l, i) => (l ? lowCode[i]! : high[i]!)),
-      shift,
+      meta,
     }));
 }
+
+/** The format's metadata candidates of one scope ([[]] when it has none there). */
+export function metaCandidates(cfg: ResolvedDpu, scope: MetaScope): readonly (readonly number[])[] {
+  const fmt = formatOf(cfg);
+  return fmt.meta.some((m) => m.scope === scope) ? fmt.metaCandidates : [[]];
+}
+
+/** Candidate i of the layer metadata (clamped to the last one). */
+export const layerMetaAt = (cfg: ResolvedDpu, i: number): readonly number[] => {
+  const c = metaCandidates(cfg, 'layer');
+  return c[Math.min(i, c.length - 1)]!;
+};
 
 export const activationArb = (cfg: ResolvedDpu, length: number) => {
   const [lo, hi] = activationRange(cfg);

@@ -50,8 +50,8 @@ function expectSame(cfg: ResolvedDpu, W: Float32Array, N: number, K: number): vo
   expect(fast.codes).toEqual(general.codes);
   expect(fast.values).toEqual(general.values);
   expect(fast.low).toEqual(general.low);
-  expect(fast.shifts).toEqual(general.shifts);
-  expect(fast.layerShift).toBe(general.layerShift);
+  expect(fast.metaIndex).toEqual(general.metaIndex);
+  expect(fast.layerMetaIndex).toBe(general.layerMetaIndex);
   expect(Object.is(fast.weightedError, general.weightedError)).toBe(true);
 }
 

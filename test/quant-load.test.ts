@@ -7,8 +7,8 @@ import { execa } from 'execa';
 import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/config/errors.ts';
+import { readBits } from '../src/format/pack.ts';
 import { layerMatrix, loadLayers, parseNpy } from '../src/quant/load.ts';
-import { readBits } from '../src/quant/pack.ts';
 
 const { onnx } = onnxProto;
 const dir = mkdtempSync(join(tmpdir(), 'strumgen-quant-'));

@@ -4,13 +4,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ResolvedDpu, resolveConfig } from '../src/config/resolve.ts';
+import { decodeLow, formatOf, legalLowCodes } from '../src/format/index.ts';
+import { decodeWeightBlock, packWeightBlock, unpackWeightBlock } from '../src/format/pack.ts';
 import { evaluateLayer, makeScheme, summarize } from '../src/quant/evaluate.ts';
-import { decodeLow, legalLowCodes } from '../src/quant/formats.ts';
 import { tileResults } from '../src/quant/golden.ts';
 import { layerMatrix, loadLayers } from '../src/quant/load.ts';
+// The toy format of the tests (pe.low 'ternary'): the quantizer properties cover it too.
+import './fixtures/formats/ternary.ts';
 import { outputErrorSums, sqnrDb, syntheticActivations, weightErrorSums } from '../src/quant/metrics.ts';
-import { decodeWeightBlock, packWeightBlock, unpackWeightBlock } from '../src/quant/pack.ts';
 import {
+  layerMetaOf,
   paddedLength,
   type QuantizedMatrix,
   quantizeForConfig,
@@ -48,7 +51,7 @@ type FormatChoice = typeof formatArb extends fc.Arbitrary<infer T> ? T : never;
 const formatArb = fc.record({
   logB: fc.integer({ min: 0, max: 3 }),
   highFrac: fc.double({ min: 0, max: 1, noNaN: true }),
-  low: fc.constantFrom('mip2q', 'dliq', 'sparse'),
+  low: fc.constantFrom('mip2q', 'dliq', 'sparse', 'ternary'),
   perLayer: fc.boolean(),
   dynamic: fc.boolean(),
   select: fc.constantFrom<SelectPolicy>('magnitude', 'error'),
@@ -71,9 +74,10 @@ function grid(W: Float32Array, N: number, K: number, qmax = 127): Float64Array[]
   });
 }
 
-/** Nearest value of the low format at shift t; ties toward zero. */
+/** Nearest value of the low format at metadata candidate t (DLIQ: shift t); ties toward zero. */
 function nearestLow(cfg: ResolvedDpu, x: number, t: number): number {
-  const vals = legalLowCodes(cfg).map((c) => decodeLow(cfg, c, t));
+  const meta = formatOf(cfg).metaCandidates[t]!;
+  const vals = legalLowCodes(cfg).map((c) => decodeLow(cfg, c, meta));
   return vals.reduce((b, v) => {
     const d = Math.abs(x - v) - Math.abs(x - b);
     return d < 0 || (d === 0 && Math.abs(v) < Math.abs(b)) ? v : b;
@@ -146,8 +150,8 @@ describe('StruM blocks (property, brute force)', () => {
             const o = n * qm.Kp + j * B;
             const lows = Array.from(qm.low.subarray(o, o + B));
             expect(lows.reduce((a, b) => a + b, 0)).toBe(L);
-            const t = qm.shifts[n * (qm.Kp / B) + j]!;
-            if (cfg.dliq.granularity === 'layer' && f.low === 'dliq') expect(t).toBe(qm.layerShift);
+            const t = qm.metaIndex[n * (qm.Kp / B) + j]!;
+            if (qm.metaScope === 'layer') expect(t).toBe(qm.layerMetaIndex);
             const xs = Array.from({ length: B }, (_, i) => (j * B + i < K ? x[n]![j * B + i]! : 0));
             const qs = xs.map((v) => clip(roundHalfEven(v), 127));
             for (let i = 0; i < B; i++) {
@@ -173,13 +177,11 @@ describe('StruM blocks (property, brute force)', () => {
         const cfg = formatCfg({ ...f, logB: Math.min(f.logB, 3) });
         const B = cfg.pe.block;
         const L = cfg.derived.lowCount;
-        const perBlockT = f.low === 'dliq' && cfg.dliq.granularity === 'block';
         const qm = quantizeMatrix(cfg, W, N, K, { select: 'error' });
-        const mag = quantizeMatrix(cfg, W, N, K, { select: 'magnitude', layerShift: perLayerT(cfg, qm) });
+        const perBlockT = qm.metaScope === 'block';
+        const mag = quantizeMatrix(cfg, W, N, K, { select: 'magnitude', metaIndex: perLayerT(qm) });
         const x = grid(W, N, K);
-        const shifts = perBlockT
-          ? Array.from({ length: cfg.dliq.shiftMax + 1 }, (_, t) => t)
-          : [qm.layerShift];
+        const shifts = perBlockT ? Array.from(qm.metaValues, (_, t) => t) : [qm.layerMetaIndex];
         for (let n = 0; n < N; n++) {
           for (let j = 0; j < qm.Kp / B; j++) {
             const k0 = j * B;
@@ -213,10 +215,10 @@ describe('StruM blocks (property, brute force)', () => {
         ({ N, K, W }, select) => {
           const cfg = cfgOf({ block: 8, low: 'dliq' }, { dliq: { granularity: 'layer' } });
           const qm = quantizeMatrix(cfg, W, N, K, { select });
-          for (let t = 0; t <= cfg.dliq.shiftMax; t++) {
-            const other = quantizeMatrix(cfg, W, N, K, { select, layerShift: t });
+          for (let t = 0; t <= cfg.dliq!.shiftMax; t++) {
+            const other = quantizeMatrix(cfg, W, N, K, { select, metaIndex: t });
             expect(qm.weightedError).toBeLessThanOrEqual(other.weightedError);
-            if (t === qm.layerShift) expect(Array.from(other.values)).toEqual(Array.from(qm.values));
+            if (t === qm.layerMetaIndex) expect(Array.from(other.values)).toEqual(Array.from(qm.values));
           }
         },
       ),
@@ -233,8 +235,8 @@ describe('StruM blocks (property, brute force)', () => {
   });
 });
 
-function perLayerT(cfg: ResolvedDpu, qm: QuantizedMatrix): number | undefined {
-  return cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' ? qm.layerShift : undefined;
+function perLayerT(qm: QuantizedMatrix): number | undefined {
+  return qm.metaScope === 'layer' ? qm.layerMetaIndex : undefined;
 }
 
 function popcount(m: number): number {
@@ -262,7 +264,7 @@ describe('metrics (hand-computed)', () => {
     expect(sqnrDb(1.25, 0.25)).toBeCloseTo(10 * Math.log10(5), 12);
     // Activations [4, 2]: y = 4 - 1 = 3; quantized y = 0.5 * (4*2 + 2*0) = 4; error 1.
     expect(outputErrorSums(W, 1, 2, [2, 0, 9], 3, [0.5], [4, 2], 1)).toEqual({ signal: 9, error: 1 });
-    expect(sqnrDb(0, 0)).toBe(0);
+    expect(sqnrDb(0, 0)).toBeNaN(); // no signal: SQNR is undefined, not 0 dB
     expect(sqnrDb(1, 0)).toBe(Infinity);
   });
 
@@ -305,11 +307,11 @@ describe('quantizeForConfig: the blocks the array consumes', () => {
         const r = quantizeForConfig(cfg, W, N, K, { select: f.select });
         const qm = quantizeMatrix(cfg, W, N, K, { select: f.select });
         expect(r.K).toBe(qm.Kp);
-        expect(r.layerShift).toBe(qm.layerShift);
+        expect(r.layerMeta).toEqual(layerMetaOf(qm));
         expect(Array.from(r.scales)).toEqual(Array.from(qm.scales));
         const V: number[] = [];
         for (const b of r.blocks.flat()) {
-          V.push(...decodeWeightBlock(cfg, unpackWeightBlock(cfg, packWeightBlock(cfg, b)), r.layerShift));
+          V.push(...decodeWeightBlock(cfg, unpackWeightBlock(cfg, packWeightBlock(cfg, b)), r.layerMeta));
         }
         expect(V).toEqual(Array.from(qm.values));
         // Golden tile on padded activations equals the direct integer product.
@@ -334,7 +336,7 @@ describe('quantizeForConfig: the blocks the array consumes', () => {
       [127, -127, 64, 32],
       [13, 0, 0, 0],
     ]);
-    expect(r.blocks.flat().every((b) => b.low.every((l) => !l) && b.shift === 0)).toBe(true);
+    expect(r.blocks.flat().every((b) => b.low.every((l) => !l) && b.meta.length === 0)).toBe(true);
   });
 });
 

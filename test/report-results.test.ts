@@ -16,9 +16,10 @@ function fake(
       name,
       configHash: `${name}-${pe.block}`,
       pe,
+      // As derived.highLanes / lowLanes: sparse drops its low weights (no low lanes).
       lanes: {
         full: pe.low === 'none' ? pe.block : pe.high,
-        low: pe.low === 'none' ? 0 : pe.block - pe.high,
+        low: pe.low === 'none' || pe.low === 'sparse' ? 0 : pe.block - pe.high,
       },
     },
     area: { total, byRole, sequential: 10, totalsByKind: flat ? { hier: total, flat } : { hier: total } },
@@ -69,7 +70,7 @@ describe('results tables', () => {
     // 190 vs 200: -5%; fmax 80 vs 100: -20%; without the 50 of route: 140 vs 200 = -30%.
     expect(md).toContain('| static MIP2Q | 16 / 8 | 8 + 8 | 190 | **-5.0%** | 80.0 | -20.0% | 50 | -30.0% |');
     expect(md).toContain(
-      '| static sparse | 16 / 8 | 8 + 8 | 150 | **-25.0%** | 90.0 | -10.0% | 30 | -40.0% |',
+      '| static sparse | 16 / 8 | 8 + 0 | 150 | **-25.0%** | 90.0 | -10.0% | 30 | -40.0% |',
     );
     // Flat table: only rows with a flat run; flat vs flat baseline 185 vs 190.
     expect(md).toContain('| static MIP2Q | 16 / 8 | 190 | 185 | -2.6% | -2.6% |');

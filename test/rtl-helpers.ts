@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { ResolvedDpu } from '../src/config/resolve.ts';
 import type { DpuInput } from '../src/config/schema.ts';
-import { lowCodeProblem, toSigned } from '../src/quant/formats.ts';
+import { lowCodeProblem, toSigned } from '../src/format/index.ts';
+import { packActivationBlock, packWeightBlock, type WeightBlock } from '../src/format/pack.ts';
 import { type ArrayCycle, GoldenArray } from '../src/quant/golden.ts';
-import { packActivationBlock, packWeightBlock, type WeightBlock } from '../src/quant/pack.ts';
 import type { RtlBundle } from '../src/rtl/index.ts';
+import { metaCandidates } from './quant-arbitraries.ts';
 
 /** mulberry32: a small seeded PRNG so every random config and vector is reproducible. */
 export function rng(seed: number) {
@@ -135,13 +136,14 @@ export function randomWeightBlock(cfg: ResolvedDpu, r: Rng): WeightBlock {
       if (!lowCodeProblem(cfg, c)) return c;
     }
   });
-  const shift = cfg.derived.blockShiftBits > 0 ? r.int(0, cfg.dliq.shiftMax) : 0;
-  return { low, codes, shift };
+  const cands = metaCandidates(cfg, 'block');
+  return { low, codes, meta: cands[r.int(0, cands.length - 1)]! };
 }
 
 export interface Stimulus {
   readonly cycles: ArrayCycle[];
-  readonly layerShift: number;
+  /** The format's layer metadata ([] unless per layer). */
+  readonly layerMeta: readonly number[];
 }
 
 /** Random tiles of 1..4 blocks, with idle cycles (garbage inputs) between and inside them, sometimes none. */
@@ -165,9 +167,8 @@ export function randomStimulus(cfg: ResolvedDpu, r: Rng, tiles: number): Stimulu
       cycles.push(block(true, i === 0, i === n - 1));
     }
   }
-  const layerShift =
-    cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' ? r.int(0, cfg.dliq.shiftMax) : 0;
-  return { cycles, layerShift };
+  const cands = metaCandidates(cfg, 'layer');
+  return { cycles, layerMeta: cands[r.int(0, cands.length - 1)]! };
 }
 
 const hex = (v: bigint, bits: number) => v.toString(16).padStart(Math.ceil(bits / 4), '0');
@@ -188,8 +189,10 @@ export async function simulateAgainstGolden(
   const actW = rows * d.activationBlockBits;
   const wgtW = cols * d.weightBlockBits;
   const rsel = Math.max(1, Math.ceil(Math.log2(rows)));
-  const shiftPort = cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' && d.shiftBits > 0;
-  const golden = new GoldenArray(cfg, stim.layerShift);
+  const metaPorts = d.interface.layerMeta
+    .map((m, i) => `.${m.port}(${m.field.bits}'d${stim.layerMeta[i] ?? 0}), `)
+    .join('');
+  const golden = new GoldenArray(cfg, stim.layerMeta);
   const expected: { cycle: number; tile: Float64Array }[] = [];
   stim.cycles.forEach((c, i) => {
     const tile = golden.step(c);
@@ -224,7 +227,7 @@ module tb;
   reg [${wgtW - 1}:0] wgt_mem [0:${N - 1}];
   integer i, r, fd;
   ${bundle.top} dut (.clk(clk), .rst(rst), .in_valid(in_valid), .in_clear(in_clear), .in_last(in_last),
-    .in_act(in_act), .in_wgt(in_wgt), ${shiftPort ? `.in_shift(${d.shiftBits}'d${stim.layerShift}), ` : ''}
+    .in_act(in_act), .in_wgt(in_wgt), ${metaPorts}
     .out_valid(out_valid), .out_row(out_row), .out_data(out_data));
   always #50 clk = ~clk;
   initial begin

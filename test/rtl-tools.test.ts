@@ -17,6 +17,8 @@ import {
   verilatorLint,
   yosysRead,
 } from './rtl-helpers.ts';
+// The toy format of the tests (pe.low 'ternary', test/fixtures/formats): it goes through every check below.
+import './fixtures/formats/ternary.ts';
 
 const RANDOM_CONFIGS = 12;
 const SEED = 20251122;
@@ -72,7 +74,16 @@ const dliqCorners = [
     accumulator: { bits: 24 },
   },
 ].map((c, i) => resolveConfig({ name: `dliq_corner${i}`, array: { rows: 2, cols: 2 }, ...c }));
-const all = [...presets, columnPresets[0]!, ...randoms, wide, ...dliqCorners];
+// The test-only toy format (a spec file and a lane module), static with a router and dynamic.
+const toys = [
+  { name: 'toy_ternary', pe: { block: 8, high: 3, low: 'ternary' } },
+  {
+    name: 'toy_ternary_dyn',
+    pe: { block: 4, low: 'ternary', mode: 'dynamic' },
+    activation: { signed: false },
+  },
+].map((c) => resolveConfig({ array: { rows: 2, cols: 3 }, ...c }));
+const all = [...presets, columnPresets[0]!, ...randoms, wide, ...dliqCorners, ...toys];
 describe('generated Verilog passes the tools', () => {
   it('has the tools (scripts/setup installs verilator, yosys and iverilog)', () => {
     expect({
@@ -114,7 +125,7 @@ describe('generated Verilog passes the tools', () => {
   }, 300_000);
 
   it('the fault variants lint and read as cleanly (the co-simulation compiles them too)', async () => {
-    const cases = [...presets, ...columnPresets].flatMap((cfg) =>
+    const cases = [...presets, ...columnPresets, ...toys].flatMap((cfg) =>
       applicableFaults(cfg).map((fault) => renderRtl(cfg, { fault })),
     );
     const results = await pool(cases, 2, async (b) => `${await verilatorLint(b)}${await yosysRead(b)}`);
@@ -122,10 +133,10 @@ describe('generated Verilog passes the tools', () => {
   }, 300_000);
 
   it('every applicable test-only fault is caught by the same simulation (presets, both routeDecode)', async () => {
-    const cases = [...presets, ...columnPresets].flatMap((cfg) =>
+    const cases = [...presets, ...columnPresets, ...toys].flatMap((cfg) =>
       applicableFaults(cfg).map((fault) => ({ cfg, fault })),
     );
-    expect(cases.length).toBeGreaterThanOrEqual(18);
+    expect(cases.length).toBeGreaterThanOrEqual(23);
     const results = await pool(cases, 2, async ({ cfg, fault }) => {
       const stim = randomStimulus(cfg, rng(7), 6);
       return {

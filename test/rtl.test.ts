@@ -418,7 +418,9 @@ describe('writeRtl and strumgen generate', () => {
     );
     expect(readFileSync(join(dir, 'PORTS.md'), 'utf8')).toMatch(/`in_wgt` \| in \| 456 \|/);
     for (const f of manifest.files) expect(sha(join(dir, f.name))).toBe(f.sha256);
-    expect(readdirSync(dir).sort()).toEqual([...manifest.files.map((f) => f.name), 'manifest.json'].sort());
+    expect(readdirSync(dir).sort()).toEqual(
+      [...manifest.files.map((f) => f.name), 'manifest.json', '.strumgen-output.json'].sort(),
+    );
     const before = Object.fromEntries(readdirSync(dir).map((n) => [n, sha(join(dir, n))]));
     await writeRtl(cfg, dir);
     expect(Object.fromEntries(readdirSync(dir).map((n) => [n, sha(join(dir, n))]))).toEqual(before);

@@ -3,15 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import type { ResolvedDpu } from '../src/config/resolve.ts';
-import { toUnsigned } from '../src/quant/formats.ts';
-import { blockDot, GoldenArray } from '../src/quant/golden.ts';
+import { toUnsigned } from '../src/format/index.ts';
 import {
   readBits,
   unpackActivationBlock,
   unpackWeightBlock,
   wordsFor,
   writeBits,
-} from '../src/quant/pack.ts';
+} from '../src/format/pack.ts';
+import { blockDot, GoldenArray } from '../src/quant/golden.ts';
 import { Checker } from '../src/sim/check.ts';
 import { blockDotKernel } from '../src/sim/dot.ts';
 import {
@@ -26,13 +26,14 @@ import {
   StimulusStream,
   weightPool,
 } from '../src/sim/stimulus.ts';
+import { layerMetaAt } from './quant-arbitraries.ts';
 
 const config = (preset: string, o: Record<string, unknown> = {}) => loadConfig(preset, o);
 
-function setup(cfg: ResolvedDpu, seed: number, vectors: number, layerShift = 0) {
+function setup(cfg: ResolvedDpu, seed: number, vectors: number, layerMeta: readonly number[] = []) {
   const rng = new Rng(seed);
   const act = activationPool(cfg, rng, 64);
-  const wgt = weightPool(cfg, rng, 64, layerShift);
+  const wgt = weightPool(cfg, rng, 64, layerMeta);
   const stream = new StimulusStream(cfg, act, wgt, rng, { vectors, maxBlocks: 8 });
   return { act, wgt, stream };
 }
@@ -140,7 +141,7 @@ describe('stimulus stream', () => {
       const { act, wgt, stream } = setup(cfg, 3, 40);
       const g = portGeometry(cfg);
       const ch = stream.next(64)!;
-      const rec = encodeChunk(cfg, g, act, wgt, ch, 0);
+      const rec = encodeChunk(cfg, g, act, wgt, ch, []);
       expect(rec.length).toBe(ch.n * g.recordWords);
       for (let t = 0; t < ch.n; t++) {
         const image = rec.subarray(t * g.recordWords + 1, (t + 1) * g.recordWords);
@@ -174,12 +175,12 @@ function goldenOutputs(
   all: Chunk[],
   act: { values: Float64Array },
   wgt: { blocks: readonly unknown[] },
-  layerShift: number,
+  layerMeta: readonly number[],
 ) {
   const { rows, cols } = cfg.array;
   const B = cfg.pe.block;
   const g = portGeometry(cfg);
-  const golden = new GoldenArray(cfg, layerShift);
+  const golden = new GoldenArray(cfg, layerMeta);
   const records: number[] = [];
   for (const ch of all) {
     for (let t = 0; t < ch.n; t++) {
@@ -225,18 +226,19 @@ describe('checker', () => {
     'agrees with GoldenArray on a whole stream and names a corrupted PE (%s %j)',
     async (preset, o) => {
       const cfg = await config(preset, { 'array.rows': 2, 'array.cols': 3, ...o });
-      const layerShift = cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' ? 2 : 0;
-      const { act, wgt, stream } = setup(cfg, 11, 4000, layerShift);
+      // Layer metadata, when the format has it: candidate 2 (DLIQ per layer: t = 2).
+      const layerMeta = layerMetaAt(cfg, 2);
+      const { act, wgt, stream } = setup(cfg, 11, 4000, layerMeta);
       const all = chunks(stream, 500);
       const g = portGeometry(cfg);
-      const out = goldenOutputs(cfg, all, act, wgt, layerShift);
+      const out = goldenOutputs(cfg, all, act, wgt, layerMeta);
       const rec = 1 + 2 * g.outWords;
       const tiles = out.length / rec;
       const make = () => {
         const k = blockDotKernel(2, 3, cfg.pe.block, act, wgt, cfg.derived.blockSumBits);
         return new Checker(cfg, g, act, wgt, k, {
           outputDelay: cfg.derived.latency - 1,
-          layerShift,
+          layerMeta,
           rerun: (t) => `rerun --tile ${t}`,
         });
       };

@@ -13,6 +13,8 @@ import { UserError } from '../src/config/errors.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { renderRtl } from '../src/rtl/index.ts';
 import { buildModel, runSim, type SimResult } from '../src/sim/index.ts';
+// The toy format of the tests (pe.low 'ternary', test/fixtures/formats).
+import './fixtures/formats/ternary.ts';
 
 const BUILD = 240_000; // a cold 8x8 build on a busy 2-core machine
 const config = (preset: string, o: Record<string, unknown>) => loadConfig(preset, o);
@@ -28,6 +30,12 @@ const size = (rows: number, cols: number) => ({ 'array.rows': rows, 'array.cols'
 
 const CASES: Case[] = [
   { title: 'strum-mip2q 1x1', preset: 'strum-mip2q', o: size(1, 1), vectors: 4000 },
+  {
+    title: 'toy ternary format (test-only spec + lane module) 2x3, B=8',
+    preset: 'strum-mip2q',
+    o: { ...size(2, 3), 'pe.low': 'ternary', 'pe.block': 8, 'pe.high': 3 },
+    vectors: 3000,
+  },
   { title: 'strum-mip2q 8x8, B=16', preset: 'strum-mip2q', o: size(8, 8), vectors: 20_000 },
   { title: 'strum-dliq 2x3, shift per block', preset: 'strum-dliq', o: size(2, 3), vectors: 4000 },
   {

@@ -15,6 +15,8 @@ import { renderRtl } from '../src/rtl/index.ts';
 import type { RtlBundle } from '../src/rtl/types.ts';
 import { flowEnv, runSynth, type SynthReport, synthesizeBundle, ToolError } from '../src/synth/index.ts';
 import { tempDirs } from './temp-dirs.ts';
+// The toy format of the tests (pe.low 'ternary', test/fixtures/formats).
+import './fixtures/formats/ternary.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'strumgen-synth-cache-'));
 const progress: string[] = [];
@@ -105,6 +107,28 @@ describe('a B=2 MIP2Q PE against its INT8 baseline (yowasp Yosys, Booth)', () =>
     expect(again.timing).toEqual(report.timing);
   });
 
+  it('a design named like the baseline keeps its own netlist in the report (not the baseline’s)', async () => {
+    // Same top name for the design and the baseline: int8_base_pe.
+    const clash = {
+      ...report,
+      runs: report.runs.map((r) => ({ ...r, top: 'int8_base_pe' })),
+    } as SynthReport;
+    const dir = await writeSynthReport(clash, join(tempDir('strumgen-synth-clash-'), 'out'));
+    const design = readFileSync(join(dir, 'runs', 'int8_base_pe-hier', 'netlist.v'), 'utf8');
+    const base = readFileSync(join(dir, 'runs', 'baseline', 'int8_base_pe-hier', 'netlist.v'), 'utf8');
+    expect(design).toBe(readFileSync(join(report.runs[0]!.dir, 'netlist.v'), 'utf8'));
+    expect(base).toBe(readFileSync(join(report.comparison!.baseline.runs[0]!.dir, 'netlist.v'), 'utf8'));
+    expect(design).not.toBe(base);
+  });
+
+  it('a PE run’s cache key does not depend on the array size: another size is all cached', async () => {
+    const other = await loadConfig('strum-mip2q', { 'pe.block': 2, 'array.rows': 3, 'array.cols': 5 });
+    const again = await runSynth(other, { ...opts, baseline: true });
+    expect(again.runs.map((r) => r.cached)).toEqual([true]);
+    expect(again.comparison!.baseline.runs.map((r) => r.cached)).toEqual([true]);
+    expect(again.area.total).toBe(report.area.total);
+  });
+
   it('writes synth.json, synth.md and each run’s logs; refuses a foreign directory', async () => {
     const parent = tempDir('strumgen-synth-out-');
     const dir = await writeSynthReport(report, join(parent, 'out'));
@@ -115,7 +139,8 @@ describe('a B=2 MIP2Q PE against its INT8 baseline (yowasp Yosys, Booth)', () =>
     expect(md).toBe(renderSynthMarkdown(report));
     expect(md).toContain('INT8 baseline (int8_base)');
     expect(md).toContain(report.tools.liberty.sha256);
-    expect(readdirSync(join(dir, 'runs')).sort()).toEqual(['int8_base_pe-hier', 'strum_mip2q_pe-hier']);
+    expect(readdirSync(join(dir, 'runs')).sort()).toEqual(['baseline', 'strum_mip2q_pe-hier']);
+    expect(readdirSync(join(dir, 'runs', 'baseline'))).toEqual(['int8_base_pe-hier']);
     expect(readFileSync(join(dir, 'runs', 'strum_mip2q_pe-hier', 'yosys.log'), 'utf8')).toMatch(
       /End of script/,
     );
@@ -138,6 +163,21 @@ describe('other flows', () => {
     expect(r.tools.scripts.hier?.yosys).not.toMatch(/-booth/);
     expect(r.area.total).toBe(r.area.yosysTotal);
     expect(r.area.byRole.lane).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('the test-only toy format (ternary) synthesizes like a real one: its lanes under role lane', async () => {
+    const toy = await loadConfig('strum-mip2q', {
+      'pe.block': 4,
+      'pe.low': 'ternary',
+      'array.rows': 1,
+      'array.cols': 1,
+    });
+    const r = await runSynth(toy, opts);
+    expect(r.area.modules.map((m) => m.module)).toContain('strum_mip2q_lane_ternary');
+    expect(r.area.byRole.lane).toBeGreaterThan(0);
+    expect(r.area.total).toBe(r.area.yosysTotal);
+    expect(r.timing.fmaxMhz).toBeGreaterThan(0);
+    expect(r.warnings).toEqual([]);
   }, 120_000);
 
   it('array target: the PE synthesized once, instantiated rows x cols times', async () => {
@@ -202,7 +242,7 @@ describe('strumgen synth (CLI)', () => {
   const cli = (args: string[], env: Record<string, string> = {}) =>
     execa('node', ['bin/strumgen.js', 'synth', 'strum-mip2q', '--rows', '2', '--cols', '2', ...args], {
       reject: false,
-      env: { STRUMGEN_CACHE_DIR: cacheDir, ...env },
+      env: { STRUMGEN_CACHE: cacheDir, ...env },
     });
   const out = tempDir('strumgen-synth-cli-');
 
@@ -235,7 +275,7 @@ describe('strumgen synth (CLI)', () => {
         ['--yosys', 'system'],
         { STRUMGEN_YOSYS: '/nonexistent/yosys' },
         3,
-        /^Yosys is needed .*does not exist/,
+        /^Yosys \(system\) is needed .*does not exist/,
       ],
       [[], { STRUMGEN_STA: '/nonexistent/sta' }, 3, /^OpenSTA is needed .*does not exist/],
     ];

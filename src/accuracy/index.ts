@@ -96,6 +96,7 @@ export async function runAccuracy(
 }
 
 const ACCURACY_OUTPUT: OutputMarker = {
+  kind: 'accuracy',
   file: 'accuracy.json',
   owns: (j) => j.schema === 'strumgen.accuracy/1',
   label: 'a strumgen accuracy report',

@@ -87,7 +87,7 @@ function inputsOf(d: ClassifyData, count: number): Int8Array {
 function layerBlocks(net: IntegerNet, cfg: ResolvedDpu, select: 'magnitude' | 'error'): LayerWeights[] {
   return net.layers.map((l) => {
     const q = quantizeForConfig(cfg, l.weights, l.N, l.K, { select });
-    return { name: l.name, N: l.N, K: q.K, blocks: q.blocks, layerShift: q.layerShift };
+    return { name: l.name, N: l.N, K: q.K, blocks: q.blocks, layerMeta: q.layerMeta };
   });
 }
 

@@ -1,9 +1,11 @@
 // Options every config-taking command shares: the preset/file positional and overrides.
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { UserError } from '../config/errors.ts';
 import { loadConfig, type Overrides, parseOverride } from '../config/load.ts';
 import { DEFAULT_PRESET, PRESETS } from '../config/presets.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
+import { lowFormatNames } from '../format/registry.ts';
 
 export interface ConfigArgs {
   config?: string;
@@ -31,7 +33,7 @@ export function withConfigOptions<T>(y: Argv<T>, required = false) {
     .option('high', { type: 'number', describe: 'override pe.high (H)', group: 'Overrides:' })
     .option('low', {
       type: 'string',
-      describe: 'override pe.low (none|mip2q|dliq|sparse)',
+      describe: `override pe.low (${lowFormatNames().join('|')})`,
       group: 'Overrides:',
     })
     .option('mode', { type: 'string', describe: 'override pe.mode (static|dynamic)', group: 'Overrides:' })
@@ -43,6 +45,15 @@ export function withConfigOptions<T>(y: Argv<T>, required = false) {
     });
 }
 
+const FLAG_OF: Record<string, string> = {
+  'array.rows': 'rows',
+  'array.cols': 'cols',
+  'pe.block': 'block',
+  'pe.high': 'high',
+  'pe.low': 'low',
+  'pe.mode': 'mode',
+};
+
 export function overridesOf(argv: ConfigArgs): Overrides {
   const out: Record<string, unknown> = {
     'array.rows': argv.rows,
@@ -52,8 +63,18 @@ export function overridesOf(argv: ConfigArgs): Overrides {
     'pe.low': argv.low,
     'pe.mode': argv.mode,
   };
+  // One value per field: a flag and a --set of the same field (or two --set) is refused, not resolved by order.
+  const given = new Map<string, string>();
+  for (const [path, v] of Object.entries(out)) {
+    if (v !== undefined) given.set(path, `--${FLAG_OF[path]} ${v}`);
+  }
   for (const text of argv.set ?? []) {
     const [path, value] = parseOverride(text);
+    const earlier = given.get(path);
+    if (earlier !== undefined) {
+      throw new UserError(`${earlier} and --set ${text} both set ${path}; give it once`, 2);
+    }
+    given.set(path, `--set ${text}`);
     out[path] = value;
   }
   // A non-numeric --rows arrives as NaN: let the schema name it.
@@ -75,6 +96,22 @@ export function configArgsText(argv: ConfigArgs): string {
   for (const [name, v] of flags) if (v !== undefined) parts.push(`--${name} ${v}`);
   for (const s of argv.set ?? []) parts.push(`--set ${s}`);
   return parts.join(' ');
+}
+
+/**
+ * The default output directory of a design: its name and short config hash, so designs that
+ * differ (overrides, edited config) never share a directory. Synth and flow reports go inside it.
+ */
+export const defaultOutDir = (cfg: ResolvedDpu) =>
+  join('rtl-out', `${cfg.name}-${cfg.shortHash.slice(0, 8)}`);
+
+/** The --force flag of commands that write an output directory. */
+export function withForce<T>(y: Argv<T>) {
+  return y.option('force', {
+    type: 'boolean',
+    default: false,
+    describe: 'overwrite files in the output directory that strumgen did not write (or that were edited)',
+  });
 }
 
 export async function configFromArgs(argv: ConfigArgs): Promise<ResolvedDpu> {

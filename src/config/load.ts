@@ -1,8 +1,10 @@
 // Where a description comes from: a preset name, a .json file or a .ts/.js module
 // whose default export is a description; then dotted-path overrides on top.
-import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { register } from 'node:module';
 import { basename, dirname, extname, join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { registerTemp, removeTemp } from '../io/process.ts';
 import { UserError } from './errors.ts';
 import { PRESETS } from './presets.ts';
 import { type ResolvedDpu, resolveConfig } from './resolve.ts';
@@ -32,17 +34,61 @@ function packageType(file: string): string {
  * a temporary .mts twin beside it (same folder, so its relative imports still resolve).
  */
 async function importConfigModule(path: string): Promise<{ default?: unknown }> {
-  const { tsImport } = await import('tsx/esm/api');
+  await typescriptLoader();
+  // A query makes each load fresh (a config edited between two loads in one process).
   const load = (p: string) =>
-    tsImport(pathToFileURL(p).href, import.meta.url) as Promise<{ default?: unknown }>;
+    import(`${pathToFileURL(p).href}?strumgen=${Date.now()}-${loads++}`) as Promise<{ default?: unknown }>;
   if (extname(path) !== '.ts' || packageType(path) === 'module') return load(path);
-  const twin = join(dirname(path), `.${basename(path, '.ts')}.strumgen-${process.pid}.mts`);
-  copyFileSync(path, twin);
+  const twin = registerTemp(join(dirname(path), `.${basename(path, '.ts')}.strumgen-${process.pid}.mts`));
+  try {
+    copyFileSync(path, twin);
+  } catch (e) {
+    throw new UserError(
+      `${path}: cannot load: its folder is not writable (${(e as NodeJS.ErrnoException).code}); give it a .mts extension`,
+    );
+  }
   try {
     return await load(twin);
+  } catch (e) {
+    // Messages name the user's file, not the hidden twin.
+    const err = e as Error;
+    const twinName = new RegExp(
+      `\\.${escapeRegExp(basename(path, '.ts'))}\\.strumgen-${process.pid}\\.m?ts`,
+      'g',
+    );
+    err.message = err.message.replace(twinName, basename(path));
+    throw err;
   } finally {
-    rmSync(twin, { force: true });
+    removeTemp(twin);
   }
+}
+
+let loads = 0;
+let loader: Promise<void> | undefined;
+/**
+ * tsx's loader for this process (TypeScript configs and what they import), and
+ * `import 'strumgen'` resolving to this package from a config file anywhere.
+ */
+function typescriptLoader(): Promise<void> {
+  loader ??= (async () => {
+    const target = new URL('../../src/index.ts', import.meta.url).href;
+    const hook = `export async function resolve(s, c, next) {
+      if (s === 'strumgen') return next(${JSON.stringify(target)}, c);
+      return next(s, c);
+    }`;
+    register(`data:text/javascript,${encodeURIComponent(hook)}`);
+    const { register: registerTsx } = await import('tsx/esm/api');
+    registerTsx();
+  })();
+  return loader;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The line of an esbuild/tsx error that names file:line:column, or the first line. */
+function loadErrorLine(e: Error): string {
+  const lines = e.message.split('\n').map((l) => l.trim());
+  return lines.find((l) => /:\d+:\d+: ERROR: /.test(l)) ?? lines.find((l) => l !== '') ?? String(e);
 }
 
 /** Read a preset or config file into a plain (unvalidated) description. */
@@ -58,7 +104,8 @@ export async function loadDescription(spec: string): Promise<Record<string, unkn
   let value: unknown;
   if (ext === '.json') {
     try {
-      value = JSON.parse(readFileSync(path, 'utf8'));
+      // A UTF-8 byte-order mark (Windows editors) is not JSON but is no reason to fail.
+      value = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
     } catch (e) {
       throw new UserError(`${spec}: not valid JSON (${(e as Error).message})`);
     }
@@ -72,7 +119,8 @@ export async function loadDescription(spec: string): Promise<Record<string, unkn
         value = inner.default;
       }
     } catch (e) {
-      throw new UserError(`${spec}: could not load (${(e as Error).message.split('\n')[0]})`);
+      if (e instanceof UserError) throw e;
+      throw new UserError(`${spec}: could not load (${loadErrorLine(e as Error)})`);
     }
     if (value === undefined)
       throw new UserError(`${spec}: has no default export (export default defineDpu({...}))`);
@@ -108,9 +156,11 @@ export function applyOverrides(
   for (const [path, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
     const keys = path.split('.');
+    const bad = keys.find((k) => k === '__proto__' || k === 'constructor' || k === 'prototype' || k === '');
+    if (bad !== undefined) throw new UserError(`--set ${path}: '${bad}' is not a config field`);
     let node: Record<string, unknown> = out;
     for (const key of keys.slice(0, -1)) {
-      const next = node[key];
+      const next = Object.hasOwn(node, key) ? node[key] : undefined;
       if (next === undefined) node[key] = {};
       else if (next === null || typeof next !== 'object') {
         throw new UserError(`--set ${path}: '${key}' is not an object`);

@@ -1,5 +1,6 @@
 // The config reference table, derived from the schema so the README cannot drift from it.
 import type { z } from 'zod';
+import { lowFormatNames, parameterisedFormats } from '../format/registry.ts';
 import { dpuSchema } from './schema.ts';
 
 export interface FieldDoc {
@@ -57,10 +58,20 @@ export function configFields(): FieldDoc[] {
         walk(def.shape, `${prefix}${key}.`);
         continue;
       }
-      const description = field.description ?? inner.description ?? '';
+      const path = prefix + key;
+      let description = field.description ?? inner.description ?? '';
+      // pe.low is checked against the format registry (a refined string): list the names.
+      const type =
+        path === 'pe.low'
+          ? lowFormatNames()
+              .map((n) => `'${n}'`)
+              .join(' \\| ')
+          : typeOf(inner);
+      const group = parameterisedFormats().find((f) => path.startsWith(`${f.name}.`));
+      if (group) description += ` (only with pe.low '${group.name}')`;
       out.push({
-        path: prefix + key,
-        type: typeOf(inner),
+        path,
+        type,
         default:
           defaultValue === undefined
             ? key === 'name'
@@ -71,7 +82,7 @@ export function configFields(): FieldDoc[] {
       });
     }
   };
-  walk(dpuSchema.shape as unknown as Record<string, AnySchema>, '');
+  walk(dpuSchema().shape as unknown as Record<string, AnySchema>, '');
   return out;
 }
 

@@ -2,12 +2,22 @@
 // schema defaults, cross-field rules, derived values and a stable content hash.
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
+import { bitsFor, productRange, type Range, signedBitsFor } from '../format/bits.ts';
+import { type WeightBlockLayout, weightBlockLayout } from '../format/layout.ts';
+import { lowFormatSpec, parameterisedFormats } from '../format/registry.ts';
+import type { MetaField } from '../format/spec.ts';
+import { activationRange, highRange } from '../format/values.ts';
 import { UserError } from './errors.ts';
-import { bitsFor, type WeightBlockLayout, weightBlockLayout } from './layout.ts';
+import { type ArrayInterface, arrayInterface, MAX_LAYER_META_BITS } from './interface.ts';
 import { type DpuInput, type DpuParsed, dpuSchema } from './schema.ts';
 
-/** Bumped when the meaning of a config changes, so old hashes never alias new hardware. */
-export const CONFIG_FORMAT_VERSION = 1;
+export { signedBitsFor };
+
+/**
+ * Bumped when the meaning of a config changes, so old hashes never alias new hardware.
+ * 2: a format's parameter group enters the hash only when pe.low uses it.
+ */
+export const CONFIG_FORMAT_VERSION = 2;
 
 export interface ConfigIssue {
   /** Dotted path of the offending field ('' for the whole config). */
@@ -40,10 +50,12 @@ export interface DerivedValues {
   readonly blockSumBits: number;
   /** Levels of the binary adder tree over the lanes. */
   readonly adderTreeDepth: number;
-  /** Bits of the DLIQ shift t (0 when not DLIQ). */
-  readonly shiftBits: number;
-  /** Bits of the per-block shift field in the packed word (0 unless DLIQ per block). */
-  readonly blockShiftBits: number;
+  /** Bits of one stored low code (0 when low weights are not stored: none, sparse). */
+  readonly codeBits: number;
+  /** Range of a decoded low weight ([0, 0] without low weights). */
+  readonly lowValueRange: Range;
+  /** The format's metadata fields (per block: in the packed word; per layer: an array port). */
+  readonly meta: readonly MetaField[];
   readonly weightLayout: WeightBlockLayout;
   /** Packed weight-block width (weightLayout.totalBits). */
   readonly weightBlockBits: number;
@@ -51,10 +63,10 @@ export interface DerivedValues {
   readonly activationBlockBits: number;
   /** Accumulator width needed for reductionLength without wrap. */
   readonly accumulatorBitsNeeded: number;
-  /** Largest exponent / shift the low format can express, with its code range. */
-  readonly lowValueMax: number;
   /** Cycles from an input block to its effect on the accumulator (pipeline registers). */
   readonly latency: number;
+  /** The array's port contract: every top-level port with its width and meaning. */
+  readonly interface: ArrayInterface;
 }
 
 type Parsed = Omit<DpuParsed, 'pe'> & { pe: Omit<DpuParsed['pe'], 'high'> & { high: number } };
@@ -93,13 +105,6 @@ function zodIssues(error: z.ZodError): ConfigIssue[] {
 
 const isPow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
 
-/** Signed bits to hold every integer in [lo, hi]. */
-export function signedBitsFor(lo: number, hi: number): number {
-  let bits = 1;
-  while (-(2 ** (bits - 1)) > lo || 2 ** (bits - 1) - 1 < hi) bits++;
-  return bits;
-}
-
 /** Canonical JSON: sorted keys, no whitespace; the hash input. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -125,13 +130,23 @@ function deepFreeze<T>(value: T): T {
  * `source` names the file or preset in error messages.
  */
 export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
-  const parsed = dpuSchema.safeParse(input);
+  const parsed = dpuSchema().safeParse(input);
   if (!parsed.success) throw new ConfigError(zodIssues(parsed.error), source);
-  const c = parsed.data;
+  const c = parsed.data as DpuParsed;
   const issues: ConfigIssue[] = [];
   const warnings: string[] = [];
   const B = c.pe.block;
-  const isBaseline = c.pe.low === 'none';
+  const spec = lowFormatSpec(c.pe.low);
+  const isBaseline = !spec.hasLow;
+  // Only the used format's parameters exist (and enter the hash); another format's group is
+  // checked by the schema, then dropped with a warning.
+  const groups = c as unknown as Record<string, unknown>;
+  for (const f of parameterisedFormats()) {
+    if (f.name !== spec.name && groups[f.name] !== undefined) {
+      warnings.push(`${f.name}: ignored (pe.low is '${c.pe.low}')`);
+    }
+  }
+  const params = spec.params ? spec.params.parse(groups[spec.name] ?? {}) : undefined;
 
   if (!isPow2(B)) {
     issues.push({
@@ -142,10 +157,10 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
   const high = c.pe.high ?? (isBaseline ? B : Math.floor(B / 2));
   if (high > B) issues.push({ path: 'pe.high', message: `${high} exceeds pe.block (${B})` });
   if (isBaseline && high !== B) {
-    issues.push({ path: 'pe.high', message: `must equal pe.block (${B}) when pe.low is 'none'` });
+    issues.push({ path: 'pe.high', message: `must equal pe.block (${B}) when pe.low is '${c.pe.low}'` });
   }
   if (isBaseline && c.pe.mode === 'dynamic') {
-    issues.push({ path: 'pe.mode', message: "'dynamic' needs a low format (pe.low is 'none')" });
+    issues.push({ path: 'pe.mode', message: `'dynamic' needs a low format (pe.low is '${c.pe.low}')` });
   }
   if (c.pe.routeDecode === 'column' && (isBaseline || c.pe.mode === 'dynamic')) {
     issues.push({
@@ -156,53 +171,43 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
   if (c.lowBits > c.weightBits) {
     issues.push({ path: 'lowBits', message: `${c.lowBits} exceeds weightBits (${c.weightBits})` });
   }
-  if (c.pe.low === 'mip2q') {
-    const codeMax = 2 ** (c.lowBits - 1) - 2;
-    if (c.mip2q.maxExponent > codeMax) {
-      issues.push({
-        path: 'mip2q.maxExponent',
-        message: `${c.mip2q.maxExponent} does not fit a ${c.lowBits}-bit code (sign + exponent code, max ${codeMax})`,
-      });
-    }
-    if (c.mip2q.maxExponent > c.weightBits - 2) {
-      issues.push({
-        path: 'mip2q.maxExponent',
-        message: `2^${c.mip2q.maxExponent} is outside the ${c.weightBits}-bit weight grid (max ${c.weightBits - 2})`,
-      });
-    }
-  }
+  const formatConfig = { ...c, pe: { ...c.pe, high } };
+  if (spec.check) issues.push(...spec.check(formatConfig, params));
   if (issues.length) throw new ConfigError(issues, source);
+  const fmt = spec.bind(formatConfig, params);
+  if (c.pe.mode === 'dynamic' && fmt.codeBits > c.weightBits) {
+    // A dynamic lane's low code sits in the LSBs of its weight slot.
+    throw new ConfigError(
+      [
+        {
+          path: 'pe.mode',
+          message: `'dynamic' needs ${fmt.codeBits}-bit low codes to fit weightBits (${c.weightBits})`,
+        },
+      ],
+      source,
+    );
+  }
+  const layerMetaBits = fmt.meta.filter((m) => m.scope === 'layer').reduce((s, m) => s + m.bits, 0);
+  if (layerMetaBits > MAX_LAYER_META_BITS) {
+    throw new ConfigError(
+      [{ path: 'pe.low', message: `layer metadata of ${layerMetaBits} bits exceeds ${MAX_LAYER_META_BITS}` }],
+      source,
+    );
+  }
 
   const L = B - high;
-  const aBits = c.activation.bits;
-  const aMin = c.activation.signed ? -(2 ** (aBits - 1)) : 0;
-  const aMax = c.activation.signed ? 2 ** (aBits - 1) - 1 : 2 ** aBits - 1;
-  const wMin = -(2 ** (c.weightBits - 1));
-  const wMax = 2 ** (c.weightBits - 1) - 1;
-  const productRange = (lo: number, hi: number): [number, number] => {
-    const p = [aMin * lo, aMin * hi, aMax * lo, aMax * hi];
-    return [Math.min(...p), Math.max(...p)];
-  };
-  const highRange = productRange(wMin, wMax);
-  let lowRange: [number, number] = [0, 0];
-  let lowValueMax = 0;
-  const shiftBits = c.pe.low === 'dliq' ? bitsFor(c.dliq.shiftMax) : 0;
-  if (c.pe.low === 'mip2q') {
-    lowValueMax = 2 ** c.mip2q.maxExponent;
-    lowRange = productRange(-lowValueMax, lowValueMax);
-  } else if (c.pe.low === 'dliq') {
-    const s = 2 ** c.dliq.shiftMax;
-    lowValueMax = (2 ** (c.lowBits - 1) - 1) * s;
-    lowRange = productRange(-(2 ** (c.lowBits - 1)) * s, lowValueMax);
-  }
+  const act = activationRange(c);
+  const highProducts = productRange(act, highRange(c));
+  const lowRange = productRange(act, fmt.valueRange);
   const dynamic = c.pe.mode === 'dynamic';
   const highLanes = isBaseline || dynamic ? B : high;
-  const lowLanes = isBaseline || dynamic || c.pe.low === 'sparse' ? 0 : L;
+  // Formats whose low weights need no multiply (sparse: all zero) have no low lanes.
+  const lowLanes = isBaseline || dynamic || fmt.lane === null ? 0 : L;
   const lanes = highLanes + lowLanes;
   // A dynamic lane computes both kinds of product, so its range covers both.
   const fullRange: [number, number] = dynamic
-    ? [Math.min(highRange[0], lowRange[0]), Math.max(highRange[1], lowRange[1])]
-    : highRange;
+    ? [Math.min(highProducts[0], lowRange[0]), Math.max(highProducts[1], lowRange[1])]
+    : highProducts;
   const highProductBits = signedBitsFor(...fullRange);
   const lowProductBits = lowLanes > 0 ? signedBitsFor(...lowRange) : 0;
   // Worst case block sum: every position at its widest product (a dynamic lane is a high lane).
@@ -223,16 +228,16 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
       `pe.routeDecode: 'column' changes nothing here: with pe.high = ${high} of ${B} the PE needs no router`,
     );
   }
-  const blockShiftBits = c.pe.low === 'dliq' && c.dliq.granularity === 'block' ? shiftBits : 0;
   const weightLayout = weightBlockLayout({
     block: B,
     high,
-    low: c.pe.low,
     mode: c.pe.mode,
     weightBits: c.weightBits,
-    lowBits: c.lowBits,
-    blockShiftBits,
+    hasLow: fmt.hasLow,
+    codeBits: fmt.codeBits,
+    meta: fmt.meta,
   });
+  const latency = 1 + Number(c.pipeline.multiply) + Number(c.pipeline.adderTree);
   const derived: DerivedValues = {
     lowCount: L,
     highLanes,
@@ -242,20 +247,32 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
     lowProductBits,
     blockSumBits,
     adderTreeDepth: bitsFor(lanes - 1),
-    shiftBits,
-    blockShiftBits,
+    codeBits: fmt.codeBits,
+    lowValueRange: fmt.valueRange,
+    meta: fmt.meta,
     weightLayout,
     weightBlockBits: weightLayout.totalBits,
-    activationBlockBits: B * aBits,
+    activationBlockBits: B * c.activation.bits,
     accumulatorBitsNeeded,
-    lowValueMax,
-    latency: 1 + Number(c.pipeline.multiply) + Number(c.pipeline.adderTree),
+    latency,
+    interface: arrayInterface({
+      rows: c.array.rows,
+      cols: c.array.cols,
+      activationBits: c.activation.bits,
+      activationBlockBits: B * c.activation.bits,
+      weightBlockBits: weightLayout.totalBits,
+      accumulatorBits: c.accumulator.bits,
+      latency,
+      meta: fmt.meta,
+    }),
   };
-  const normalized = { ...c, pe: { ...c.pe, high } };
+  const normalized: Record<string, unknown> = { ...c, pe: { ...c.pe, high } };
+  for (const f of parameterisedFormats()) delete normalized[f.name];
+  if (spec.params) normalized[spec.name] = params;
   const hash = createHash('sha256')
     .update(canonicalJson({ strumgenConfig: CONFIG_FORMAT_VERSION, ...normalized }))
     .digest('hex');
-  return deepFreeze({ ...normalized, derived, hash, shortHash: hash.slice(0, 12), warnings });
+  return deepFreeze({ ...(normalized as Parsed), derived, hash, shortHash: hash.slice(0, 12), warnings });
 }
 
 /** The normalized description (no derived values): what the hash covers, and what `config --json` echoes. */

@@ -1,6 +1,10 @@
 // The one schema for a strumgen PE-array description: types, defaults and the
-// per-field rules live here; cross-field rules live in resolve.ts.
+// per-field rules live here; cross-field rules live in resolve.ts. Each low-precision
+// format contributes its parameter group (src/format/registry.ts): the group is validated
+// when given, and exists in the resolved config only when pe.low names that format.
 import { z } from 'zod';
+import { type BUILTIN_FORMATS, lowFormatNames, parameterisedFormats } from '../format/registry.ts';
+import type { LowFormatSpec } from '../format/spec.ts';
 
 /** Verilog-2005 keywords plus SystemVerilog ones Verilator reserves: a name must not be one. */
 export const VERILOG_KEYWORDS = new Set(
@@ -43,15 +47,26 @@ const int = (min: number, max: number) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 
-export const LOW_FORMATS = ['none', 'mip2q', 'dliq', 'sparse'] as const;
-export type LowFormat = (typeof LOW_FORMATS)[number];
+/** A pe.low value: the name of a registered format (src/format/registry.ts). */
+export type LowFormat = string;
 export const PE_MODES = ['static', 'dynamic'] as const;
 export type PeMode = (typeof PE_MODES)[number];
 export const DATAFLOWS = ['output-stationary'] as const;
 export const ROUTE_DECODES = ['pe', 'column'] as const;
 export type RouteDecode = (typeof ROUTE_DECODES)[number];
 
-export const dpuSchema = z.strictObject({
+const lowFormat = z
+  .string({ error: 'must be a string' })
+  .refine((name) => lowFormatNames().includes(name), {
+    error: (issue) =>
+      `must be one of ${lowFormatNames()
+        .map((n) => `'${n}'`)
+        .join(', ')} (got '${String(issue.input)}')`,
+  })
+  .default('mip2q')
+  .describe("Low-precision format of the L = B - H low weights; 'none' is the INT8 baseline");
+
+const baseSchema = z.strictObject({
   name: verilogIdentifier.describe('Verilog identifier used as the prefix of every generated module'),
   array: z
     .strictObject({
@@ -66,10 +81,7 @@ export const dpuSchema = z.strictObject({
       high: int(0, 64)
         .optional()
         .describe('H: weights per block kept at full precision; default B/2, or B when low is none'),
-      low: z
-        .enum(LOW_FORMATS)
-        .default('mip2q')
-        .describe("Low-precision format of the L = B - H low weights; 'none' is the INT8 baseline"),
+      low: lowFormat,
       mode: z
         .enum(PE_MODES)
         .default('static')
@@ -99,17 +111,6 @@ export const dpuSchema = z.strictObject({
         .describe('Longest reduction (K) the user will run; the accumulator must hold it without wrap'),
     })
     .prefault({}),
-  dliq: z
-    .strictObject({
-      shiftMax: int(0, 7).default(3).describe('DLIQ low value is q * 2^t with t in 0..shiftMax'),
-      granularity: z.enum(['block', 'layer']).default('block').describe('One shift t per block or per layer'),
-    })
-    .prefault({}),
-  mip2q: z
-    .strictObject({
-      maxExponent: int(0, 14).default(6).describe('MIP2Q low value is ±2^e with e in 0..maxExponent, or 0'),
-    })
-    .prefault({}),
   pipeline: z
     .strictObject({
       multiply: z.boolean().default(false).describe('Register the lane products'),
@@ -118,7 +119,37 @@ export const dpuSchema = z.strictObject({
     .prefault({}),
 });
 
+type Builtin = (typeof BUILTIN_FORMATS)[number];
+/** The parameter groups of the built-in formats, by config key (each optional). */
+export type FormatGroups = {
+  readonly [S in Builtin as S extends LowFormatSpec<infer P, string>
+    ? keyof P extends never
+      ? never
+      : S['name']
+    : never]?: S extends LowFormatSpec<infer P, string> ? P : never;
+};
+type FormatGroupsInput = { readonly [K in keyof FormatGroups]?: Partial<NonNullable<FormatGroups[K]>> };
+
+let schemaMemo: { key: string; schema: z.ZodType } | null = null;
+
+/**
+ * The schema for the formats registered now: the base fields plus one optional group per
+ * parameterised format (rebuilt when a test registers a format).
+ */
+export function dpuSchema(): z.ZodObject {
+  const formats = parameterisedFormats();
+  const key = lowFormatNames().join(',');
+  if (schemaMemo?.key !== key) {
+    const groups = Object.fromEntries(formats.map((f) => [f.name, (f.params as z.ZodType).optional()]));
+    const shape = { ...baseSchema.shape };
+    const pipeline = shape.pipeline;
+    delete (shape as Partial<typeof shape>).pipeline;
+    schemaMemo = { key, schema: z.strictObject({ ...shape, ...groups, pipeline }) };
+  }
+  return schemaMemo.schema as z.ZodObject;
+}
+
 /** What a user writes (every field but name optional). */
-export type DpuInput = z.input<typeof dpuSchema>;
+export type DpuInput = z.input<typeof baseSchema> & FormatGroupsInput;
 /** The schema's output: defaults filled in, before cross-field checks and derived values. */
-export type DpuParsed = z.output<typeof dpuSchema>;
+export type DpuParsed = z.output<typeof baseSchema> & FormatGroups;

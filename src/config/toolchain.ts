@@ -2,13 +2,13 @@
 // `strumgen doctor` reports these; sim and synth use them to fail with an install hint.
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { execa } from 'execa';
+import { run } from '../io/run.ts';
 import { UserError } from './errors.ts';
 
 export const OSU018_LIBERTY = '/usr/share/qflow/tech/osu018/osu018_stdcells.lib';
 
 export interface ToolSpec {
-  readonly id: 'verilator' | 'yosys' | 'opensta' | 'osu018';
+  readonly id: 'verilator' | 'make' | 'cxx' | 'yosys' | 'opensta' | 'osu018';
   readonly label: string;
   /** Executable name (null for data files). */
   readonly command: string | null;
@@ -30,13 +30,31 @@ export const TOOLS: readonly ToolSpec[] = [
     usedBy: 'lint and co-simulation',
   },
   {
+    id: 'make',
+    label: 'make',
+    command: 'make',
+    versionArgs: ['--version'],
+    envVar: 'STRUMGEN_MAKE',
+    install: 'apt-get install -y make',
+    usedBy: 'building the Verilator model (co-simulation)',
+  },
+  {
+    id: 'cxx',
+    label: 'C++ compiler',
+    command: 'g++',
+    versionArgs: ['--version'],
+    envVar: 'CXX',
+    install: 'apt-get install -y g++',
+    usedBy: 'building the Verilator model (co-simulation)',
+  },
+  {
     id: 'yosys',
-    label: 'Yosys',
+    label: 'Yosys (system)',
     command: 'yosys',
     versionArgs: ['-V'],
     envVar: 'STRUMGEN_YOSYS',
     install: 'apt-get install -y yosys',
-    usedBy: 'RTL checks and synthesis',
+    usedBy: 'RTL checks and synth --yosys system',
   },
   {
     id: 'opensta',
@@ -59,7 +77,7 @@ export const TOOLS: readonly ToolSpec[] = [
 ];
 
 export interface ToolStatus {
-  readonly id: ToolSpec['id'];
+  readonly id: ToolSpec['id'] | 'yowasp';
   readonly label: string;
   readonly found: boolean;
   readonly path: string | null;
@@ -92,7 +110,8 @@ function specOf(id: ToolSpec['id']): ToolSpec {
 export function toolPath(id: ToolSpec['id']): string | null {
   const spec = specOf(id);
   const override = process.env[spec.envVar];
-  if (override) return existsSync(override) ? override : null;
+  // CXX may name a command on PATH rather than a path.
+  if (override) return existsSync(override) ? override : override.includes('/') ? null : which(override);
   if (spec.command === null) return existsSync(OSU018_LIBERTY) ? OSU018_LIBERTY : null;
   return which(spec.command);
 }
@@ -116,7 +135,7 @@ export async function probeTool(spec: ToolSpec): Promise<ToolStatus> {
   if (!path) return { ...base, found: false, path: null, version: null };
   if (spec.command === null) return { ...base, found: true, path, version: null };
   try {
-    const r = await execa(path, spec.versionArgs, { reject: false, timeout: 10_000, input: '' });
+    const r = await run(path, spec.versionArgs, { timeoutMs: 10_000, input: '' });
     const text = `${r.stdout}\n${r.stderr}`.trim().split('\n')[0]?.trim() ?? '';
     if (r.exitCode !== 0 && !text)
       return { ...base, found: false, path, version: null, problem: 'did not run' };

@@ -2,6 +2,8 @@
 // measure them: what `strumgen quantize` and the quality table print.
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { resolveConfig } from '../config/resolve.ts';
+import { packWeightBlock, wordsFor } from '../format/pack.ts';
+import { lowFormatNames, lowFormatSpec } from '../format/registry.ts';
 import { type Layer, layerMatrix } from './load.ts';
 import {
   type ErrorSums,
@@ -11,8 +13,8 @@ import {
   syntheticActivations,
   weightErrorSums,
 } from './metrics.ts';
-import { packWeightBlock, wordsFor } from './pack.ts';
 import {
+  layerMetaOf,
   type QuantizedMatrix,
   quantizeMatrix,
   quantizeUniform,
@@ -20,8 +22,13 @@ import {
   weightBlockOf,
 } from './quantize.ts';
 
-export const QUANT_FORMATS = ['int8', 'int4', 'mip2q', 'dliq', 'sparse'] as const;
-export type QuantFormat = (typeof QUANT_FORMATS)[number];
+/** The quantize schemes: int8 (pe.low 'none'), the INT4 quality baseline, and every registered low format. */
+export const QUANT_FORMATS: readonly string[] = [
+  'int8',
+  'int4',
+  ...lowFormatNames().filter((n) => n !== 'none'),
+];
+export type QuantFormat = string;
 
 export interface SchemeOptions {
   readonly low: QuantFormat;
@@ -55,17 +62,23 @@ export function makeScheme(o: SchemeOptions): Scheme {
     {
       name: 'quantize',
       pe: { block, low, high: o.low === 'int8' ? undefined : o.high },
-      ...(o.low === 'dliq' ? { dliq: { granularity: o.granularity ?? 'block' } } : {}),
+      // --granularity applies to formats with a granularity parameter (DLIQ's shift per block or layer).
+      ...(hasParam(low, 'granularity') ? { [low]: { granularity: o.granularity ?? 'block' } } : {}),
     },
     'quantize options',
   );
   return { low: o.low, select, cfg, block };
 }
 
+function hasParam(low: string, key: string): boolean {
+  const params = lowFormatSpec(low).params as { shape?: Record<string, unknown> } | undefined;
+  return params?.shape !== undefined && key in params.shape;
+}
+
 export const schemeLabel = (s: Scheme) =>
   s.cfg && s.low !== 'int8'
     ? `${s.low} B=${s.cfg.pe.block} H=${s.cfg.pe.high} ${s.select}` +
-      (s.low === 'dliq' ? ` t/${s.cfg.dliq.granularity}` : '')
+      s.cfg.derived.meta.map((m) => ` ${m.symbol}/${m.scope}`).join('')
     : s.low;
 
 export interface LayerMetrics {
@@ -89,8 +102,8 @@ export interface LayerMetrics {
   readonly storedBitsPerWeight: number;
   /** SQNR of the layer's dot products on the activations (see docs/QUANTIZATION.md). */
   readonly outputSqnrDb: number;
-  /** DLIQ per-layer t (0 otherwise). */
-  readonly layerShift: number;
+  /** The format's per-layer metadata values ([] unless per layer). */
+  readonly layerMeta: readonly number[];
 }
 
 export interface LayerResult {
@@ -121,8 +134,8 @@ export function evaluateLayer(layer: Layer, scheme: Scheme, opts: EvaluateOption
     qm = quantizeMatrix(cfg, data, N, K, { select: scheme.select });
     ({ values, scales, Kp } = qm);
     for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) lows += qm.low[n * Kp + k]!;
-    // A per-layer DLIQ shift is stored once per layer.
-    const layerBits = cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' ? cfg.derived.shiftBits : 0;
+    // Per-layer metadata (e.g. a DLIQ shift per layer) is stored once per layer.
+    const layerBits = cfg.derived.interface.layerMetaBits;
     storedBits = (N * Kp * cfg.derived.weightBlockBits) / cfg.pe.block + layerBits;
     bitsPerWeight = storedBits / (N * Kp);
   } else {
@@ -154,7 +167,7 @@ export function evaluateLayer(layer: Layer, scheme: Scheme, opts: EvaluateOption
     bitsPerWeight,
     storedBitsPerWeight: storedBits / sums.count,
     outputSqnrDb: sqnrDb(out.signal, out.error),
-    layerShift: qm?.layerShift ?? 0,
+    layerMeta: qm ? layerMetaOf(qm) : [],
   };
   return { metrics, qm, sums: { ...sums, lows, storedBits, outSignal: out.signal, outError: out.error } };
 }
@@ -187,6 +200,8 @@ export function summarize(scheme: Scheme, results: readonly LayerResult[]): Over
   let bitsW = 0;
   let sq = 0;
   let outSq = 0;
+  let sqN = 0;
+  let outN = 0;
   for (const r of results) {
     count += r.sums.count;
     signal += r.sums.signal;
@@ -195,22 +210,28 @@ export function summarize(scheme: Scheme, results: readonly LayerResult[]): Over
     lows += r.sums.lows;
     stored += r.sums.storedBits;
     bitsW += r.metrics.bitsPerWeight * r.sums.count;
-    sq += r.metrics.sqnrDb;
-    outSq += r.metrics.outputSqnrDb;
+    // Layers without signal (all-zero weights) have no SQNR: the means skip them.
+    if (!Number.isNaN(r.metrics.sqnrDb)) {
+      sq += r.metrics.sqnrDb;
+      sqN++;
+    }
+    if (!Number.isNaN(r.metrics.outputSqnrDb)) {
+      outSq += r.metrics.outputSqnrDb;
+      outN++;
+    }
   }
-  const m = results.length || 1;
   return {
     scheme: schemeLabel(scheme),
     layers: results.length,
     weights: count,
     sqnrDb: sqnrDb(signal, error),
-    meanLayerSqnrDb: sq / m,
+    meanLayerSqnrDb: sqN ? sq / sqN : Number.NaN,
     mse: error / (count || 1),
     maxAbsErr: maxAbs,
     lowShare: lows / (count || 1),
     bitsPerWeight: bitsW / (count || 1),
     storedBitsPerWeight: stored / (count || 1),
-    outputSqnrDb: outSq / m,
+    outputSqnrDb: outN ? outSq / outN : Number.NaN,
   };
 }
 
@@ -222,15 +243,9 @@ export function packMatrix(cfg: ResolvedDpu, qm: QuantizedMatrix): Uint32Array {
   const nb = qm.Kp / qm.B;
   const wpb = wordsFor(cfg.derived.weightBlockBits);
   const out = new Uint32Array(qm.N * nb * wpb);
-  const perLayer = cfg.derived.blockShiftBits === 0;
   for (let n = 0; n < qm.N; n++) {
     for (let j = 0; j < nb; j++) {
-      const b = weightBlockOf(qm, n, j);
-      packWeightBlock(
-        cfg,
-        perLayer ? { ...b, shift: 0 } : b,
-        out.subarray((n * nb + j) * wpb, (n * nb + j + 1) * wpb),
-      );
+      packWeightBlock(cfg, weightBlockOf(qm, n, j), out.subarray((n * nb + j) * wpb, (n * nb + j + 1) * wpb));
     }
   }
   return out;

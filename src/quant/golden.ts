@@ -1,19 +1,10 @@
 // Bit-exact integer model of a lane, a PE and the output-stationary PE array. The RTL
 // must match it bit for bit; the co-simulation compares against it.
 import type { ResolvedDpu } from '../config/resolve.ts';
-import { decodeWeightBlock, unpackWeightBlock, type WeightBlock } from './pack.ts';
+import { wrapSigned } from '../format/bits.ts';
+import { decodeWeightBlock, unpackWeightBlock, type WeightBlock } from '../format/pack.ts';
 
-/** Two's complement wrap of an exact integer to `bits` (bits <= 48, |x| < 2^53). */
-export function wrapSigned(x: number, bits: number): number {
-  const half = 2 ** (bits - 1);
-  if (x >= -half && x < half) return x;
-  const m = 2 * half;
-  const v = ((x % m) + m) % m;
-  return v >= half ? v - m : v;
-}
-
-/** One lane: activation times decoded weight (exact; a low lane computes the same value by shifting). */
-export const laneProduct = (activation: number, weight: number) => activation * weight;
+export { wrapSigned };
 
 /** Exact dot product of one activation block and one decoded weight block. */
 export function blockDot(
@@ -57,8 +48,8 @@ export class GoldenArray {
 
   constructor(
     readonly cfg: ResolvedDpu,
-    /** DLIQ shift when dliq.granularity is 'layer'. */
-    readonly layerShift = 0,
+    /** The format's layer-scope metadata values (e.g. the DLIQ shift per layer); [] when none. */
+    readonly layerMeta: readonly number[] = [],
   ) {
     this.rows = cfg.array.rows;
     this.cols = cfg.array.cols;
@@ -68,7 +59,7 @@ export class GoldenArray {
   /** Decoded integer weights of a column's block. */
   weightsOf(w: Uint32Array | WeightBlock): number[] {
     const block = w instanceof Uint32Array ? unpackWeightBlock(this.cfg, w) : w;
-    return decodeWeightBlock(this.cfg, block, this.layerShift);
+    return decodeWeightBlock(this.cfg, block, this.layerMeta);
   }
 
   step(cycle: ArrayCycle): Float64Array | null {

@@ -1,5 +1,8 @@
-// What later stages (sim, synth, cli) import from the quantizer and the weight formats.
+// What later stages (sim, synth, cli) import from the quantizer. The weight formats, the
+// packer and the bit helpers live in src/format and are re-exported here for callers that
+// imported them from the quantizer.
 
+export * from '../format/index.ts';
 export {
   evaluateLayer,
   type LayerMetrics,
@@ -12,13 +15,12 @@ export {
   type Scheme,
   summarize,
 } from './evaluate.ts';
-export * from './formats.ts';
 export * from './golden.ts';
 export { type Layer, type LoadOptions, layerMatrix, loadLayers, parseJsonTensors, parseNpy } from './load.ts';
 export { outputErrorSums, sqnrDb, syntheticActivations, weightErrorSums } from './metrics.ts';
-export * from './pack.ts';
 export {
   type ConfigQuantization,
+  layerMetaOf,
   paddedLength,
   type QuantizedMatrix,
   type QuantizeOptions,

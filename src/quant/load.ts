@@ -131,7 +131,7 @@ function flattenNested(value: unknown, shape: readonly number[], out: number[], 
 export function parseJsonTensors(file: string, text: string): Layer[] {
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
     throw new UserError(`${file}: not valid JSON (${(e as Error).message})`);
   }

@@ -15,16 +15,17 @@ export interface MagnitudeKernelArgs {
   readonly codes: Int16Array;
   readonly values: Int16Array;
   readonly low: Uint8Array;
-  readonly shifts: Uint8Array;
+  /** Per block: the chosen metadata candidate (index into the tables). */
+  readonly metaIndex: Uint8Array;
   /** Flattened nearest-value tables, indexed tb + t * S2 + floor(2x) + ceil(2x). */
   readonly tv: Int32Array;
   readonly tc: Int32Array;
   readonly tb: number;
   readonly S2: number;
-  /** Candidate shifts in the search kernel (1 otherwise). */
+  /** Metadata candidates in the search kernel (1 otherwise). */
   readonly T: number;
-  /** Shift stored for t index 0 (the DLIQ t of the first table; 0 for other formats). */
-  readonly shift0: number;
+  /** Candidate index of table 0 (a forced per-layer candidate; 0 otherwise). */
+  readonly index0: number;
   /** The rounding constant of roundHalfEven. */
   readonly magic: number;
 }
@@ -34,8 +35,8 @@ export type MagnitudeKernel = (a: MagnitudeKernelArgs) => number;
 const cache = new Map<string, MagnitudeKernel>();
 
 /**
- * The kernel for blocks of B with L low, INT8 range ±qmax. search: DLIQ per block (try each
- * t, keep the first of least added error, stop at zero); otherwise one table.
+ * The kernel for blocks of B with L low, INT8 range ±qmax. search: per-block metadata (try each
+ * candidate, keep the first of least added error, stop at zero); otherwise one table.
  */
 export function magnitudeKernel(B: number, L: number, qmax: number, search: boolean): MagnitudeKernel {
   for (const [name, v] of [
@@ -116,14 +117,14 @@ export function kernelSource(B: number, L: number, qmax: number, search: boolean
       }
       const tt = best * S2;
       ${write.join('')}
-      shifts[n * nb + j] = shift0 + best;
+      metaIndex[n * nb + j] = index0 + best;
       rowErr += bestErr;`
     : `${single.join('')}
       const tt = 0;
       ${write.join('')}
-      shifts[n * nb + j] = shift0;`;
+      metaIndex[n * nb + j] = index0;`;
   return `'use strict';
-  const { W, N, K, Kp, scales, invScales, codes, values, low, shifts, tv, tc, tb, S2, T, shift0, magic: M } = a;
+  const { W, N, K, Kp, scales, invScales, codes, values, low, metaIndex, tv, tc, tb, S2, T, index0, magic: M } = a;
   const nb = Kp / ${B};
   const hist = new Int32Array(${qmax + 1});
   let total = 0;

@@ -43,9 +43,10 @@ export function weightErrorSums(
   return { count: N * K, signal, error, maxAbs };
 }
 
-/** Signal-to-quantization-noise ratio in dB; Infinity when the error is zero. */
+/** Signal-to-quantization-noise ratio in dB; Infinity when the error is zero, NaN (undefined) when the signal is. */
 export function sqnrDb(signal: number, error: number): number {
-  if (error === 0) return signal === 0 ? 0 : Infinity;
+  if (signal === 0) return Number.NaN;
+  if (error === 0) return Infinity;
   return 10 * Math.log10(signal / error);
 }
 

@@ -4,9 +4,13 @@
 // The magnitude policy runs a generated, unrolled kernel (magnitude-kernel.ts) that mirrors
 // runGeneral below operation for operation; { general: true } forces runGeneral.
 import type { ResolvedDpu } from '../config/resolve.ts';
-import { decodeLow, type FormatParams, legalLowCodes } from './formats.ts';
+import type { WeightBlock } from '../format/pack.ts';
+import { formatOf } from '../format/registry.ts';
+import type { BoundFormat, FormatConfig, MetaScope } from '../format/spec.ts';
 import { magnitudeKernel } from './magnitude-kernel.ts';
-import type { WeightBlock } from './pack.ts';
+
+/** The parts of a config the quantizer reads (a resolved config is one). */
+export type FormatParams = FormatConfig;
 
 export const SELECT_POLICIES = ['magnitude', 'error'] as const;
 /** magnitude: the L smallest |q| go low (the paper); error: the L cheapest moves go low. */
@@ -14,8 +18,8 @@ export type SelectPolicy = (typeof SELECT_POLICIES)[number];
 
 export interface QuantizeOptions {
   readonly select?: SelectPolicy;
-  /** DLIQ per layer: force this t instead of searching 0..shiftMax. */
-  readonly layerShift?: number;
+  /** Formats with per-layer metadata (DLIQ per layer): force this metadata candidate (index into metaValues) instead of searching. */
+  readonly metaIndex?: number;
   /** Use the general loop even where a specialised kernel exists (tests compare the two). */
   readonly general?: boolean;
 }
@@ -36,10 +40,14 @@ export interface QuantizedMatrix {
   readonly low: Uint8Array;
   /** [N * Kp]: the decoded integer value of every position (formats.ts meaning). */
   readonly values: Int16Array;
-  /** [N * Kp / B]: the DLIQ t of each block (the layer's t when per layer; 0 otherwise). */
-  readonly shifts: Uint8Array;
-  /** DLIQ per-layer t (0 otherwise). */
-  readonly layerShift: number;
+  /** The format's metadata candidates (format.metaCandidates): the values an index below stands for. */
+  readonly metaValues: readonly (readonly number[])[];
+  /** Where the metadata lives: per block, per layer, or null (the format has none). */
+  readonly metaScope: MetaScope | null;
+  /** [N * Kp / B]: each block's metadata candidate (the layer's when per layer; 0 without metadata). */
+  readonly metaIndex: Uint8Array;
+  /** The layer's metadata candidate (per-layer formats; 0 otherwise). */
+  readonly layerMetaIndex: number;
   /** Sum over rows of s_c^2 * squared error in the integer domain (the search objective). */
   readonly weightedError: number;
 }
@@ -97,27 +105,25 @@ export function nearestTable(values: readonly number[], codes: readonly number[]
 
 const tableCache = new Map<string, NearestTable[]>();
 
-/** One table per candidate shift t (DLIQ: 0..shiftMax; other formats: just t = 0); cached per format. */
+/**
+ * One table per metadata candidate of the format (DLIQ: t = 0..shiftMax; formats without
+ * metadata: one). Cached by everything a table is made of: the codes, their values and R.
+ */
 export function lowTables(p: FormatParams): NearestTable[] {
-  const key = JSON.stringify([p.pe.low, p.lowBits, p.weightBits, p.mip2q.maxExponent, p.dliq.shiftMax]);
+  const fmt = formatOf(p);
+  const R = 2 ** (p.weightBits - 1);
+  const values = fmt.metaCandidates.map((m) => fmt.codes.map((c) => fmt.decode(c, m)));
+  const key = JSON.stringify([R, fmt.codes, values]);
   const hit = tableCache.get(key);
   if (hit) return hit;
-  const tables = buildLowTables(p);
+  const tables = values.map((v) => nearestTable(v, fmt.codes, R));
   tableCache.set(key, tables);
   return tables;
 }
 
-function buildLowTables(p: FormatParams): NearestTable[] {
-  const codes = legalLowCodes(p);
-  const R = 2 ** (p.weightBits - 1);
-  const shifts = p.pe.low === 'dliq' ? p.dliq.shiftMax + 1 : 1;
-  return Array.from({ length: shifts }, (_, t) =>
-    nearestTable(
-      codes.map((c) => decodeLow(p, c, t)),
-      codes,
-      R,
-    ),
-  );
+/** The scope of the format's metadata (all its fields share one), or null without metadata. */
+export function metaScopeOf(fmt: BoundFormat): MetaScope | null {
+  return fmt.meta[0]?.scope ?? null;
 }
 
 function checkShape(W: ArrayLike<number>, N: number, K: number): void {
@@ -171,21 +177,22 @@ export function quantizeMatrix(
     codes: new Int16Array(N * Kp),
     low: new Uint8Array(N * Kp),
     values: new Int16Array(N * Kp),
-    shifts: new Uint8Array(N * nb),
+    metaIndex: new Uint8Array(N * nb),
   };
-  const base = { N, K, Kp, B, scales, ...out };
-  if (p.pe.low === 'none' || L === 0) {
+  const fmt = formatOf(p);
+  const metaScope = metaScopeOf(fmt);
+  const base = { N, K, Kp, B, scales, ...out, metaValues: fmt.metaCandidates, metaScope };
+  if (!fmt.hasLow || L === 0) {
     const err = run(p, W, N, K, opts, scales, invScales, out, null, 0);
-    return { ...base, layerShift: 0, weightedError: err };
+    return { ...base, layerMetaIndex: 0, weightedError: err };
   }
   const tables = lowTables(p);
-  const perLayer = p.pe.low === 'dliq' && p.dliq.granularity === 'layer';
-  if (!perLayer) {
+  if (metaScope !== 'layer') {
     const err = run(p, W, N, K, opts, scales, invScales, out, tables, -1);
-    return { ...base, layerShift: 0, weightedError: err };
+    return { ...base, layerMetaIndex: 0, weightedError: err };
   }
-  let best = opts.layerShift ?? 0;
-  if (opts.layerShift === undefined) {
+  let best = opts.metaIndex ?? 0;
+  if (opts.metaIndex === undefined) {
     // The layer's t minimises the total weight error (each row weighted by s_c^2).
     let bestErr = Infinity;
     for (let t = 0; t < tables.length; t++) {
@@ -196,17 +203,17 @@ export function quantizeMatrix(
       }
     }
   } else if (!Number.isInteger(best) || best < 0 || best >= tables.length) {
-    throw new RangeError(`layerShift ${best} outside 0..${tables.length - 1}`);
+    throw new RangeError(`metaIndex ${best} outside 0..${tables.length - 1}`);
   }
   const err = run(p, W, N, K, opts, scales, invScales, out, tables, best);
-  return { ...base, layerShift: best, weightedError: err };
+  return { ...base, layerMetaIndex: best, weightedError: err };
 }
 
 interface Out {
   codes: Int16Array;
   low: Uint8Array;
   values: Int16Array;
-  shifts: Uint8Array;
+  metaIndex: Uint8Array;
 }
 
 /** Dispatch: the magnitude kernel when it applies, else the general loop. Both give identical results. */
@@ -305,7 +312,7 @@ function runMagnitude(
     tb: tFirst * 2 * S + 2 * R2,
     S2: 2 * S,
     T: search ? tables.length : 1,
-    shift0: p.pe.low === 'dliq' ? tFirst : 0,
+    index0: tFirst,
     magic: ROUND_MAGIC,
   });
 }
@@ -333,8 +340,7 @@ function runGeneral(
   const nb = Kp / B;
   const qmax = 2 ** (p.weightBits - 1) - 1;
   const byError = opts.select === 'error';
-  const isDliq = p.pe.low === 'dliq';
-  const { codes, values, low, shifts } = out;
+  const { codes, values, low, metaIndex } = out;
   low.fill(0);
   // One block at a time: x = w * qmax / max|w_c| on the integer grid, q its INT8 code, be = (x - q)^2.
   const x = new Float64Array(B);
@@ -433,7 +439,7 @@ function runGeneral(
           low[ob + i] = 1;
           rowErr += d * d - be[i]!;
         }
-        shifts[n * nb + j] = isDliq ? tFirst : 0;
+        metaIndex[n * nb + j] = tFirst;
         continue;
       }
       let bestErr = Infinity;
@@ -476,7 +482,7 @@ function runGeneral(
         values[ob + i] = lv[o + i]!;
         low[ob + i] = 1;
       }
-      shifts[n * nb + j] = isDliq ? tFirst + best : 0;
+      metaIndex[n * nb + j] = tFirst + best;
       rowErr += bestErr;
     }
     total += s * s * rowErr;
@@ -512,23 +518,27 @@ export function quantizeUniform(
   return { scales, values };
 }
 
-/** The WeightBlock (pack.ts) of row n, block j of a quantized matrix. */
+/** The WeightBlock (format/pack.ts) of row n, block j of a quantized matrix. */
 export function weightBlockOf(qm: QuantizedMatrix, n: number, j: number): WeightBlock {
   const o = n * qm.Kp + j * qm.B;
   return {
     low: Array.from(qm.low.subarray(o, o + qm.B), (b) => b === 1),
     codes: Array.from(qm.codes.subarray(o, o + qm.B)),
-    shift: qm.shifts[n * (qm.Kp / qm.B) + j]!,
+    meta: qm.metaScope === 'block' ? qm.metaValues[qm.metaIndex[n * (qm.Kp / qm.B) + j]!]! : [],
   };
 }
+
+/** The layer-scope metadata values of a quantized matrix ([] unless the format's metadata is per layer). */
+export const layerMetaOf = (qm: QuantizedMatrix): readonly number[] =>
+  qm.metaScope === 'layer' ? qm.metaValues[qm.layerMetaIndex]! : [];
 
 export interface ConfigQuantization {
   /** Padded reduction length (multiple of B). */
   readonly K: number;
   /** [output n][block j], each packable by packWeightBlock(cfg, ...). */
   readonly blocks: WeightBlock[][];
-  /** DLIQ per-layer t (0 otherwise). */
-  readonly layerShift: number;
+  /** The format's layer-scope metadata values (DLIQ per layer: [t]; [] otherwise). */
+  readonly layerMeta: readonly number[];
   /** Per output channel. */
   readonly scales: Float64Array;
 }
@@ -547,13 +557,8 @@ export function quantizeForConfig(
 ): ConfigQuantization {
   const qm = quantizeMatrix(cfg, weights, N, K, opts);
   const nb = qm.Kp / qm.B;
-  // DLIQ per layer keeps t out of the word: the packer wants shift 0 in every block.
-  const blockShift = cfg.derived.blockShiftBits > 0;
   const blocks = Array.from({ length: N }, (_, n) =>
-    Array.from({ length: nb }, (_, j) => {
-      const b = weightBlockOf(qm, n, j);
-      return blockShift ? b : { ...b, shift: 0 };
-    }),
+    Array.from({ length: nb }, (_, j) => weightBlockOf(qm, n, j)),
   );
-  return { K: qm.Kp, blocks, layerShift: qm.layerShift, scales: qm.scales };
+  return { K: qm.Kp, blocks, layerMeta: layerMetaOf(qm), scales: qm.scales };
 }

@@ -2,6 +2,7 @@
 // matched the golden model, what it costs against the INT8 baseline, and with which tools.
 import type { FlowAccuracy } from '../accuracy/flow.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
+import { lowFormatSpec } from '../format/registry.ts';
 import type { SimResult } from '../sim/index.ts';
 import type { SynthReport } from '../synth/index.ts';
 import { fmtArea, fmtPct } from './synth.ts';
@@ -22,7 +23,7 @@ export interface FlowResult {
 
 export function designLine(cfg: ResolvedDpu): string {
   const { pe, array } = cfg;
-  const kind = pe.low === 'none' ? 'INT8 baseline' : `${pe.low} ${pe.mode}`;
+  const kind = lowFormatSpec(pe.low).hasLow ? `${pe.low} ${pe.mode}` : 'INT8 baseline';
   return `${array.rows}x${array.cols} PEs, B=${pe.block} H=${pe.high}, ${kind}`;
 }
 

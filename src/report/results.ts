@@ -1,5 +1,6 @@
 // The StruM-vs-INT8 results tables of docs/RESULTS.md, from synthesis reports that carry
 // a comparison (scripts/results.ts makes them). Every figure here comes from the reports.
+import { lowFormatSpec } from '../format/registry.ts';
 import type { SynthReport } from '../synth/index.ts';
 import { fmtArea, fmtPct } from './synth.ts';
 
@@ -187,8 +188,8 @@ export function renderResultsTables(rows: readonly ResultRow[]): string {
 
 const pct = (value: number, base: number) => (100 * (value - base)) / base;
 
-const isStaticStrum = (r: SynthReport) =>
-  r.design.pe.mode === 'static' && (r.design.pe.low === 'mip2q' || r.design.pe.low === 'dliq');
+/** Static StruM with low lanes (a router and two kinds of lane). */
+const isStaticStrum = (r: SynthReport) => r.design.pe.mode === 'static' && r.design.lanes.low > 0;
 const range = (xs: number[]) => {
   const [a, b] = [fmtPct(Math.min(...xs)), fmtPct(Math.max(...xs))];
   return a === b ? a : `${a} to ${b}`;
@@ -254,7 +255,10 @@ export function resultsFindings(rows: readonly ResultRow[]): string[] {
       `low-precision lane removes: ${accShare.join(', ')} of the INT8 PE, which caps the relative saving at small B.`,
   );
   const sparse = rows.filter(
-    (r) => r.report.design.pe.low === 'sparse' && r.report.design.pe.mode === 'static',
+    (r) =>
+      r.report.design.pe.mode === 'static' &&
+      lowFormatSpec(r.report.design.pe.low).hasLow &&
+      r.report.design.lanes.low === 0,
   );
   if (sparse.length) {
     out.push(

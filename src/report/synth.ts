@@ -1,9 +1,13 @@
 // Synthesis reports: the Markdown page for one SynthReport, and writing the JSON, the
 // Markdown and each run's scripts and logs to an output directory atomically.
+
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OutputMarker, replaceOutputDir } from '../config/atomic.ts';
+import { lowFormatSpec } from '../format/registry.ts';
+import { makeDirs } from '../io/fs-errors.ts';
+import type { OutputOptions } from '../io/output.ts';
 import type { SynthReport, SynthRun } from '../synth/index.ts';
 
 /** Area with thousands separators (one decimal only when the library has fractional areas). */
@@ -26,7 +30,7 @@ const roleRank = (r: string) => (ROLE_ORDER.includes(r) ? ROLE_ORDER.indexOf(r) 
 export function designSummary(r: SynthReport): string {
   const { pe, array, target } = r.design;
   const what = target === 'pe' ? 'PE' : `${array.rows}x${array.cols} array`;
-  const kind = pe.low === 'none' ? 'INT8 baseline' : `${pe.low} ${pe.mode}`;
+  const kind = lowFormatSpec(pe.low).hasLow ? `${pe.low} ${pe.mode}` : 'INT8 baseline';
   return `${what}, B=${pe.block} H=${pe.high}, ${kind}`;
 }
 
@@ -179,7 +183,8 @@ export function renderSynthMarkdown(r: SynthReport): string {
 /** Files of a run copied next to the report (when the run left them). */
 const RUN_FILES = ['synth.ys', 'yosys.log', 'stat.txt', 'stat.json', 'netlist.v', 'sta.tcl', 'sta.log'];
 
-const SYNTH_OUTPUT: OutputMarker = {
+export const SYNTH_OUTPUT: OutputMarker = {
+  kind: 'synth',
   file: 'synth.json',
   owns: (j) => j.schema === 'strumgen.synth/1',
   label: 'a strumgen synth output',
@@ -190,16 +195,31 @@ const SYNTH_OUTPUT: OutputMarker = {
  * every run, the baseline's included) into `outDir`, replacing an earlier synth output there:
  * built in a temporary directory beside it and swapped in by rename.
  */
-export async function writeSynthReport(report: SynthReport, outDir: string): Promise<string> {
-  return replaceOutputDir(outDir, SYNTH_OUTPUT, async (tmp) => {
-    await writeFile(join(tmp, 'synth.json'), `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(join(tmp, 'synth.md'), renderSynthMarkdown(report));
-    const runs: SynthRun[] = [...report.runs, ...(report.comparison?.baseline.runs ?? [])];
-    for (const run of runs) {
-      const to = join(tmp, 'runs', `${run.top}-${run.kind}`);
-      await mkdir(to, { recursive: true });
-      for (const f of RUN_FILES)
-        if (existsSync(join(run.dir, f))) await copyFile(join(run.dir, f), join(to, f));
-    }
-  });
+export async function writeSynthReport(
+  report: SynthReport,
+  outDir: string,
+  opts: OutputOptions = {},
+): Promise<string> {
+  return replaceOutputDir(
+    outDir,
+    SYNTH_OUTPUT,
+    async (tmp) => {
+      await writeFile(join(tmp, 'synth.json'), `${JSON.stringify(report, null, 2)}\n`);
+      await writeFile(join(tmp, 'synth.md'), renderSynthMarkdown(report));
+      // The baseline's runs get their own folder: a design may share its top's name (a design named int8_base).
+      const runs: [SynthRun, string][] = [
+        ...report.runs.map((r): [SynthRun, string] => [r, join(tmp, 'runs', `${r.top}-${r.kind}`)]),
+        ...(report.comparison?.baseline.runs ?? []).map((r): [SynthRun, string] => [
+          r,
+          join(tmp, 'runs', 'baseline', `${r.top}-${r.kind}`),
+        ]),
+      ];
+      for (const [run, to] of runs) {
+        makeDirs(to);
+        for (const f of RUN_FILES)
+          if (existsSync(join(run.dir, f))) await copyFile(join(run.dir, f), join(to, f));
+      }
+    },
+    opts,
+  );
 }

@@ -1,18 +1,20 @@
 // Context builders: turn a resolved config into one plan per Verilog module (which
 // template, which role, and the values it prints). All decisions live here; the
 // templates in templates/ only print. Widths come from cfg.derived and the formats.
-import { bitsFor } from '../config/layout.ts';
-import { type ResolvedDpu, signedBitsFor } from '../config/resolve.ts';
-import { activationRange, dliqRange, lowValueRange } from '../quant/formats.ts';
+import type { ResolvedDpu } from '../config/resolve.ts';
+import { productRange as rangeTimes, signedBitsFor } from '../format/bits.ts';
+import { formatOf } from '../format/registry.ts';
+import type { MetaField } from '../format/spec.ts';
+import { activationRange, lowValueRange } from '../format/values.ts';
 import { type RoutePlan, routePlan } from './route.ts';
 import { type TreePlan, treePlan } from './tree.ts';
 import type { FaultKind, RtlModule, RtlOptions } from './types.ts';
 import { extend, ident, int, lit, range, replicate, slice } from './verilog.ts';
 
+/** A template of templates/ (a format's own lane module: `lane_<kind>`). */
 export type TemplateName =
   | 'lane_full'
-  | 'lane_mip2q'
-  | 'lane_dliq'
+  | `lane_${string}`
   | 'lane_dyn'
   | 'route'
   | 'adder_tree'
@@ -34,6 +36,8 @@ export interface Instance {
 
 export interface ModulePlan {
   readonly template: TemplateName;
+  /** The template's file when it lives outside templates/ (a format's LaneSpec.template). */
+  readonly templateFile?: string;
   readonly role: RtlModule['role'];
   readonly module: string;
   /** What the template prints: always `module`, `summary` and `ports`, plus its own fields. */
@@ -47,7 +51,7 @@ export interface RtlPlan {
   readonly modules: readonly ModulePlan[];
   readonly route: RoutePlan | null;
   readonly tree: TreePlan;
-  /** Static DLIQ with a shift: the low lanes' tree (its shifted sum is a leaf of `tree`). */
+  /** Static PE whose low lanes share a shift (DLIQ): the low lanes' tree (its shifted sum is a leaf of `tree`). */
   readonly lowTree: TreePlan | null;
 }
 
@@ -69,19 +73,33 @@ const inst = (module: string, name: string, conns: Record<string, string>): Inst
 export function applicableFaults(cfg: ResolvedDpu): FaultKind[] {
   const d = cfg.derived;
   const out: FaultKind[] = [];
-  const lowPath = cfg.pe.low === 'mip2q' || cfg.pe.low === 'dliq';
-  if (lowPath && (cfg.pe.mode === 'dynamic' || d.lowLanes > 0)) out.push('low-lane-sign');
-  if (cfg.pe.mode === 'static' && cfg.pe.low !== 'none' && routePlan(cfg.pe.block, cfg.pe.high, false))
+  const fmt = formatOf(cfg);
+  if (fmt.lane && (cfg.pe.mode === 'dynamic' || d.lowLanes > 0)) out.push('low-lane-sign');
+  if (cfg.pe.mode === 'static' && fmt.hasLow && routePlan(cfg.pe.block, cfg.pe.high, false))
     out.push('route-off-by-one');
   if (d.highLanes > 0) out.push('high-lane-bit');
   return out;
 }
 
 /** Range of activation x weight over a weight range. */
-function productRange(cfg: ResolvedDpu, [wlo, whi]: [number, number]): [number, number] {
-  const [alo, ahi] = activationRange(cfg);
-  const p = [alo * wlo, alo * whi, ahi * wlo, ahi * whi];
-  return [Math.min(...p), Math.max(...p)];
+const productRange = (cfg: ResolvedDpu, w: readonly [number, number]) => rangeTimes(activationRange(cfg), w);
+
+/**
+ * The metadata field the low lanes apply as a shift of their product (DLIQ's t), with its
+ * plain code range, or null. Other metadata has no RTL path yet: refused here.
+ */
+function laneShift(cfg: ResolvedDpu): { field: MetaField; plainRange: readonly [number, number] } | null {
+  const fmt = formatOf(cfg);
+  const shift = fmt.lane?.shift ?? null;
+  const routed = fmt.meta.filter((_, i) => shift?.meta === i);
+  if (routed.length !== fmt.meta.length) {
+    throw new Error(
+      `rtl: format '${fmt.name}' has metadata no lane applies (only a lane shift is supported)`,
+    );
+  }
+  return shift && fmt.meta[shift.meta]
+    ? { field: fmt.meta[shift.meta]!, plainRange: shift.plainRange }
+    : null;
 }
 const laneSumRange = ([lo, hi]: [number, number], n: number) => [n * lo, n * hi] as const;
 
@@ -90,9 +108,10 @@ export function lowModeProductBits(cfg: ResolvedDpu): number {
   return signedBitsFor(...productRange(cfg, lowValueRange(cfg)));
 }
 
-/** Range of a static DLIQ lane's product a * q before the shift (the PE shifts the lanes' sum). */
+/** Range of a shared-shift lane's product a * q before the shift (the PE shifts the lanes' sum). */
 function plainLowRange(cfg: ResolvedDpu): [number, number] {
-  return productRange(cfg, dliqRange(cfg));
+  const shift = laneShift(cfg);
+  return productRange(cfg, shift ? shift.plainRange : lowValueRange(cfg));
 }
 export const plainLowProductBits = (cfg: ResolvedDpu) => signedBitsFor(...plainLowRange(cfg));
 
@@ -109,15 +128,23 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const H = int(cfg.pe.high, 'pe.high');
   const A = int(cfg.activation.bits, 'activation.bits', 1);
   const W = int(cfg.weightBits, 'weightBits', 1);
-  const N = int(cfg.lowBits, 'lowBits', 1);
   const ACC = int(cfg.accumulator.bits, 'accumulator.bits', 1);
-  const TB = int(d.shiftBits, 'shiftBits');
+  const fmt = formatOf(cfg);
+  // Bits of a stored low code (the format's; 0 when it stores none, and then no lane reads it).
+  const N = fmt.codeBits;
+  const lane = fmt.lane;
+  // The metadata the lanes apply as a shift (DLIQ's t): TB bits, per block or per layer.
+  const shift = laneShift(cfg);
+  const TB = int(shift?.field.bits ?? 0, 'shift bits');
   const signedAct = cfg.activation.signed;
   const dynamic = cfg.pe.mode === 'dynamic';
-  const low = cfg.pe.low;
-  const hasLowPath = low === 'mip2q' || low === 'dliq';
+  const low = fmt.name;
+  const hasLowPath = lane !== null;
   const cap = Math.min(int(d.blockSumBits, 'blockSumBits', 1), ACC);
-  const layerShift = low === 'dliq' && cfg.dliq.granularity === 'layer' && TB > 0;
+  const layerShift = shift?.field.scope === 'layer';
+  const layerShiftPort = layerShift
+    ? d.interface.layerMeta.find((m) => m.field.name === shift!.field.name)!.port
+    : null;
   const header = `strumgen, config '${name}' (hash ${cfg.shortHash})`;
   const modules: ModulePlan[] = [];
   const add = (
@@ -126,7 +153,15 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     module: string,
     summary: string,
     ctx: object,
-  ) => modules.push({ template, role, module: ident(module), ctx: { module, summary, header, ...ctx } });
+    templateFile?: string,
+  ) =>
+    modules.push({
+      template,
+      role,
+      module: ident(module),
+      ctx: { module, summary, header, ...ctx },
+      ...(templateFile ? { templateFile } : {}),
+    });
 
   // Activation widened to a product width: sign or zero extension (an unsigned value needs a 0 on top).
   const actTo = (P: number) => {
@@ -154,11 +189,12 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   // `shifted`: a DLIQ lane applies the shift t itself (dynamic lanes); static PEs share one
   // shift over the low lanes' sum instead, so their lanes are plain A x n multipliers.
   const lowLane = (P: number, faulty: boolean, shifted: boolean) => {
-    const module = `${name}_lane_${low}${faulty ? '_fault' : ''}`;
-    const ports = [input(A, 'a'), input(N, 'code')];
-    if (low === 'mip2q') {
+    if (!lane) throw new Error(`rtl: format '${low}' has no low lane`);
+    const module = `${name}_lane_${lane.kind}${faulty ? '_fault' : ''}`;
+    const ports = [input(A, 'a'), input(int(N, 'codeBits', 1), 'code')];
+    if (lane.kind === 'mip2q') {
       const KB = N - 1;
-      const SB = bitsFor(cfg.mip2q.maxExponent);
+      const SB = int(lane.params.expBits!, 'mip2q expBits');
       add(
         'lane_mip2q',
         'lane',
@@ -179,7 +215,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
           faulty,
         },
       );
-    } else {
+    } else if (lane.kind === 'dliq') {
       const what = shifted ? '(a * q) << t' : "a * q (the PE shifts the low lanes' sum once)";
       add('lane_dliq', 'lane', module, `DLIQ lane: p = ${what}, q a ${N}-bit two's complement code`, {
         ports: shifted ? [...ports, input(TB, 't'), output(P, 'p')] : [...ports, output(P, 'p')],
@@ -189,6 +225,25 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
         out: `${faulty ? '-' : ''}(${shifted ? 'prod << t' : 'prod'})`,
         faulty,
       });
+    } else {
+      // Any other lane module gets the common lane values: p = f(a, code), P bits wide.
+      add(
+        `lane_${lane.kind}`,
+        'lane',
+        module,
+        `${low} lane (lane module ${lane.kind}): p = a * value(code), ${N}-bit code`,
+        {
+          ports: [...ports, output(P, 'p')],
+          pBits: P,
+          codeBits: N,
+          aExt: actTo(P),
+          qExt: extend('code', N, P, true),
+          pZero: lit(P, 0),
+          params: lane.params,
+          faulty,
+        },
+        lane.template,
+      );
     }
     return module;
   };
@@ -199,8 +254,14 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     return modCache.get(key)!;
   };
   const full = (faulty: boolean) => once(`full${faulty}`, () => fullLane(faulty));
-  const lowOf = (P: number, faulty: boolean, shifted: boolean) =>
-    once(`low${faulty}`, () => lowLane(P, faulty, shifted));
+  // One low lane module per fault state; a PE only ever asks for one width and shift mode.
+  const lowArgs = new Map<boolean, string>();
+  const lowOf = (P: number, faulty: boolean, shifted: boolean) => {
+    const args = `${P},${shifted}`;
+    if ((lowArgs.get(faulty) ?? args) !== args) throw new Error('rtl: two low lane variants in one PE');
+    lowArgs.set(faulty, args);
+    return once(`low${faulty}`, () => lowLane(P, faulty, shifted));
+  };
 
   const dynLane = (faulty: boolean) =>
     once(`dyn${faulty}`, () => {
@@ -210,14 +271,14 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
       const fullMod = full(faulty && fault === 'high-lane-bit');
       const module = `${name}_lane_dyn${faulty ? '_fault' : ''}`;
       const lowConns: Record<string, string> = { a: 'a_low', code: 'c_low' };
-      if (low === 'dliq' && TB > 0) lowConns.t = 't';
+      if (TB > 0) lowConns.t = 't';
       lowConns.p = 'p_low';
       add('lane_dyn', 'lane', module, `dynamic lane: full multiply, or the ${low} low mode when low = 1`, {
         ports: [
           input(A, 'a'),
           input(W, 'w'),
           input(null, 'low'),
-          ...(low === 'dliq' && TB > 0 ? [input(TB, 't')] : []),
+          ...(TB > 0 ? [input(TB, 't')] : []),
           output(P, 'p'),
         ],
         aBits: A,
@@ -232,11 +293,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
               lpBits: LP,
               code: slice('w', 0, N),
               nZero: lit(N, 0),
-              inst: inst(
-                lowOf(LP, faulty && fault === 'low-lane-sign', low === 'dliq' && TB > 0),
-                'u_low',
-                lowConns,
-              ),
+              inst: inst(lowOf(LP, faulty && fault === 'low-lane-sign', TB > 0), 'u_low', lowConns),
               ext: extend('p_low', LP, P, true),
             }
           : null,
@@ -248,19 +305,20 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const layout = d.weightLayout;
   const field = (f: { offset: number; bits: number }) => slice('wgt', f.offset, f.bits);
   const actAt = (i: number) => slice('act', i * A, A);
-  const shiftExpr = TB === 0 ? null : layerShift ? 'shift' : layout.shift ? field(layout.shift) : null;
+  const shiftField = shift && !layerShift ? layout.meta.find((f) => f.name === shift.field.name)! : null;
+  const shiftExpr = TB === 0 ? null : layerShift ? 'shift' : shiftField ? field(shiftField) : null;
   // `low`: a DLIQ low lane of a static PE, summed in its own tree before the shared shift.
   const lanes: { inst: Instance; bits: number; low?: true }[] = [];
   const used = { act: false, mask: false, shift: false };
   // Static DLIQ: every low lane of a block has the same shift t (the block's or the layer's),
   // so sum_j (a_j * q_j) << t = (sum_j a_j * q_j) << t: plain A x n lanes, one shifter.
-  const sharedShift = !dynamic && low === 'dliq' && TB > 0 && d.lowLanes > 0;
+  const sharedShift = !dynamic && TB > 0 && d.lowLanes > 0;
   let route: RoutePlan | null = null;
   let routeInst: Instance | null = null;
   // routeDecode 'column': the array decodes each column's mask once into one-hot selects.
   let columnDecode = false;
 
-  if (dynamic || low === 'none') {
+  if (dynamic || !fmt.hasLow) {
     for (let i = 0; i < B; i++) {
       const faulty = i === 0 && fault !== undefined;
       const conns: Record<string, string> = { a: actAt(i), w: field(layout.slots[i]!) };
@@ -268,7 +326,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
       if (dynamic) {
         module = dynLane(faulty);
         conns.low = `wgt[${layout.mask!.offset + i}]`;
-        if (low === 'dliq' && TB > 0) conns.t = shiftExpr!;
+        if (TB > 0) conns.t = shiftExpr!;
       } else {
         module = full(faulty);
       }
@@ -277,7 +335,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     }
     used.act = true;
     used.mask = dynamic;
-    used.shift = dynamic && low === 'dliq';
+    used.shift = dynamic && TB > 0;
   } else {
     const L = B - H;
     const lowLanes = d.lowLanes;
@@ -316,7 +374,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
       });
     }
     used.act = lanes.length > 0;
-    used.shift = lowLanes > 0 && low === 'dliq';
+    used.shift = lowLanes > 0 && TB > 0;
     if (route) {
       const lanesText =
         `B = ${B}, ${H} high lanes (k-th 0 of the mask)` +
@@ -394,7 +452,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const lowTree = sharedShift
     ? addTree(
         `${name}_adder_tree_lo`,
-        ' of the DLIQ low lanes (before their shared shift)',
+        ` of the ${low} low lanes (before their shared shift)`,
         leafIn.filter((l) => l.low).map((l) => ({ bits: l.leafBits, expr: l.in })),
         capLo,
       )
@@ -403,7 +461,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const mainIn = leafIn.filter((l) => !l.low).map((l) => ({ bits: l.leafBits, expr: l.in }));
   if (lowTree) {
     const sumLo = lowTree.plan.root!.bits;
-    const bits = Math.min(sumLo + cfg.dliq.shiftMax, cap);
+    const bits = Math.min(sumLo + shift!.field.max, cap);
     const t = pipeMul && !layerShift ? 'm_t' : shiftExpr!;
     lowShift = { sumBits: sumLo, bits, ext: extend('lsum', sumLo, bits, true), t };
     mainIn.push({ bits, expr: 'lsum_sh' });
@@ -439,7 +497,8 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
         ? 'the mask (decoded per column: the PE gets the selects on sel)'
         : 'the mask (no routing needed when H = 0 or H = B)',
     );
-  if (layout.shift && !used.shift) peUnusedWgt.push('the DLIQ shift (no low lanes)');
+  if (layout.meta.length && !used.shift)
+    peUnusedWgt.push(`the ${layout.meta.map((f) => f.name).join(', ')} metadata (no low lanes)`);
   if (!used.act) peUnusedWgt.push('all weights');
   const pePorts: Port[] = [input(null, 'clk'), input(null, 'rst')];
   if (pipeMul) pePorts.push(input(null, 'p_en', lanes.length ? null : noLanes));
@@ -455,12 +514,11 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   if (layerShift) pePorts.push(input(TB, 'shift', used.shift ? null : 'no low lanes use the layer shift'));
   pePorts.push(output(ACC, 'result'));
   const peModule = `${name}_pe`;
-  const kind =
-    low === 'none'
-      ? `INT8 baseline, ${B} full lanes`
-      : dynamic
-        ? `dynamic StruM (${low}), ${B} switchable lanes`
-        : `static StruM (${low}), ${H} full + ${d.lowLanes} low lanes`;
+  const kind = !fmt.hasLow
+    ? `INT8 baseline, ${B} full lanes`
+    : dynamic
+      ? `dynamic StruM (${low}), ${B} switchable lanes`
+      : `static StruM (${low}), ${H} full + ${d.lowLanes} low lanes`;
   add('pe', 'pe', peModule, `PE: ${kind}; acc = wrap((clear ? 0 : acc) + sum(a[i] * w[i]))`, {
     ports: pePorts,
     route: routeInst,
@@ -493,7 +551,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   // ---- the array -----------------------------------------------------------------------
   const R = int(cfg.array.rows, 'array.rows', 1);
   const C = int(cfg.array.cols, 'array.cols', 1);
-  const rsel = Math.max(1, bitsFor(R - 1));
+  const rsel = d.interface.outRowBits;
   const lat = int(d.latency, 'latency', 1);
   if (lat !== 1 + Number(pipeMul) + Number(pipeSum))
     throw new Error('rtl: latency does not match the pipeline');
@@ -509,22 +567,14 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     wgt: 'wgt_col[c]',
   });
   if (columnDecode) peConns.sel = 'sel_col[c]';
-  if (layerShift) peConns.shift = 'in_shift';
+  if (layerShiftPort) peConns.shift = layerShiftPort;
   peConns.result = 'col_res[r]';
   const top = `${name}_array`;
-  const arrayPorts = [
-    input(null, 'clk'),
-    input(null, 'rst'),
-    input(null, 'in_valid'),
-    input(null, 'in_clear'),
-    input(null, 'in_last'),
-    input(R * d.activationBlockBits, 'in_act'),
-    input(C * d.weightBlockBits, 'in_wgt'),
-    ...(layerShift ? [input(TB, 'in_shift')] : []),
-    output(null, 'out_valid'),
-    input(rsel, 'out_row'),
-    output(C * ACC, 'out_data'),
-  ];
+  // The port contract (derived.interface): control bits are scalars, the rest vectors.
+  const scalar = new Set(['clock', 'reset', 'valid', 'clear', 'last', 'out_valid']);
+  const arrayPorts = d.interface.ports.map((p) =>
+    (p.dir === 'in' ? input : output)(scalar.has(p.role) ? null : int(p.bits, p.name, 1), p.name),
+  );
   add(
     'array',
     'array',

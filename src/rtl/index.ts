@@ -5,4 +5,4 @@ export { renderRtl } from './render.ts';
 export { type RoutePlan, routeEval, routePlan } from './route.ts';
 export { type TreePlan, treeEval, treePlan } from './tree.ts';
 export { FAULT_KINDS, type FaultKind, type RtlBundle, type RtlModule, type RtlOptions } from './types.ts';
-export { portsMarkdown, type RtlManifest, writeRtl } from './write.ts';
+export { portsMarkdown, RTL_OUTPUT, type RtlManifest, writeRtl } from './write.ts';

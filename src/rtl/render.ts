@@ -19,6 +19,9 @@ export function renderRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlBundle
     top: plan.top,
     pe: plan.pe,
     modules: plan.modules.map((m) => ({ name: m.module, role: m.role })),
-    files: plan.modules.map((m) => ({ name: `${m.module}.v`, content: renderTemplate(m.template, m.ctx) })),
+    files: plan.modules.map((m) => ({
+      name: `${m.module}.v`,
+      content: renderTemplate(m.template, m.ctx, m.templateFile),
+    })),
   };
 }

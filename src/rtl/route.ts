@@ -10,7 +10,7 @@
 // j..j+H: high lane k has L + 1 candidates, low lane j has H + 1. Each lane is an
 // AND-OR multiplexer over its candidates with one-hot selects; zb is one prefix count
 // shared by all lanes.
-import { bitsFor } from '../config/layout.ts';
+import { bitsFor } from '../format/bits.ts';
 import type { FaultKind } from './types.ts';
 
 export interface RouteCandidate {

@@ -8,9 +8,11 @@ import { range } from './verilog.ts';
 const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
 
 let compiled: Map<string, Handlebars.TemplateDelegate> | null = null;
+let handlebars: typeof Handlebars | null = null;
 
 function load(): Map<string, Handlebars.TemplateDelegate> {
   const hb = Handlebars.create();
+  handlebars = hb;
   hb.registerHelper('range', (bits: number) => range(bits));
   const out = new Map<string, Handlebars.TemplateDelegate>();
   for (const file of readdirSync(TEMPLATE_DIR).sort()) {
@@ -24,9 +26,18 @@ function load(): Map<string, Handlebars.TemplateDelegate> {
   return out;
 }
 
-export function renderTemplate(name: TemplateName, ctx: object): string {
+/** Render a template file outside templates/ (a format's lane module, the co-simulation wrapper) with the same helpers and partials. */
+export function renderTemplateFile(file: string, ctx: object): string {
+  return renderTemplate('lane_full', ctx, file);
+}
+
+/** Render a template of templates/, or `file` (a lane module outside it) with the same partials. */
+export function renderTemplate(name: TemplateName, ctx: object, file?: string): string {
   compiled ??= load();
-  const template = compiled.get(name);
+  if (file && !compiled.has(file)) {
+    compiled.set(file, handlebars!.compile(readFileSync(file, 'utf8'), { noEscape: true, strict: true }));
+  }
+  const template = compiled.get(file ?? name);
   if (!template) throw new Error(`rtl: template ${name}.v.hbs not found in ${TEMPLATE_DIR.pathname}`);
   return template(ctx);
 }

@@ -3,6 +3,7 @@
 // and passes an odd one up. A node is one bit wider than its wider child, capped at
 // `cap` (min of the exact block-sum width and the accumulator width): a sub-sum never
 // needs more bits than the whole exact sum, and bits above the accumulator wrap away.
+import { toSigned } from '../format/bits.ts';
 import { int } from './verilog.ts';
 
 export interface TreeOperand {
@@ -63,11 +64,7 @@ export function treePlan(leafBits: readonly number[], cap: number): TreePlan {
 
 /** Evaluate the plan on integer leaves exactly as the hardware does (two's complement wrap per node). */
 export function treeEval(plan: TreePlan, values: readonly number[]): number {
-  const wrap = (x: number, bits: number) => {
-    const m = 2 ** bits;
-    const v = ((x % m) + m) % m;
-    return v >= m / 2 ? v - m : v;
-  };
+  const wrap = toSigned;
   const env = new Map<string, number>();
   plan.leaves.forEach((l, i) => {
     env.set(l.name, wrap(values[i]!, l.bits));

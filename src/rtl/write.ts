@@ -7,8 +7,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OutputMarker, replaceOutputDir } from '../config/atomic.ts';
 import { configOf, type DerivedValues, type ResolvedDpu } from '../config/resolve.ts';
+import type { OutputOptions } from '../io/output.ts';
 import { renderRtl } from './render.ts';
-import type { RtlModule, RtlOptions } from './types.ts';
+import type { RtlBundle, RtlModule, RtlOptions } from './types.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -37,50 +38,13 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 export function portsMarkdown(cfg: ResolvedDpu, top: string): string {
   const d = cfg.derived;
   const { rows: R, cols: C } = cfg.array;
-  const ACC = cfg.accumulator.bits;
-  const rsel = Math.max(1, Math.ceil(Math.log2(R)));
-  const shift = cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' && d.shiftBits > 0;
-  const rows: [string, string, string, string][] = [
-    ['clk', 'in', '1', 'clock, rising edge'],
-    ['rst', 'in', '1', 'synchronous, active high: clears accumulators, result registers, valid pipeline'],
-    ['in_valid', 'in', '1', 'this cycle carries a block for every row and column'],
-    ['in_clear', 'in', '1', 'start a new accumulation with this block (only with in_valid)'],
-    ['in_last', 'in', '1', 'this block ends a tile (only with in_valid)'],
-    [
-      'in_act',
-      'in',
-      `${R * d.activationBlockBits}`,
-      `row r's activation block at [r*${d.activationBlockBits} +: ${d.activationBlockBits}], lane i at [i*${cfg.activation.bits} +: ${cfg.activation.bits}]`,
-    ],
-    [
-      'in_wgt',
-      'in',
-      `${C * d.weightBlockBits}`,
-      `column c's packed weight block at [c*${d.weightBlockBits} +: ${d.weightBlockBits}] (docs/FORMATS.md)`,
-    ],
-  ];
-  if (shift) rows.push(['in_shift', 'in', `${d.shiftBits}`, 'DLIQ shift t of the layer']);
-  rows.push(
-    [
-      'out_valid',
-      'out',
-      '1',
-      `1 during cycle t+${d.latency} when the in_last block was presented in cycle t: results captured`,
-    ],
-    ['out_row', 'in', `${rsel}`, 'result row to read (rows beyond the array read 0)'],
-    [
-      'out_data',
-      'out',
-      `${C * ACC}`,
-      `row out_row's results, column c at [c*${ACC} +: ${ACC}], two's complement`,
-    ],
-  );
+  const rows = d.interface.ports.map((p) => [p.name, p.dir, `${p.bits}`, p.meaning] as const);
   const fields = [
     d.weightLayout.mask,
     ...d.weightLayout.high,
     ...d.weightLayout.low,
     ...d.weightLayout.slots,
-    d.weightLayout.shift,
+    ...d.weightLayout.meta,
   ]
     .filter((f) => f !== null)
     .map((f) => `${f.name} [${f.offset + f.bits - 1}:${f.offset}]`);
@@ -102,6 +66,7 @@ export function portsMarkdown(cfg: ResolvedDpu, top: string): string {
 }
 
 export const RTL_OUTPUT: OutputMarker = {
+  kind: 'rtl',
   file: 'manifest.json',
   owns: (m) => m.generator === 'strumgen',
   label: 'a strumgen output directory',
@@ -114,9 +79,9 @@ export const RTL_OUTPUT: OutputMarker = {
 export async function writeRtl(
   cfg: ResolvedDpu,
   outDir: string,
-  options: RtlOptions = {},
-): Promise<{ dir: string; manifest: RtlManifest }> {
-  const bundle = renderRtl(cfg, options);
+  options: RtlOptions & OutputOptions = {},
+): Promise<{ dir: string; manifest: RtlManifest; bundle: RtlBundle }> {
+  const bundle = renderRtl(cfg, options.fault ? { fault: options.fault } : {});
   const texts = new Map<string, string>(bundle.files.map((f) => [f.name, f.content]));
   texts.set('files.f', `${bundle.files.map((f) => f.name).join('\n')}\n`);
   texts.set('PORTS.md', portsMarkdown(cfg, bundle.top));
@@ -136,8 +101,13 @@ export async function writeRtl(
   };
   texts.set('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
 
-  const dir = await replaceOutputDir(outDir, RTL_OUTPUT, async (tmp) => {
-    for (const [name, text] of texts) await writeFile(join(tmp, name), text);
-  });
-  return { dir, manifest };
+  const dir = await replaceOutputDir(
+    outDir,
+    RTL_OUTPUT,
+    async (tmp) => {
+      for (const [name, text] of texts) await writeFile(join(tmp, name), text);
+    },
+    options,
+  );
+  return { dir, manifest, bundle };
 }

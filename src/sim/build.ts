@@ -6,6 +6,7 @@
 // (verilated.o, ...) are the same for every model of one toolchain and flag set: the first
 // build keeps them (cache dir runtime-<key>) and later builds link those instead of
 // compiling them again (about 4 s of g++ per build).
+
 import { createHash, randomBytes } from 'node:crypto';
 import {
   copyFileSync,
@@ -19,26 +20,25 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
-import Handlebars from 'handlebars';
 import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { requireTool } from '../config/toolchain.ts';
+import { cacheDir } from '../io/cache.ts';
+import { makeDirs } from '../io/fs-errors.ts';
+import { registerTemp, removeTemp } from '../io/process.ts';
+import { run } from '../io/run.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../rtl/index.ts';
+import { renderTemplateFile } from '../rtl/templates.ts';
 
 /** Bump when the build recipe changes in a way the key below does not see. */
-const BUILD_RECIPE = 3;
+const BUILD_RECIPE = 4;
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const HARNESS_PATH = join(REPO_ROOT, 'sim', 'harness.cpp');
 const WRAPPER_TEMPLATE = join(REPO_ROOT, 'sim', 'wrapper.v.hbs');
 
-/** Root of strumgen's build cache: $STRUMGEN_CACHE or <repo>/.cache/strumgen. */
-export function cacheRoot(): string {
-  return process.env.STRUMGEN_CACHE
-    ? resolve(process.env.STRUMGEN_CACHE)
-    : join(REPO_ROOT, '.cache', 'strumgen');
-}
+/** strumgen's one cache root (src/io/cache.ts): $STRUMGEN_CACHE, else $XDG_CACHE_HOME/strumgen or ~/.cache/strumgen. */
+export { cacheRoot } from '../io/cache.ts';
 
 export type TraceFormat = 'fst' | 'vcd';
 
@@ -67,27 +67,26 @@ export interface SimBuild {
   readonly command: string;
 }
 
-/** The array has an in_shift port (DLIQ with one shift per layer). */
-export const hasShiftPort = (cfg: ResolvedDpu) =>
-  cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' && cfg.derived.shiftBits > 0;
+/** The array has layer metadata ports (e.g. DLIQ's in_shift per layer): the wrapper's in_meta. */
+export const hasMetaPort = (cfg: ResolvedDpu) => cfg.derived.interface.layerMetaBits > 0;
 
-let wrapperTemplate: Handlebars.TemplateDelegate | undefined;
 /** The harness's input-register wrapper around the array (sim/wrapper.v.hbs). */
 export function simWrapper(cfg: ResolvedDpu, top: string): { name: string; content: string } {
-  wrapperTemplate ??= Handlebars.create().compile(readFileSync(WRAPPER_TEMPLATE, 'utf8'), {
-    noEscape: true,
-    strict: true,
-  });
-  const { rows, cols } = cfg.array;
+  const io = cfg.derived.interface;
   const module = `${top}_simwrap`;
-  const content = wrapperTemplate({
+  const content = renderTemplateFile(WRAPPER_TEMPLATE, {
     module,
     top,
-    actMsb: rows * cfg.derived.activationBlockBits - 1,
-    wgtMsb: cols * cfg.derived.weightBlockBits - 1,
-    outMsb: cols * cfg.accumulator.bits - 1,
-    rowMsb: Math.max(1, Math.ceil(Math.log2(rows))) - 1,
-    shiftMsb: hasShiftPort(cfg) ? { value: cfg.derived.shiftBits - 1 } : null,
+    actMsb: io.actBits - 1,
+    wgtMsb: io.wgtBits - 1,
+    outMsb: io.outBits - 1,
+    rowMsb: io.outRowBits - 1,
+    meta: hasMetaPort(cfg)
+      ? {
+          msb: io.layerMetaBits - 1,
+          ports: io.layerMeta.map((m) => ({ name: m.port, lsb: m.offset, msb: m.offset + m.field.bits - 1 })),
+        }
+      : null,
   });
   return { name: `${module}.v`, content };
 }
@@ -101,7 +100,7 @@ export function simWrapper(cfg: ResolvedDpu, top: string): { name: string; conte
  */
 export function verilatorFlags(cfg: ResolvedDpu, top: string, trace?: TraceFormat): string[] {
   const defines: string[] = [];
-  if (hasShiftPort(cfg)) defines.push('-DSTRUM_HAS_SHIFT');
+  if (hasMetaPort(cfg)) defines.push('-DSTRUM_HAS_META');
   if (trace) defines.push('-DSTRUM_TRACE', ...(trace === 'vcd' ? ['-DSTRUM_TRACE_VCD'] : []));
   return [
     '--cc',
@@ -131,19 +130,16 @@ export function verilatorFlags(cfg: ResolvedDpu, top: string, trace?: TraceForma
 
 let versionMemo: Promise<string> | undefined;
 function verilatorVersion(bin: string): Promise<string> {
-  versionMemo ??= execa(bin, ['--version'], { reject: false, timeout: 30_000 }).then((r) =>
-    `${r.stdout}`.trim(),
-  );
+  versionMemo ??= run(bin, ['--version'], { timeoutMs: 30_000 }).then((r) => `${r.stdout}`.trim());
   return versionMemo;
 }
 
 let cxxMemo: Promise<string> | undefined;
 /** The C++ compiler's version (part of the runtime objects' key). */
 function cxxVersion(): Promise<string> {
-  cxxMemo ??= execa(process.env.CXX || 'g++', ['-dumpfullversion'], {
-    reject: false,
-    timeout: 30_000,
-  }).then((r) => `${process.env.CXX || 'g++'} ${`${r.stdout}`.trim()}`);
+  cxxMemo ??= run(process.env.CXX || 'g++', ['-dumpfullversion'], { timeoutMs: 30_000 }).then(
+    (r) => `${process.env.CXX || 'g++'} ${`${r.stdout}`.trim()}`,
+  );
   return cxxMemo;
 }
 
@@ -165,8 +161,8 @@ function saveRuntime(objDir: string, dir: string): void {
     .filter((f) => /^verilated.*\.o$/.test(f))
     .sort();
   if (!objs.length || existsSync(dir)) return;
-  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  mkdirSync(tmp, { recursive: true });
+  const tmp = registerTemp(`${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  makeDirs(tmp);
   try {
     for (const o of objs) copyFileSync(join(objDir, o), join(tmp, o));
     writeFileSync(join(tmp, RUNTIME_LIST), JSON.stringify(objs));
@@ -174,7 +170,7 @@ function saveRuntime(objDir: string, dir: string): void {
   } catch {
     // Another build kept them first, or the cache is not writable: only a missed saving.
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    removeTemp(tmp);
   }
 }
 
@@ -201,6 +197,9 @@ export function firstErrorLines(log: string, max = 12): string {
 export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Promise<SimBuild> {
   const t0 = performance.now();
   const bin = requireTool('verilator');
+  // Verilator's --build runs make and the C++ compiler: missing ones are named here, not as "make exited 127".
+  requireTool('make');
+  requireTool('cxx');
   const version = await verilatorVersion(bin);
   const bundle = opts.rtl ?? renderRtl(cfg, opts.fault ? { fault: opts.fault } : {});
   const harness = readFileSync(HARNESS_PATH, 'utf8');
@@ -221,7 +220,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     )
     .digest('hex')
     .slice(0, 24);
-  const root = join(cacheRoot(), 'sim');
+  const root = cacheDir('sim');
   const dir = join(root, `${cfg.name}-${key}`);
   const binary = join(dir, 'Vdut');
   const files = sources.map((f) => join('rtl', f.name));
@@ -254,9 +253,8 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   });
   if (existsSync(binary)) return done(true);
 
-  mkdirSync(root, { recursive: true });
-  const tmp = join(root, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(join(tmp, 'rtl'), { recursive: true });
+  const tmp = registerTemp(join(root, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`));
+  makeDirs(join(tmp, 'rtl'));
   mkdirSync(join(tmp, 'obj'));
   try {
     for (const f of sources) writeFileSync(join(tmp, 'rtl', f.name), f.content);
@@ -264,11 +262,10 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     opts.onProgress?.(
       `building the Verilator model of ${cfg.name} (${cfg.array.rows}x${cfg.array.cols}${opts.trace ? `, ${opts.trace} tracing` : ''}${opts.fault ? `, fault ${opts.fault}` : ''})...`,
     );
-    const r = await execa(bin, args, {
+    const r = await run(bin, args, {
       cwd: tmp,
       all: true,
-      reject: false,
-      timeout: opts.timeoutMs ?? 600_000,
+      timeoutMs: opts.timeoutMs ?? 600_000,
     });
     const log = `${command}\n\n${r.all ?? ''}`;
     writeFileSync(join(tmp, 'build.log'), log);
@@ -283,7 +280,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
       writeFileSync(keep, log);
       throw new UserError(
         `Verilator build of ${cfg.name} failed (exit ${r.exitCode}); first lines of the log:\n` +
-          `${firstErrorLines(r.all ?? '')}\nfull log: ${keep}`,
+          `${firstErrorLines(`${r.all ?? ''}`)}\nfull log: ${keep}`,
         4,
       );
     }
@@ -301,7 +298,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
       if (!existsSync(binary)) throw e;
     }
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    removeTemp(tmp);
   }
   const built = done(false);
   opts.onProgress?.(`built in ${built.seconds.toFixed(1)} s (${dir})`);

@@ -4,9 +4,10 @@
 // the harness's out_data records as they arrive. A mismatching PE is then replayed with
 // golden.ts `GoldenArray` to report its partial sums and a hint at the faulty lane.
 import type { ResolvedDpu } from '../config/resolve.ts';
-import { toSigned } from '../quant/formats.ts';
+import { toSigned } from '../format/bits.ts';
+import { readBits } from '../format/pack.ts';
+import { formatOf } from '../format/registry.ts';
 import { GoldenArray, wrapSigned } from '../quant/golden.ts';
-import { readBits } from '../quant/pack.ts';
 import type { BlockDotKernel } from './dot.ts';
 import {
   type BlockPool,
@@ -65,8 +66,8 @@ interface Pending {
 export interface CheckerOptions {
   /** Out_valid is expected this many cycles after the cycle of the block with in_last. */
   readonly outputDelay: number;
-  /** DLIQ layer shift (decoded values already include it; the replay needs it too). */
-  readonly layerShift: number;
+  /** The format's layer metadata (decoded values already include it; the replay needs it too). */
+  readonly layerMeta: readonly number[];
   /** Reports kept in full (the count covers every mismatch). */
   readonly maxReports?: number;
   /** Check only this tile (re-run of one case). */
@@ -264,14 +265,14 @@ export class Checker {
     const { cfg, act, wgt } = this;
     const { rows, cols } = this.geom;
     const B = cfg.pe.block;
-    const golden = new GoldenArray(cfg, this.opts.layerShift);
+    const golden = new GoldenArray(cfg, this.opts.layerMeta);
     if (p.accBefore) golden.acc.set(p.accBefore);
     const { chunk, tile } = p;
     const partialSums: PartialSum[] = [];
     // Per lane: this PE's products since the last clear. A static StruM PE sends the i-th
     // high position of a block to high lane i and the j-th low one to low lane j (the packed
     // order of docs/FORMATS.md); other PEs have one lane per position.
-    const routed = cfg.pe.mode === 'static' && cfg.pe.low !== 'none';
+    const routed = cfg.pe.mode === 'static' && formatOf(cfg).hasLow;
     const lanes = new Float64Array(2 * B);
     const laneName = (k: number) => (!routed ? `lane ${k}` : k < B ? `high lane ${k}` : `low lane ${k - B}`);
     const actOf = (k: number) => Array.from(act.values.subarray(k * B, (k + 1) * B));

@@ -1,13 +1,18 @@
 // Verilator co-simulation of a generated array against the golden model:
 // build (cached) -> seeded stimulus -> harness run -> bulk check -> report.
 // docs/SIMULATION.md describes the stream, the harness formats and the reports.
-import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+
+import { closeSync, openSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../config/errors.ts';
 import { configOf, type ResolvedDpu } from '../config/resolve.ts';
+import { cacheDir } from '../io/cache.ts';
+import { fsStep, makeDirs } from '../io/fs-errors.ts';
+import { checkOutputFile } from '../io/output.ts';
+import { registerTemp, removeTemp } from '../io/process.ts';
 import { layerMatrix, loadLayers, quantizeForConfig } from '../quant/index.ts';
 import type { FaultKind, RtlBundle } from '../rtl/index.ts';
-import { buildModel, cacheRoot, type TraceFormat } from './build.ts';
+import { buildModel, type TraceFormat } from './build.ts';
 import { Checker, type MismatchReport } from './check.ts';
 import { blockDotKernel } from './dot.ts';
 import { runHarness } from './run.ts';
@@ -18,6 +23,7 @@ import {
   layerPool,
   portGeometry,
   Rng,
+  randomLayerMeta,
   StimulusStream,
   streamHeader,
   weightPool,
@@ -56,6 +62,27 @@ export interface SimOptions {
   /** Command prefix for re-run hints, e.g. "npx strumgen sim strum-mip2q --rows 2". */
   readonly rerunBase?: string;
   readonly onProgress?: (msg: string) => void;
+  /** Overwrite an existing --waves file that is not a waveform. */
+  readonly force?: boolean;
+}
+
+/** An earlier waveform (VCD text starts with a $ keyword; an FST starts with its header block, type 0). */
+function looksLikeWaves(file: string): boolean {
+  const head = Buffer.alloc(64);
+  let n = 0;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      n = readSync(fd, head, 0, 64, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+  if (n === 0) return true;
+  if (/\.vcd$/i.test(file)) return /^\s*\$[a-z]+/.test(head.subarray(0, n).toString('latin1'));
+  return head[0] === 0;
 }
 
 export interface SimResult {
@@ -101,12 +128,14 @@ export interface SimResult {
 
 /** Writes the normalized config where a re-run command can name it. */
 function configFile(cfg: ResolvedDpu): string {
-  const dir = join(cacheRoot(), 'configs');
+  const dir = cacheDir('configs');
   const file = join(dir, `${cfg.name}-${cfg.shortHash}.json`);
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(configOf(cfg), null, 2)}\n`);
-  renameSync(tmp, file);
+  const tmp = registerTemp(`${file}.${process.pid}.tmp`);
+  fsStep('write', file, () => {
+    writeFileSync(tmp, `${JSON.stringify(configOf(cfg), null, 2)}\n`);
+    renameSync(tmp, file);
+  });
+  removeTemp(tmp);
   const rel = relative(process.cwd(), file);
   return rel.startsWith('..') ? file : rel;
 }
@@ -128,7 +157,7 @@ async function loadLayer(
     N: m.N,
     K: q.K,
     blocks: q.blocks,
-    layerShift: q.layerShift,
+    layerMeta: q.layerMeta,
   };
   return weights;
 }
@@ -143,14 +172,13 @@ export function writeStimulus(
   opts: { vectors?: number; seed?: number; edges?: boolean } = {},
 ): { cycles: number; vectors: number; tiles: number; bytes: number } {
   const rng = new Rng(opts.seed ?? DEFAULT_SEED);
-  const layerShift =
-    cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer' ? rng.int(0, cfg.dliq.shiftMax) : 0;
+  const layerMeta = randomLayerMeta(cfg, rng);
   const act = activationPool(cfg, rng, POOL_BLOCKS);
-  const wgt = weightPool(cfg, rng, POOL_BLOCKS, layerShift);
+  const wgt = weightPool(cfg, rng, POOL_BLOCKS, layerMeta);
   const vectors = opts.vectors ?? DEFAULT_VECTORS;
   const stream = new StimulusStream(cfg, act, wgt, rng, { vectors, edges: opts.edges });
   const geometry = portGeometry(cfg);
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = registerTemp(`${path}.${process.pid}.tmp`);
   const fd = openSync(tmp, 'w');
   let bytes = 0;
   let cycles = 0;
@@ -161,13 +189,14 @@ export function writeStimulus(
     };
     put(streamHeader(geometry, cfg.derived.latency + 4));
     for (let c = stream.next(CHUNK_CYCLES); c; c = stream.next(CHUNK_CYCLES)) {
-      put(encodeChunk(cfg, geometry, act, wgt, c, layerShift));
+      put(encodeChunk(cfg, geometry, act, wgt, c, layerMeta));
       cycles += c.n;
     }
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, path);
+  removeTemp(tmp);
   return { cycles, vectors, tiles: stream.tiles, bytes };
 }
 
@@ -188,6 +217,13 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
     if (/\.fst$/i.test(opts.waves)) trace = 'fst';
     else if (/\.vcd$/i.test(opts.waves)) trace = 'vcd';
     else throw new UserError(`--waves ${opts.waves}: name a .fst or .vcd file`);
+    // Checked before the (traced) build: a path we cannot or must not write fails at once.
+    checkOutputFile(opts.waves, {
+      flag: '--waves',
+      force: opts.force,
+      ours: looksLikeWaves,
+      label: 'a waveform file',
+    });
   }
   const progress = opts.onProgress ?? (() => {});
   const layer = opts.weights ? await loadLayer(cfg, opts.weights, progress) : undefined;
@@ -210,13 +246,9 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
   // The same seed gives the same pools and stream, so every pass below replays one stream.
   const makeStream = () => {
     const rng = new Rng(seed);
-    const layerShift = layer
-      ? layer.layerShift
-      : cfg.pe.low === 'dliq' && cfg.dliq.granularity === 'layer'
-        ? rng.int(0, cfg.dliq.shiftMax)
-        : 0;
+    const layerMeta = layer ? layer.layerMeta : randomLayerMeta(cfg, rng);
     const act = activationPool(cfg, rng, POOL_BLOCKS);
-    const wgt = layer ? layerPool(cfg, layer) : weightPool(cfg, rng, POOL_BLOCKS, layerShift);
+    const wgt = layer ? layerPool(cfg, layer) : weightPool(cfg, rng, POOL_BLOCKS, layerMeta);
     const stream = new StimulusStream(
       cfg,
       act,
@@ -225,14 +257,14 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
       { vectors, edges: opts.edges, lastTile: opts.tile },
       layer,
     );
-    return { act, wgt, stream, layerShift };
+    return { act, wgt, stream, layerMeta };
   };
 
-  const { act, wgt, stream, layerShift } = makeStream();
+  const { act, wgt, stream, layerMeta } = makeStream();
   const kernel = blockDotKernel(rows, cols, B, act, wgt, cfg.derived.blockSumBits);
   const checker = new Checker(cfg, geometry, act, wgt, kernel, {
     outputDelay,
-    layerShift,
+    layerMeta,
     onlyTile: opts.tile,
     labels: stream.labels,
     rerun,
@@ -243,7 +275,7 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
     binary: build.binary,
     geometry,
     next: () => stream.next(CHUNK_CYCLES),
-    encode: (chunk) => encodeChunk(cfg, geometry, act, wgt, chunk, layerShift),
+    encode: (chunk) => encodeChunk(cfg, geometry, act, wgt, chunk, layerMeta),
     checker,
     drainCycles,
     timeoutMs,
@@ -271,17 +303,18 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
 
   let wavesFile: string | undefined;
   if (opts.waves && trace) {
-    wavesFile = resolve(opts.waves);
+    const file = resolve(opts.waves);
+    wavesFile = file;
     const first = checker.reports.find((r) => r.tile >= 0);
     const to = first
       ? (first.outCycle ?? first.cycle + outputDelay) + 8
       : Math.min(run.cycles, WAVES_WINDOW) - 1;
     const from = first ? Math.max(0, Math.min(first.firstCycle - 16, to - WAVES_WINDOW)) : 0;
-    progress(`waves: cycles ${from}..${to} -> ${wavesFile}`);
+    progress(`waves: cycles ${from}..${to} -> ${file}`);
     const traced = await buildModel(cfg, { fault: opts.fault, rtl: opts.rtl, trace, onProgress: progress });
-    mkdirSync(dirname(wavesFile), { recursive: true });
-    const tmp = `${wavesFile}.${process.pid}.tmp.${trace}`;
     const replay = makeStream();
+    const tmp = registerTemp(`${file}.${process.pid}.tmp.${trace}`);
+    fsStep('create directory', dirname(file), () => makeDirs(dirname(file)));
     await runHarness({
       binary: traced.binary,
       geometry,
@@ -289,14 +322,15 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
         const c = replay.stream.next(CHUNK_CYCLES);
         return c && c.start <= to ? c : null;
       },
-      encode: (chunk) => encodeChunk(cfg, geometry, replay.act, replay.wgt, chunk, replay.layerShift),
+      encode: (chunk) => encodeChunk(cfg, geometry, replay.act, replay.wgt, chunk, replay.layerMeta),
       checker: null,
       drainCycles,
       timeoutMs: timeoutMs * 4,
       what: `${cfg.name} (waves)`,
       args: ['--waves', tmp, '--from', String(from), '--to', String(to)],
     });
-    renameSync(tmp, wavesFile);
+    fsStep('write', file, () => renameSync(tmp, file));
+    removeTemp(tmp);
   }
 
   return {

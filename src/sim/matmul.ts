@@ -4,8 +4,8 @@
 // The same harness, stream records and bulk checker as `strumgen sim`; the array's
 // out_data values are also returned, so callers use what the RTL computed.
 import type { ResolvedDpu } from '../config/resolve.ts';
-import { toSigned } from '../quant/formats.ts';
-import { packActivationBlock, readBits, wordsFor } from '../quant/pack.ts';
+import { toSigned } from '../format/bits.ts';
+import { packActivationBlock, readBits, wordsFor } from '../format/pack.ts';
 import type { FaultKind } from '../rtl/index.ts';
 import { buildModel } from './build.ts';
 import { Checker } from './check.ts';
@@ -173,7 +173,7 @@ export async function simulateMatmul(
   }
   const checker = new Capture(cfg, geometry, act, wgt, kernel, {
     outputDelay: cfg.derived.latency - 1,
-    layerShift: layer.layerShift,
+    layerMeta: layer.layerMeta,
     rerun: () => '',
   });
   const chunks = tileChunks(cfg, rows, layer, index);
@@ -181,7 +181,7 @@ export async function simulateMatmul(
     binary: build.binary,
     geometry,
     next: () => chunks.next().value ?? null,
-    encode: (chunk) => encodeChunk(cfg, geometry, act, wgt, chunk, layer.layerShift),
+    encode: (chunk) => encodeChunk(cfg, geometry, act, wgt, chunk, layer.layerMeta),
     checker,
     drainCycles: cfg.derived.latency + 4,
     timeoutMs: opts.timeoutMs ?? 600_000,

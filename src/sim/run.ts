@@ -1,8 +1,9 @@
 // Runs the harness on a stimulus stream: chunks go to its stdin in bulk while the
 // checker computes their expected results, and its out_data records are compared as
 // they arrive. Node and the model work in parallel; nothing crosses per cycle.
-import { execa } from 'execa';
+
 import { UserError } from '../config/errors.ts';
+import { spawnGroup } from '../io/run.ts';
 import type { Checker } from './check.ts';
 import { type Chunk, type PortGeometry, streamHeader } from './stimulus.ts';
 
@@ -40,14 +41,13 @@ const SUMMARY = /strumsim cycles=(\d+) outputs=(\d+) eval_ns=(\d+) cpu_us=(\d+)/
 
 export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
   const t0 = performance.now();
-  const sub = execa(o.binary, [...(o.args ?? [])], {
+  const { sub, done } = spawnGroup(o.binary, [...(o.args ?? [])], {
     stdin: 'pipe',
     stdout: 'pipe',
     stderr: 'pipe',
     buffer: { stdout: false, stderr: true },
     encoding: 'buffer',
-    timeout: o.timeoutMs,
-    reject: false,
+    timeoutMs: o.timeoutMs,
   });
   const rec = (1 + o.geometry.rows * o.geometry.outWords) * 4;
   let carry: Buffer = Buffer.alloc(0);
@@ -73,7 +73,7 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
   sub.stdin!.on('error', () => {
     broken = true;
   });
-  const ended = sub.then((r) => {
+  const ended = done.then((r) => {
     broken = true;
     return r;
   });

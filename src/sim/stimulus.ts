@@ -7,22 +7,16 @@
 // little. Each pool also holds the decoded integer values the checker multiplies.
 import type { ResolvedDpu } from '../config/resolve.ts';
 import {
-  activationRange,
-  dliqEncode,
-  dliqRange,
-  highRange,
-  MIP2Q_ZERO,
-  mip2qEncode,
-} from '../quant/formats.ts';
-import { blockDot } from '../quant/golden.ts';
-import {
   decodeWeightBlock,
   packActivationBlock,
   packWeightBlock,
   placeWords,
   type WeightBlock,
   wordsFor,
-} from '../quant/pack.ts';
+} from '../format/pack.ts';
+import { formatOf } from '../format/registry.ts';
+import { activationRange, highRange } from '../format/values.ts';
+import { blockDot } from '../quant/golden.ts';
 
 /** Small fast seeded generator (sfc32, seeded through splitmix32). State in an Int32Array: V8 keeps it unboxed. */
 export class Rng {
@@ -143,31 +137,28 @@ function choose(rng: Rng, B: number, k: number): boolean[] {
   return mask;
 }
 
-/** Low code with the most negative (sign) or most positive value of the format. */
+/** Low code with the most negative (sign) or most positive value of the format (its edge codes). */
 function extremeLowCode(cfg: ResolvedDpu, negative: boolean): number {
-  switch (cfg.pe.low) {
-    case 'mip2q':
-      return mip2qEncode(cfg, negative, cfg.mip2q.maxExponent);
-    case 'dliq':
-      return dliqEncode(cfg, dliqRange(cfg)[negative ? 0 : 1]);
-    default:
-      return 0;
-  }
+  const { edgeCodes } = formatOf(cfg);
+  return negative ? edgeCodes.negative : edgeCodes.positive;
 }
 
+/** A uniformly drawn legal low code. */
 function randomLowCode(cfg: ResolvedDpu, rng: Rng): number {
-  switch (cfg.pe.low) {
-    case 'mip2q':
-      return rng.chance(1 / 8)
-        ? MIP2Q_ZERO
-        : mip2qEncode(cfg, rng.chance(0.5), rng.int(0, cfg.mip2q.maxExponent));
-    case 'dliq': {
-      const [lo, hi] = dliqRange(cfg);
-      return dliqEncode(cfg, rng.int(lo, hi));
-    }
-    default:
-      return 0;
-  }
+  const { codes } = formatOf(cfg);
+  return codes.length ? codes[rng.below(codes.length)]! : 0;
+}
+
+/** The metadata candidates of one scope ([[]] when the format has none there). */
+function candidatesOf(cfg: ResolvedDpu, scope: 'block' | 'layer'): readonly (readonly number[])[] {
+  const fmt = formatOf(cfg);
+  return fmt.meta.some((m) => m.scope === scope) ? fmt.metaCandidates : [[]];
+}
+
+/** Random layer-scope metadata values for a run ([] when the format has none; no draw then). */
+export function randomLayerMeta(cfg: ResolvedDpu, rng: Rng): readonly number[] {
+  const c = candidatesOf(cfg, 'layer');
+  return c.length > 1 || c[0]!.length ? c[rng.below(c.length)]! : [];
 }
 
 /**
@@ -175,20 +166,33 @@ function randomLowCode(cfg: ResolvedDpu, rng: Rng): number {
  * StruM), then `random` blocks with random masks (exactly L low when static) and codes over
  * the whole legal range (high weights include -2^(W-1), which the quantizer never makes).
  */
-export function weightPool(cfg: ResolvedDpu, rng: Rng, random: number, layerShift = 0): WeightPool {
+export function weightPool(
+  cfg: ResolvedDpu,
+  rng: Rng,
+  random: number,
+  layerMeta: readonly number[] = [],
+): WeightPool {
   const B = cfg.pe.block;
   const L = cfg.derived.lowCount;
   const [wlo, whi] = highRange(cfg);
-  const hasLow = cfg.pe.low !== 'none';
+  const hasLow = formatOf(cfg).hasLow;
   const dynamic = cfg.pe.mode === 'dynamic';
-  const blockShift = cfg.derived.blockShiftBits > 0;
-  const shiftMax = blockShift ? cfg.dliq.shiftMax : 0;
+  // Per-block metadata: the edge blocks take the last candidate (DLIQ: the largest shift).
+  const cands = candidatesOf(cfg, 'block');
+  const firstMeta = cands[0]!;
+  const lastMeta = cands[cands.length - 1]!;
+  const randomMeta = () => cands[rng.below(cands.length)]!;
   const special: Record<string, number> = {};
   const items: WeightBlock[] = [];
-  const make = (low: boolean[], high: () => number, lowCode: () => number, shift: number): WeightBlock => ({
+  const make = (
+    low: boolean[],
+    high: () => number,
+    lowCode: () => number,
+    meta: readonly number[],
+  ): WeightBlock => ({
     low,
     codes: low.map((l) => (l ? lowCode() : high())),
-    shift,
+    meta,
   });
   const add = (name: string, b: WeightBlock) => {
     special[name] = items.length;
@@ -203,7 +207,7 @@ export function weightPool(cfg: ResolvedDpu, rng: Rng, random: number, layerShif
       firstL,
       () => 0,
       () => 0,
-      0,
+      firstMeta,
     ),
   );
   add(
@@ -212,7 +216,7 @@ export function weightPool(cfg: ResolvedDpu, rng: Rng, random: number, layerShif
       lastL,
       () => wlo,
       () => extremeLowCode(cfg, true),
-      shiftMax,
+      lastMeta,
     ),
   );
   add(
@@ -221,7 +225,7 @@ export function weightPool(cfg: ResolvedDpu, rng: Rng, random: number, layerShif
       firstL,
       () => whi,
       () => extremeLowCode(cfg, false),
-      shiftMax,
+      lastMeta,
     ),
   );
   if (dynamic) {
@@ -233,7 +237,7 @@ export function weightPool(cfg: ResolvedDpu, rng: Rng, random: number, layerShif
         all,
         () => 0,
         () => randomLowCode(cfg, rng),
-        rng.int(0, shiftMax),
+        randomMeta(),
       ),
     );
     add(
@@ -242,7 +246,7 @@ export function weightPool(cfg: ResolvedDpu, rng: Rng, random: number, layerShif
         all,
         () => 0,
         () => extremeLowCode(cfg, true),
-        shiftMax,
+        lastMeta,
       ),
     );
     add(
@@ -251,7 +255,7 @@ export function weightPool(cfg: ResolvedDpu, rng: Rng, random: number, layerShif
         none,
         () => rng.int(wlo, whi),
         () => 0,
-        rng.int(0, shiftMax),
+        randomMeta(),
       ),
     );
     add(
@@ -260,7 +264,7 @@ export function weightPool(cfg: ResolvedDpu, rng: Rng, random: number, layerShif
         none,
         () => wlo,
         () => 0,
-        0,
+        firstMeta,
       ),
     );
   }
@@ -276,11 +280,11 @@ export function weightPool(cfg: ResolvedDpu, rng: Rng, random: number, layerShif
         low,
         () => rng.int(wlo, whi),
         () => randomLowCode(cfg, rng),
-        rng.int(0, shiftMax),
+        randomMeta(),
       ),
     );
   }
-  return finishWeightPool(cfg, items, special, first, layerShift);
+  return finishWeightPool(cfg, items, special, first, layerMeta);
 }
 
 function finishWeightPool(
@@ -288,7 +292,7 @@ function finishWeightPool(
   items: WeightBlock[],
   special: Record<string, number>,
   first: number,
-  layerShift: number,
+  layerMeta: readonly number[],
 ): WeightPool {
   const words = wordsFor(cfg.derived.weightBlockBits);
   const { packed, values } = buildPool(
@@ -297,7 +301,7 @@ function finishWeightPool(
     cfg.pe.block,
     items,
     (b, out) => packWeightBlock(cfg, b, out),
-    (b) => decodeWeightBlock(cfg, b, layerShift),
+    (b) => decodeWeightBlock(cfg, b, layerMeta),
   );
   return {
     count: items.length,
@@ -319,7 +323,8 @@ export interface LayerWeights {
   readonly K: number;
   /** [n][j] blocks. */
   readonly blocks: readonly (readonly WeightBlock[])[];
-  readonly layerShift: number;
+  /** The format's layer metadata of the layer (quantizeForConfig's layerMeta). */
+  readonly layerMeta: readonly number[];
 }
 
 /** The layer's blocks, n-major (block (n, j) at first + n * K/B + j), after one zero block. */
@@ -327,12 +332,12 @@ export function layerPool(cfg: ResolvedDpu, layer: LayerWeights): WeightPool {
   const B = cfg.pe.block;
   const L = cfg.derived.lowCount;
   const zero: WeightBlock = {
-    low: Array.from({ length: B }, (_, i) => cfg.pe.low !== 'none' && cfg.pe.mode === 'static' && i < L),
+    low: Array.from({ length: B }, (_, i) => formatOf(cfg).hasLow && cfg.pe.mode === 'static' && i < L),
     codes: new Array(B).fill(0),
-    shift: 0,
+    meta: candidatesOf(cfg, 'block')[0]!,
   };
   const items = [zero, ...layer.blocks.flat()];
-  return finishWeightPool(cfg, items, { zero: 0 }, 1, layer.layerShift);
+  return finishWeightPool(cfg, items, { zero: 0 }, 1, layer.layerMeta);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -612,9 +617,10 @@ export interface PortGeometry {
 
 export function portGeometry(cfg: ResolvedDpu): PortGeometry {
   const { rows, cols } = cfg.array;
-  const actWords = wordsFor(rows * cfg.derived.activationBlockBits);
-  const wgtWords = wordsFor(cols * cfg.derived.weightBlockBits);
-  const outWords = wordsFor(cols * cfg.accumulator.bits);
+  const io = cfg.derived.interface;
+  const actWords = wordsFor(io.actBits);
+  const wgtWords = wordsFor(io.wgtBits);
+  const outWords = wordsFor(io.outBits);
   return { rows, cols, actWords, wgtWords, outWords, recordWords: 1 + actWords + wgtWords };
 }
 
@@ -624,7 +630,8 @@ export function streamHeader(g: PortGeometry, drainCycles: number): Uint32Array 
 
 /**
  * The harness records of a chunk: per cycle the control word (valid, clear, last, and the
- * DLIQ layer shift in bits 8..15), then the full in_act and in_wgt port images.
+ * format's layer metadata in bits 8..31, laid out as derived.interface.layerMeta), then the
+ * full in_act and in_wgt port images.
  */
 export function encodeChunk(
   cfg: ResolvedDpu,
@@ -632,7 +639,7 @@ export function encodeChunk(
   act: BlockPool,
   wgt: BlockPool,
   chunk: Chunk,
-  layerShift: number,
+  layerMeta: readonly number[],
 ): Uint32Array {
   const { rows, cols, actWords, recordWords } = g;
   const abb = cfg.derived.activationBlockBits;
@@ -640,13 +647,21 @@ export function encodeChunk(
   const aw = act.words;
   const ww = wgt.words;
   const out = new Uint32Array(chunk.n * recordWords);
-  const shiftBits = (layerShift & 0xff) << 8;
+  const io = cfg.derived.interface;
+  let metaImage = 0;
+  io.layerMeta.forEach((m, i) => {
+    const v = layerMeta[i] ?? 0;
+    if (!Number.isInteger(v) || v < 0 || v > m.field.max)
+      throw new RangeError(`${m.port} ${v} outside 0..${m.field.max}`);
+    metaImage += v * 2 ** m.offset;
+  });
+  const metaBits = (metaImage << 8) >>> 0;
   const { ctl, aIdx, wIdx } = chunk;
   const ap = act.packed;
   const wp = wgt.packed;
   for (let t = 0; t < chunk.n; t++) {
     const base = t * recordWords;
-    out[base] = ctl[t]! | shiftBits;
+    out[base] = (ctl[t]! | metaBits) >>> 0;
     const ab = base + 1;
     for (let r = 0; r < rows; r++) placeWords(out, ab, r * abb, ap, aIdx[t * rows + r]! * aw, aw);
     const wb = ab + actWords;

@@ -1,10 +1,13 @@
 // One synthesis run of one design: Yosys (script per kind) onto the liberty, OpenSTA on
 // the mapped netlist, results parsed; cached by content. runSynth (index.ts) composes these.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { UserError } from '../config/errors.ts';
 import { requireTool } from '../config/toolchain.ts';
+import { fsStep, makeDirs } from '../io/fs-errors.ts';
+import { registerTemp, removeTemp } from '../io/process.ts';
+import { run } from '../io/run.ts';
 import { cacheCommit, cacheKey, cacheLookup, MANIFEST, sha256 } from './cache.ts';
 import { LIBERTY_FILE, type Liberty } from './liberty.ts';
 import { cleanNetlistForSta } from './netlist.ts';
@@ -28,7 +31,7 @@ let staProbe: Promise<StaTool> | null = null;
 export function staTool(): Promise<StaTool> {
   staProbe ??= (async () => {
     const path = requireTool('opensta');
-    const r = await execa(path, ['-version'], { reject: false, timeout: 20_000, stdin: 'ignore' });
+    const r = await run(path, ['-version'], { timeoutMs: 20_000, stdin: 'ignore' });
     const version = `${r.stdout}`.trim().split('\n')[0]?.trim();
     if (r.exitCode !== 0 || !version)
       throw new UserError(`OpenSTA at ${path} does not run (sta -version)`, 3);
@@ -118,7 +121,8 @@ export async function runDesign(d: DesignInput, env: FlowEnv): Promise<DesignRes
     flow: FLOW_VERSION,
     kind: d.kind,
     top: d.top,
-    files: d.files.map((f) => [f.name, sha256(f.content)]),
+    // Whole-line comments (the generator's header names the config hash) do not change a netlist.
+    files: d.files.map((f) => [f.name, sha256(f.content.replace(/^[ \t]*\/\/.*$/gm, ''))]),
     yosys: { impl: env.yosys.impl, version: env.yosys.version },
     yosysScript: ys,
     liberty: { name: env.liberty.name, sha256: env.liberty.sha256 },
@@ -134,8 +138,8 @@ export async function runDesign(d: DesignInput, env: FlowEnv): Promise<DesignRes
     cached = true;
     env.onProgress(`synth: ${label}: cached result (${dir})`);
   } else {
-    const work = join(synthDir, `work-${key.slice(0, 16)}-${process.pid}-${Date.now()}`);
-    mkdirSync(work, { recursive: true });
+    const work = registerTemp(join(synthDir, `work-${key.slice(0, 16)}-${process.pid}-${Date.now()}`));
+    fsStep('create directory', work, () => makeDirs(work));
     try {
       await execute(d, env, work, ys, tcl, label);
       writeFileSync(join(work, MANIFEST), manifestText);
@@ -149,8 +153,9 @@ export async function runDesign(d: DesignInput, env: FlowEnv): Promise<DesignRes
         cacheCommit(work, failed);
         throw new ToolError(e.message.replaceAll(work, failed), e.logFile.replace(work, failed));
       }
-      rmSync(work, { recursive: true, force: true });
       throw e;
+    } finally {
+      removeTemp(work);
     }
   }
   try {

@@ -33,6 +33,8 @@ export interface SynthOptions {
   flat?: boolean;
   /** Use `synth -booth` when the Yosys has it (default true). */
   booth?: boolean;
+  /** The config's rendered RTL, when the caller has it already (flow renders once); default renderRtl(cfg). */
+  rtl?: RtlBundle;
   onProgress?: (msg: string) => void;
   /** Cache root (default $STRUMGEN_CACHE_DIR or ./.cache/strumgen). */
   cacheDir?: string;
@@ -153,7 +155,7 @@ const pct = (value: number, base: number) => (100 * (value - base)) / base;
 export async function runSynth(cfg: ResolvedDpu, opts: SynthOptions = {}): Promise<SynthReport> {
   const env = await flowEnv(opts);
   const kinds = opts.target === 'array' ? (['array'] as SynthKind[]) : peKinds(opts.flat ?? false);
-  const report = await synthesizeBundle(cfg, renderRtl(cfg), env, kinds);
+  const report = await synthesizeBundle(cfg, opts.rtl ?? renderRtl(cfg), env, kinds);
   if (!opts.baseline) return report;
   const base = baselineConfig(cfg);
   env.onProgress(`synth: baseline ${base.name} (INT8, B=${base.pe.block}) through the same flow`);
@@ -196,6 +198,28 @@ export async function flowEnv(opts: SynthOptions): Promise<FlowEnv> {
   };
 }
 
+/** The files of `top` and every module it instantiates (one module per file, `<module>.v`), in bundle order. */
+export function filesUnder<F extends { name: string; content: string }>(
+  files: readonly F[],
+  top: string,
+): F[] {
+  const byModule = new Map(files.map((f) => [f.name.replace(/\.s?v$/, ''), f]));
+  const seen = new Set<string>([top]);
+  const todo = [top];
+  while (todo.length) {
+    const text = byModule.get(todo.pop()!)?.content ?? '';
+    for (const name of byModule.keys()) {
+      if (!seen.has(name) && new RegExp(`\\b${name}\\b`).test(text)) {
+        seen.add(name);
+        todo.push(name);
+      }
+    }
+  }
+  // A top without a file of its own (hand-written bundles): keep everything.
+  if (!byModule.has(top)) return [...files];
+  return files.filter((f) => seen.has(f.name.replace(/\.s?v$/, '')));
+}
+
 /** Synthesize an already rendered bundle (tests use hand-written ones). */
 export async function synthesizeBundle(
   cfg: ResolvedDpu,
@@ -206,12 +230,16 @@ export async function synthesizeBundle(
   if (kinds.length === 0 || (kinds.includes('array') && kinds.length > 1)) throw new Error('bad run kinds');
   const target: SynthTarget = kinds[0] === 'array' ? 'array' : 'pe';
   const roles = new Map(bundle.modules.map((m) => [m.name, m.role as string]));
-  const common = { files: bundle.files, clockPort: 'clk', roles };
   const results: DesignResult[] = [];
   for (const kind of kinds) {
     const top = kind === 'array' ? bundle.top : bundle.pe;
+    // A PE run reads only the PE's own modules, so its cache key does not change with the array size.
+    const files = kind === 'array' ? bundle.files : filesUnder(bundle.files, top);
     results.push(
-      await runDesign({ ...common, kind, top, keep: kind === 'array' ? bundle.pe : undefined }, env),
+      await runDesign(
+        { files, clockPort: 'clk', roles, kind, top, keep: kind === 'array' ? bundle.pe : undefined },
+        env,
+      ),
     );
   }
   const warnings: string[] = [];

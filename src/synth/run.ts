@@ -2,8 +2,8 @@
 // log file, progress on a timer, and a clear error with the log's tail when it fails.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { UserError } from '../config/errors.ts';
+import { type RunResult, run } from '../io/run.ts';
 
 /** Exit code of the CLI when a tool fails or runs past its time limit. */
 export const TOOL_FAILED_EXIT = 4;
@@ -53,19 +53,20 @@ export async function runStep(o: StepOptions): Promise<number> {
   const tick = setInterval(() => {
     o.onProgress?.(`${o.label}: still running (${Math.round((Date.now() - start) / 1000)} s)`);
   }, 15_000);
-  let result: Awaited<ReturnType<typeof execa>>;
+  let result: RunResult;
   try {
     const common = {
       cwd: o.cwd,
       stdin: 'ignore' as const,
+      // A Node worker (the yowasp Yosys) watches this process and ends when it is gone.
+      env: { STRUMGEN_PARENT_PID: String(process.pid) },
       stdout: toLog,
       stderr: toLog,
-      timeout: o.timeoutSeconds * 1000,
-      reject: false,
+      timeoutMs: o.timeoutSeconds * 1000,
     };
     result = o.node
-      ? await execa(process.execPath, [...(o.nodeOptions ?? []), o.command, ...o.args], common)
-      : await execa(o.command, [...o.args], common);
+      ? await run(process.execPath, [...(o.nodeOptions ?? []), o.command, ...o.args], common)
+      : await run(o.command, [...o.args], common);
   } finally {
     clearInterval(tick);
   }

@@ -1,13 +1,14 @@
 // Which Yosys runs the flow. 'yowasp' (default): @yowasp/yosys from npm, a pinned modern
 // Yosys (WebAssembly) identical on every machine, with the Booth multiplier pass.
 // 'system': the Yosys on PATH (or STRUMGEN_YOSYS), e.g. Debian's 0.23, which has no Booth pass.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { UserError } from '../config/errors.ts';
 import { requireTool } from '../config/toolchain.ts';
+import { registerTemp, removeTemp } from '../io/process.ts';
+import { run } from '../io/run.ts';
 import { runStep } from './run.ts';
 
 export const YOSYS_IMPLS = ['yowasp', 'system'] as const;
@@ -36,7 +37,11 @@ export function yosysImplOf(option?: string): YosysImpl {
   return value as YosysImpl;
 }
 
-const WORKER = fileURLToPath(new URL('./yowasp-worker.ts', import.meta.url));
+// From the compiled CLI (dist/) the worker is JavaScript and needs no TypeScript loader.
+const COMPILED = import.meta.url.endsWith('.js');
+const WORKER = fileURLToPath(
+  new URL(COMPILED ? './yowasp-worker.js' : './yowasp-worker.ts', import.meta.url),
+);
 
 function yowaspEntry(): string {
   try {
@@ -57,7 +62,7 @@ export function yosysCommand(impl: YosysImpl): { command: string; args: string[]
   return { command: WORKER, args: [], node: true };
 }
 
-export const TSX_IMPORT = ['--import', fileURLToPath(import.meta.resolve('tsx'))];
+export const TSX_IMPORT = COMPILED ? [] : ['--import', fileURLToPath(import.meta.resolve('tsx'))];
 
 /** Booth needs Yosys >= 0.39. */
 export function hasBooth(version: string): boolean {
@@ -85,7 +90,7 @@ async function probe(impl: YosysImpl): Promise<YosysTool> {
   const path = node ? yowaspEntry() : command;
   let version = '';
   if (node) {
-    const dir = mkdtempSync(join(tmpdir(), 'strumgen-yosys-'));
+    const dir = registerTemp(mkdtempSync(join(tmpdir(), 'strumgen-yosys-')));
     try {
       await runStep({
         label: 'Yosys (yowasp) -V',
@@ -99,14 +104,14 @@ async function probe(impl: YosysImpl): Promise<YosysTool> {
       });
       version = readFileSync(join(dir, 'version.log'), 'utf8');
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeTemp(dir);
     }
   } else {
-    const r = await execa(command, ['-V'], { reject: false, timeout: 20_000, stdin: 'ignore' });
+    const r = await run(command, ['-V'], { timeoutMs: 20_000, stdin: 'ignore' });
     if (r.exitCode !== 0) {
       throw new UserError(`Yosys at ${command} does not run (yosys -V: ${r.shortMessage})`, 3);
     }
-    version = r.stdout;
+    version = `${r.stdout}`;
   }
   const line = version.split('\n').find((l) => l.startsWith('Yosys')) ?? version.trim();
   if (!line) throw new UserError(`Yosys at ${path} printed no version`, 3);

@@ -6,9 +6,22 @@
 // WebAssembly run blocks its thread and can only be stopped by killing the process.
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runYosys } from '@yowasp/yosys';
+import { Worker } from 'node:worker_threads';
 
 type Tree = { [name: string]: Tree | string | Uint8Array };
+
+// The WebAssembly run blocks this thread for minutes. A watcher thread ends the process when
+// strumgen goes away without killing it (kill -9): this process is then reparented.
+// strumgen names itself in STRUMGEN_PARENT_PID: by the time this code runs (after tsx compiled
+// it) strumgen may already be gone. The Yosys bundle is imported only after the watcher starts.
+const watcher = new Worker(
+  `const { workerData } = require('node:worker_threads');
+   const check = () => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); };
+   check();
+   setInterval(check, 500);`,
+  { eval: true, workerData: Number(process.env.STRUMGEN_PARENT_PID) || process.ppid, execArgv: [] },
+);
+watcher.unref();
 
 const inputs: Tree = {};
 for (const name of readdirSync('.')) {
@@ -28,6 +41,7 @@ const out = (bytes: Uint8Array | null) => {
   if (bytes) process.stdout.write(bytes);
 };
 
+const { runYosys } = await import('@yowasp/yosys');
 try {
   const files = await runYosys(process.argv.slice(2), inputs, { stdout: out, stderr: out });
   if (files) writeBack(files as Tree, '.');

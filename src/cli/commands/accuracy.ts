@@ -19,7 +19,7 @@ interface Args extends ConfigArgs {
   charset?: string;
   schemes?: string;
   select: string;
-  keepInt8?: string[];
+  keepInt8?: string;
   limit?: number;
   seed: number;
   rtl: boolean;
@@ -76,8 +76,7 @@ export const accuracyCommand: CommandModule<object, Args> = {
       .option('select', { type: 'string', default: 'magnitude', describe: 'policy for schemes without one' })
       .option('keep-int8', {
         type: 'string',
-        array: true,
-        describe: 'layers kept INT8 under every scheme: first, last or a weight name (repeat or comma list)',
+        describe: 'layers kept INT8 under every scheme: first, last or weight names (comma list)',
       })
       .option('limit', { type: 'number', describe: 'only the first N samples (OCR: render N lines)' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the rendered OCR lines' })
@@ -120,10 +119,11 @@ export const accuracyCommand: CommandModule<object, Args> = {
       limit: argv.limit,
       seed: argv.seed,
     });
-    const keepInt8 = (argv.keepInt8 ?? []).flatMap((s) => s.split(',')).filter(Boolean);
+    const keepInt8 = (argv.keepInt8 ?? '').split(',').filter(Boolean);
     if (argv.integer || argv.rtl) {
       // One array runs one format: a layer kept INT8 would need a second array.
-      if (keepInt8.length) throw new UserError('--keep-int8 applies to fake quantization only, not with --integer/--rtl');
+      if (keepInt8.length)
+        throw new UserError('--keep-int8 applies to fake quantization only, not with --integer/--rtl');
       await checkIntegerTask(task);
     }
     const command = `strumgen accuracy ${process.argv.slice(3).join(' ')}`.trim();

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { configOf } from '../../config/resolve.ts';
+import { formatOf } from '../../format/registry.ts';
 import { type ConfigArgs, configFromArgs, withConfigOptions } from '../options.ts';
 
 interface Args extends ConfigArgs {
@@ -32,9 +33,8 @@ export const configCommand: CommandModule<object, Args> = {
       `  packed block  weights ${d.weightBlockBits} bits, activations ${d.activationBlockBits} bits`,
       `  pipeline      multiply=${r.pipeline.multiply} adderTree=${r.pipeline.adderTree} (latency ${d.latency})`,
     ];
-    if (r.pe.low === 'dliq')
-      lines.push(`  dliq          t in 0..${r.dliq.shiftMax}, per ${r.dliq.granularity}`);
-    if (r.pe.low === 'mip2q') lines.push(`  mip2q         e in 0..${r.mip2q.maxExponent}`);
+    const describe = formatOf(r).describe;
+    if (describe) lines.push(`  ${r.pe.low.padEnd(14)}${describe}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   },
 };

@@ -2,26 +2,37 @@ import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { designAccuracy } from '../../accuracy/flow.ts';
-import { type OutputMarker, replaceOutputDir } from '../../config/atomic.ts';
+import { type OutputMarker, outputKind, replaceOutputDir } from '../../config/atomic.ts';
 import { UserError } from '../../config/errors.ts';
+import { formatOf } from '../../format/registry.ts';
+import { checkOutputDir } from '../../io/output.ts';
 import { designLine, type FlowResult, renderFlowMarkdown, renderFlowText } from '../../report/flow.ts';
-import { writeSynthReport } from '../../report/synth.ts';
-import { writeRtl } from '../../rtl/index.ts';
+import { SYNTH_OUTPUT, writeSynthReport } from '../../report/synth.ts';
+import { RTL_OUTPUT, writeRtl } from '../../rtl/index.ts';
 import { DEFAULT_SEED, runSim } from '../../sim/index.ts';
 import { runSynth } from '../../synth/index.ts';
-import { type ConfigArgs, configArgsText, configFromArgs, withConfigOptions } from '../options.ts';
+import {
+  type ConfigArgs,
+  configArgsText,
+  configFromArgs,
+  defaultOutDir,
+  withConfigOptions,
+  withForce,
+} from '../options.ts';
 
 interface Args extends ConfigArgs {
   vectors?: number;
   seed?: number;
   out?: string;
   json?: boolean;
+  force?: boolean;
 }
 
 /** Vectors the flow simulates by default: enough to cover the edge cases and many random tiles in seconds. */
 export const FLOW_VECTORS = 20_000;
 
 const FLOW_OUTPUT: OutputMarker = {
+  kind: 'flow',
   file: 'flow.json',
   owns: (j) => j.schema === 'strumgen.flow/1',
   label: 'a strumgen flow summary',
@@ -33,23 +44,32 @@ export const flowCommand: CommandModule<object, Args> = {
   command: 'flow [config]',
   describe: 'Generate, co-simulate, synthesize against the INT8 baseline, and summarize',
   builder: (y) =>
-    withConfigOptions(y)
+    withForce(withConfigOptions(y))
       .option('vectors', { type: 'number', default: FLOW_VECTORS, describe: 'array cycles to co-simulate' })
       .option('seed', { type: 'number', default: DEFAULT_SEED, describe: 'stimulus seed' })
-      .option('out', { type: 'string', describe: 'output directory (default rtl-out/<name>)' })
+      .option('out', {
+        type: 'string',
+        describe:
+          'output directory (default rtl-out/<name>-<hash>/): the RTL, and synth/ and flow/ beside it',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' }) as never,
   handler: async (argv) => {
     if (!(Number.isInteger(argv.vectors) && argv.vectors! > 0)) {
       throw new UserError(`--vectors: ${argv.vectors} is not a positive whole number`);
     }
     const cfg = await configFromArgs(argv);
-    const out = argv.out ?? join('rtl-out', cfg.name);
+    const out = argv.out ?? defaultOutDir(cfg);
+    const force = argv.force;
+    // Every directory the flow writes is checked before it starts.
+    checkOutputDir(out, outputKind(RTL_OUTPUT));
+    checkOutputDir(join(out, 'synth'), outputKind(SYNTH_OUTPUT));
+    checkOutputDir(join(out, 'flow'), outputKind(FLOW_OUTPUT));
     const say = (m: string) => process.stderr.write(`${m}\n`);
     say(`strumgen flow: ${cfg.name}, ${designLine(cfg)} (hash ${cfg.shortHash})`);
 
     say('[1/4] generate: rendering Verilog');
     let t0 = performance.now();
-    const rtl = await writeRtl(cfg, out);
+    const rtl = await writeRtl(cfg, out, { force });
     const generate = since(t0);
     say(
       `      ${relative(process.cwd(), rtl.dir) || '.'}: ${rtl.manifest.files.length} files (${generate.toFixed(2)} s)`,
@@ -57,7 +77,9 @@ export const flowCommand: CommandModule<object, Args> = {
 
     say(`[2/4] co-simulate: ${argv.vectors} vectors against the golden model`);
     t0 = performance.now();
+    // The RTL is rendered once: the files written above are what is simulated and synthesized.
     const sim = await runSim(cfg, {
+      rtl: rtl.bundle,
       vectors: argv.vectors,
       seed: argv.seed,
       rerunBase: `npx strumgen sim ${configArgsText(argv)}`,
@@ -70,12 +92,17 @@ export const flowCommand: CommandModule<object, Args> = {
       throw new UserError(`flow stopped: the RTL of ${cfg.name} does not match the golden model`, 1);
     }
 
-    const baseline = cfg.pe.low !== 'none';
+    const baseline = formatOf(cfg).hasLow;
     say(`[3/4] synthesize: PE${baseline ? ' and the INT8 baseline PE' : ''} (Yosys, OpenSTA)`);
     t0 = performance.now();
-    const synth = await runSynth(cfg, { target: 'pe', baseline, onProgress: (m) => say(`      ${m}`) });
+    const synth = await runSynth(cfg, {
+      target: 'pe',
+      baseline,
+      rtl: rtl.bundle,
+      onProgress: (m) => say(`      ${m}`),
+    });
     const synthSeconds = since(t0);
-    const synthDir = await writeSynthReport(synth, join(out, 'synth'));
+    const synthDir = await writeSynthReport(synth, join(out, 'synth'), { force });
 
     say('[4/4] report (with the Fashion-MNIST accuracy of these weights, cached)');
     const accuracy = await designAccuracy(cfg).catch((e: Error) => {
@@ -94,10 +121,15 @@ export const flowCommand: CommandModule<object, Args> = {
       seconds: { generate, sim: simSeconds, synth: synthSeconds },
     };
     const flowDir = join(out, 'flow');
-    await replaceOutputDir(flowDir, FLOW_OUTPUT, async (tmp) => {
-      await writeFile(join(tmp, 'flow.json'), `${JSON.stringify(result, null, 2)}\n`);
-      await writeFile(join(tmp, 'flow.md'), renderFlowMarkdown(result));
-    });
+    await replaceOutputDir(
+      flowDir,
+      FLOW_OUTPUT,
+      async (tmp) => {
+        await writeFile(join(tmp, 'flow.json'), `${JSON.stringify(result, null, 2)}\n`);
+        await writeFile(join(tmp, 'flow.md'), renderFlowMarkdown(result));
+      },
+      { force },
+    );
     if (argv.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else
       process.stdout.write(

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../config/errors.ts';
 import { configOf } from '../../config/resolve.ts';
+import { checkOutputDir, type OutputKind, writeOutputDir } from '../../io/output.ts';
 import {
   evaluateLayer,
   type LayerResult,
@@ -29,6 +30,7 @@ interface Args {
   acts?: string;
   json: boolean;
   out?: string;
+  force: boolean;
 }
 
 /** yargs' own choices check prints several lines; this is one. */
@@ -61,7 +63,8 @@ async function loadActivations(
 const toJson = (v: unknown) =>
   JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2);
 
-const db = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'inf');
+/** dB for the table: 'inf' for no error, 'undef' when there is no signal (all-zero weights). */
+const db = (x: number) => (Number.isNaN(x) ? 'undef' : Number.isFinite(x) ? x.toFixed(2) : 'inf');
 
 function table(results: readonly LayerResult[], overall: ReturnType<typeof summarize>): string {
   const head = ['layer', 'shape', 'N x K', 'SQNR dB', 'out dB', 'MSE', 'max err', 'low %', 'bits/w'];
@@ -96,64 +99,64 @@ function table(results: readonly LayerResult[], overall: ReturnType<typeof summa
   );
 }
 
-/** Write the packed layers and their description into dir, all or nothing. */
-function writeOut(dir: string, input: string, scheme: Scheme, results: readonly LayerResult[]): void {
-  const cfg = scheme.cfg;
-  if (!cfg) {
+/** The packed-weights output directory (weights.json marks it). */
+const QUANT_OUTPUT: OutputKind = {
+  kind: 'quantize',
+  label: 'a strumgen quantize output',
+  legacy: { file: 'weights.json', owns: (j) => j.tool === 'strumgen quantize' },
+};
+
+function packedConfig(scheme: Scheme) {
+  if (!scheme.cfg) {
     throw new UserError(
-      '--out: int4 is a quality baseline with no packed format (use int8, mip2q, dliq or sparse)',
+      `--out: int4 is a quality baseline with no packed format (use ${QUANT_FORMATS.filter((f) => f !== 'int4').join(', ')})`,
     );
   }
-  const target = resolve(dir);
-  if (existsSync(target) && !statSync(target).isDirectory()) {
-    throw new UserError(`--out ${dir}: exists and is not a directory`);
-  }
-  let tmp: string;
-  try {
-    tmp = mkdtempSync(join(dirname(target), `.${basename(target)}.tmp-`));
-  } catch (e) {
-    throw new UserError(`--out ${dir}: cannot create (${(e as Error).message})`);
-  }
-  try {
-    const layers = results.map((r, i) => {
-      const file = `${String(i).padStart(3, '0')}_${r.metrics.name.replace(/[^A-Za-z0-9_.-]/g, '_')}.bin`;
-      const words = packMatrix(cfg, r.qm!);
-      writeFileSync(join(tmp, file), new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
-      return {
-        ...r.metrics,
-        file,
-        blocksPerRow: r.metrics.Kp / cfg.pe.block,
-        scales: Array.from(r.qm!.scales),
+  return scheme.cfg;
+}
+
+/** Write the packed layers and their description into dir, all or nothing (src/io/output.ts policy). */
+async function writeOut(
+  dir: string,
+  input: string,
+  scheme: Scheme,
+  results: readonly LayerResult[],
+  force: boolean,
+): Promise<void> {
+  const cfg = packedConfig(scheme);
+  await writeOutputDir(
+    dir,
+    QUANT_OUTPUT,
+    (tmp) => {
+      const layers = results.map((r, i) => {
+        const file = `${String(i).padStart(3, '0')}_${r.metrics.name.replace(/[^A-Za-z0-9_.-]/g, '_')}.bin`;
+        const words = packMatrix(cfg, r.qm!);
+        writeFileSync(join(tmp, file), new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
+        return {
+          ...r.metrics,
+          file,
+          blocksPerRow: r.metrics.Kp / cfg.pe.block,
+          scales: Array.from(r.qm!.scales),
+        };
+      });
+      const description = {
+        tool: 'strumgen quantize',
+        input,
+        scheme: schemeLabel(scheme),
+        select: scheme.select,
+        config: configOf(cfg),
+        hash: cfg.hash,
+        weightBlockBits: cfg.derived.weightBlockBits,
+        wordsPerBlock: Math.max(1, Math.ceil(cfg.derived.weightBlockBits / 32)),
+        layout:
+          'each .bin: little-endian uint32 words; row n (output channel), block j at word ' +
+          '(n * blocksPerRow + j) * wordsPerBlock; block bits as docs/FORMATS.md; K order as docs/QUANTIZATION.md',
+        layers,
       };
-    });
-    const description = {
-      tool: 'strumgen quantize',
-      input,
-      scheme: schemeLabel(scheme),
-      select: scheme.select,
-      config: configOf(cfg),
-      hash: cfg.hash,
-      weightBlockBits: cfg.derived.weightBlockBits,
-      wordsPerBlock: Math.max(1, Math.ceil(cfg.derived.weightBlockBits / 32)),
-      layout:
-        'each .bin: little-endian uint32 words; row n (output channel), block j at word ' +
-        '(n * blocksPerRow + j) * wordsPerBlock; block bits as docs/FORMATS.md; K order as docs/QUANTIZATION.md',
-      layers,
-    };
-    writeFileSync(join(tmp, 'weights.json'), `${toJson(description)}\n`);
-    // Swap the finished directory in; an older one is removed only after the rename.
-    let old: string | null = null;
-    if (existsSync(target)) {
-      old = mkdtempSync(join(dirname(target), `.${basename(target)}.old-`));
-      renameSync(target, join(old, 'prev'));
-    }
-    renameSync(tmp, target);
-    if (old) rmSync(old, { recursive: true, force: true });
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    if (e instanceof UserError) throw e;
-    throw new UserError(`--out ${dir}: cannot write (${(e as Error).message})`);
-  }
+      writeFileSync(join(tmp, 'weights.json'), `${toJson(description)}\n`);
+    },
+    { force },
+  );
 }
 
 export const quantizeCommand: CommandModule<object, Args> = {
@@ -190,6 +193,11 @@ export const quantizeCommand: CommandModule<object, Args> = {
       .option('out', {
         type: 'string',
         describe: 'write packed weights and weights.json into this directory',
+      })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'overwrite files in --out that strumgen did not write (or that were edited)',
       }) as never,
   handler: async (argv) => {
     if (!Number.isInteger(argv.rows) || argv.rows < 1)
@@ -204,6 +212,10 @@ export const quantizeCommand: CommandModule<object, Args> = {
       select: argv.select,
       granularity: argv.granularity,
     });
+    if (argv.out !== undefined) {
+      packedConfig(scheme);
+      checkOutputDir(argv.out, QUANT_OUTPUT);
+    }
     const layers = await loadLayers(argv.input, { layer: argv.layer });
     const acts = argv.acts ? await loadActivations(argv.acts, layers) : undefined;
     const progress = layers.length > 4;
@@ -213,7 +225,7 @@ export const quantizeCommand: CommandModule<object, Args> = {
       results.push(evaluateLayer(layer, scheme, { rows: argv.rows, acts }));
     }
     const overall = summarize(scheme, results);
-    if (argv.out) writeOut(argv.out, argv.input, scheme, results);
+    if (argv.out !== undefined) await writeOut(argv.out, argv.input, scheme, results, argv.force);
     if (argv.json) {
       process.stdout.write(
         `${toJson({ input: argv.input, overall, layers: results.map((r) => r.metrics) })}\n`,

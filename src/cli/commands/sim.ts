@@ -19,6 +19,7 @@ interface Args extends ConfigArgs {
   timeout?: number;
   edges: boolean;
   json: boolean;
+  force: boolean;
 }
 
 /** The config part of this invocation, for re-run hints. */
@@ -26,7 +27,13 @@ function configCommandOf(argv: Args): string {
   return `npx strumgen sim ${configArgsText(argv)}${argv.edges ? '' : ' --no-edges'}`;
 }
 
-const mega = (x: number) => `${(x / 1e6).toFixed(2)} M `;
+/** A rate with a unit prefix that keeps 3 significant digits: short runs are not '0.00 M'. */
+export const rate = (x: number) => {
+  if (!Number.isFinite(x)) return '- ';
+  if (x >= 1e6) return `${(x / 1e6).toPrecision(3)} M `;
+  if (x >= 1e3) return `${(x / 1e3).toPrecision(3)} k `;
+  return `${x.toPrecision(3)} `;
+};
 
 function describeMismatch(m: MismatchReport): string[] {
   const lines = [`  ${m.message}${m.label ? `  [${m.label}]` : ''}`];
@@ -43,8 +50,8 @@ function summary(r: SimResult, rows: number, cols: number): string {
   const lines = [
     `${r.config.name} ${rows}x${cols} (hash ${r.config.hash.slice(0, 12)}), seed ${r.seed}: ${r.pass ? 'PASS' : 'FAIL'}`,
     `  ${r.vectors} vectors in ${r.tiles} tiles, ${r.cycles} cycles; ${r.tilesChecked} tiles checked, ${r.mismatches} mismatches`,
-    `  ${mega(r.arrayCyclesPerSec)}array-cycles/s, ${mega(r.macsPerSec)}MACs checked/s over the whole path ` +
-      `(model loop alone ${mega(r.modelCyclesPerSec)}cycles/s; checker ${r.kernel})`,
+    `  ${rate(r.arrayCyclesPerSec)}array-cycles/s, ${rate(r.macsPerSec)}MACs checked/s over the whole path ` +
+      `(model loop alone ${rate(r.modelCyclesPerSec)}cycles/s; checker ${r.kernel})`,
     `  model: ${r.cached ? 'cached build' : `built in ${r.buildSeconds.toFixed(1)} s`} (${r.verilator})`,
   ];
   if (r.weights)
@@ -78,6 +85,11 @@ export const simCommand: CommandModule<object, Args> = {
       .option('tile', { type: 'number', describe: 're-run: same stream up to this tile, check only it' })
       .option('timeout', { type: 'number', describe: 'kill the simulation after this many seconds' })
       .option('edges', { type: 'boolean', default: true, describe: 'start with the edge-case tiles' })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'overwrite an existing --waves file that is not a waveform',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }) as never,
   handler: async (argv) => {
     if (argv.layer !== undefined && argv.weights === undefined)
@@ -91,6 +103,7 @@ export const simCommand: CommandModule<object, Args> = {
       seed: argv.seed,
       ...(argv.weights ? { weights: { path: argv.weights, layer: argv.layer } } : {}),
       waves: argv.waves,
+      force: argv.force,
       tile: argv.tile,
       edges: argv.edges,
       timeoutMs: argv.timeout === undefined ? undefined : argv.timeout * 1000,

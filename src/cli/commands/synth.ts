@@ -1,9 +1,12 @@
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { outputKind } from '../../config/atomic.ts';
 import { UserError } from '../../config/errors.ts';
-import { designSummary, fmtArea, fmtPct, writeSynthReport } from '../../report/synth.ts';
+import { checkOutputDir, claimOutputDir } from '../../io/output.ts';
+import { designSummary, fmtArea, fmtPct, SYNTH_OUTPUT, writeSynthReport } from '../../report/synth.ts';
+import { RTL_OUTPUT } from '../../rtl/index.ts';
 import { runSynth, SYNTH_TARGETS, type SynthTarget, YOSYS_IMPL_ENV, YOSYS_IMPLS } from '../../synth/index.ts';
-import { type ConfigArgs, configFromArgs, withConfigOptions } from '../options.ts';
+import { type ConfigArgs, configFromArgs, defaultOutDir, withConfigOptions, withForce } from '../options.ts';
 
 interface Args extends ConfigArgs {
   target?: string;
@@ -16,6 +19,7 @@ interface Args extends ConfigArgs {
   booth?: boolean;
   cache?: boolean;
   timeout?: number;
+  force?: boolean;
 }
 
 const positive = (v: number | undefined, flag: string) => {
@@ -28,7 +32,7 @@ export const synthCommand: CommandModule<object, Args> = {
   command: 'synth [config]',
   describe: 'Synthesize the PE (or array) with Yosys and OpenSTA: area, fmax, and the change against INT8',
   builder: (y) =>
-    withConfigOptions(y)
+    withForce(withConfigOptions(y))
       .option('target', {
         type: 'string',
         choices: SYNTH_TARGETS,
@@ -71,7 +75,7 @@ export const synthCommand: CommandModule<object, Args> = {
       })
       .option('out', {
         type: 'string',
-        describe: 'output directory (default rtl-out/<name>-synth/); replaced atomically',
+        describe: 'output directory (default rtl-out/<name>-<hash>/synth/, beside the RTL)',
       })
       .option('json', {
         type: 'boolean',
@@ -80,6 +84,12 @@ export const synthCommand: CommandModule<object, Args> = {
       }) as never,
   handler: async (argv) => {
     const cfg = await configFromArgs(argv);
+    const yosysTimeoutSeconds = positive(argv.timeout, '--timeout');
+    // The output directory is checked before minutes of synthesis, and written after.
+    const rtlDir = argv.out === undefined ? defaultOutDir(cfg) : undefined;
+    const out = argv.out ?? join(rtlDir!, 'synth');
+    if (rtlDir) checkOutputDir(rtlDir, outputKind(RTL_OUTPUT));
+    checkOutputDir(out, outputKind(SYNTH_OUTPUT));
     const report = await runSynth(cfg, {
       target: argv.target as SynthTarget,
       liberty: argv.liberty,
@@ -88,10 +98,11 @@ export const synthCommand: CommandModule<object, Args> = {
       flat: argv.flat,
       booth: argv.booth,
       cache: argv.cache,
-      yosysTimeoutSeconds: positive(argv.timeout, '--timeout'),
+      yosysTimeoutSeconds,
       onProgress: (msg) => process.stderr.write(`${msg}\n`),
     });
-    const dir = await writeSynthReport(report, argv.out ?? `rtl-out/${cfg.name}-synth`);
+    if (rtlDir) claimOutputDir(rtlDir, outputKind(RTL_OUTPUT));
+    const dir = await writeSynthReport(report, out, { force: argv.force });
     const where = relative(process.cwd(), dir) || '.';
     if (argv.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -1,9 +1,20 @@
 // Packs and unpacks weight and activation blocks into the words the hardware consumes,
-// following the layout in config/layout.ts. Words are 32-bit, LSB first: the same
-// order as a Verilator wide signal (VlWide), so the harness copies them unchanged.
-import type { BitField } from '../config/layout.ts';
-import type { ResolvedDpu } from '../config/resolve.ts';
-import { activationRange, decodeLow, highRange, lowCodeProblem, toSigned, toUnsigned } from './formats.ts';
+// following the layout in layout.ts. Words are 32-bit, LSB first: the same order as a
+// Verilator wide signal (VlWide), so the harness copies them unchanged.
+import { toSigned, toUnsigned } from './bits.ts';
+import type { BitField, WeightBlockLayout } from './layout.ts';
+import { formatOf } from './registry.ts';
+import type { FormatConfig } from './spec.ts';
+import { activationRange, highRange } from './values.ts';
+
+/** The parts of a resolved config the packer reads. */
+export interface PackConfig extends FormatConfig {
+  readonly derived: {
+    readonly lowCount: number;
+    readonly weightLayout: WeightBlockLayout;
+    readonly activationBlockBits: number;
+  };
+}
 
 /** One weight block in logical form. */
 export interface WeightBlock {
@@ -11,8 +22,8 @@ export interface WeightBlock {
   readonly low: readonly boolean[];
   /** Per position: the signed integer of a high weight, or the unsigned low code of a low one. */
   readonly codes: readonly number[];
-  /** DLIQ shift t of the block (0 otherwise). */
-  readonly shift: number;
+  /** Values of the format's per-block metadata fields (layout.meta order; [] when none, e.g. DLIQ per layer). */
+  readonly meta: readonly number[];
 }
 
 export const wordsFor = (bits: number) => Math.max(1, Math.ceil(bits / 32));
@@ -48,37 +59,41 @@ export function readBits(words: Uint32Array, offset: number, bits: number): numb
 const put = (w: Uint32Array, f: BitField, v: number) => writeBits(w, f.offset, f.bits, v);
 
 /** Why a block cannot be packed for this config, or null. */
-export function weightBlockProblem(cfg: ResolvedDpu, block: WeightBlock): string | null {
+export function weightBlockProblem(cfg: PackConfig, block: WeightBlock): string | null {
   const B = cfg.pe.block;
+  const fmt = formatOf(cfg);
   if (block.low.length !== B || block.codes.length !== B) return `a block has ${B} weights`;
   const lows = block.low.filter(Boolean).length;
-  if (cfg.pe.low === 'none' && lows) return 'the INT8 baseline has no low weights';
-  if (cfg.pe.mode === 'static' && cfg.pe.low !== 'none' && lows !== cfg.derived.lowCount) {
+  if (!fmt.hasLow && lows) return 'the INT8 baseline has no low weights';
+  if (cfg.pe.mode === 'static' && fmt.hasLow && lows !== cfg.derived.lowCount) {
     return `a static block has exactly ${cfg.derived.lowCount} low weights, this one has ${lows}`;
   }
   const [hlo, hhi] = highRange(cfg);
   for (let i = 0; i < B; i++) {
     const c = block.codes[i]!;
     if (block.low[i]) {
-      const problem = lowCodeProblem(cfg, c);
+      const problem = fmt.codeProblem(c);
       if (problem) return `position ${i}: ${problem}`;
     } else if (!Number.isInteger(c) || c < hlo || c > hhi) {
       return `position ${i}: high weight ${c} outside ${hlo}..${hhi}`;
     }
   }
-  const { shiftBits, blockShiftBits } = cfg.derived;
-  if (
-    blockShiftBits > 0 &&
-    (block.shift < 0 || block.shift > cfg.dliq.shiftMax || !Number.isInteger(block.shift))
-  ) {
-    return `shift ${block.shift} outside 0..${cfg.dliq.shiftMax}`;
+  const fields = fmt.meta.filter((m) => m.scope === 'block');
+  if (block.meta.length !== fields.length) {
+    return fields.length
+      ? `a block carries ${fields.length} metadata value(s) (${fields.map((m) => m.name).join(', ')}), this one ${block.meta.length}`
+      : `this format carries no per-block metadata, the block has ${block.meta.length} value(s)`;
   }
-  if (shiftBits === 0 && block.shift !== 0) return 'only DLIQ blocks carry a shift';
+  for (let m = 0; m < fields.length; m++) {
+    const v = block.meta[m]!;
+    if (!Number.isInteger(v) || v < 0 || v > fields[m]!.max)
+      return `${fields[m]!.name} ${v} outside 0..${fields[m]!.max}`;
+  }
   return null;
 }
 
 /** Pack one block; throws RangeError on a block the config cannot hold. */
-export function packWeightBlock(cfg: ResolvedDpu, block: WeightBlock, out?: Uint32Array): Uint32Array {
+export function packWeightBlock(cfg: PackConfig, block: WeightBlock, out?: Uint32Array): Uint32Array {
   const problem = weightBlockProblem(cfg, block);
   if (problem) throw new RangeError(problem);
   const layout = cfg.derived.weightLayout;
@@ -101,11 +116,13 @@ export function packWeightBlock(cfg: ResolvedDpu, block: WeightBlock, out?: Uint
       else if (layout.low.length) put(words, layout.low[l++]!, block.codes[i]!);
     }
   }
-  if (layout.shift) put(words, layout.shift, block.shift);
+  layout.meta.forEach((f, m) => {
+    put(words, f, block.meta[m]!);
+  });
   return words;
 }
 
-export function unpackWeightBlock(cfg: ResolvedDpu, words: Uint32Array): WeightBlock {
+export function unpackWeightBlock(cfg: PackConfig, words: Uint32Array): WeightBlock {
   const layout = cfg.derived.weightLayout;
   const B = cfg.pe.block;
   const get = (f: BitField) => readBits(words, f.offset, f.bits);
@@ -115,7 +132,7 @@ export function unpackWeightBlock(cfg: ResolvedDpu, words: Uint32Array): WeightB
   const codes: number[] = new Array(B).fill(0);
   if (layout.slots.length) {
     layout.slots.forEach((f, i) => {
-      codes[i] = low[i] ? get(f) % 2 ** cfg.lowBits : toSigned(get(f), cfg.weightBits);
+      codes[i] = low[i] ? get(f) % 2 ** formatOf(cfg).codeBits : toSigned(get(f), cfg.weightBits);
     });
   } else {
     let h = 0;
@@ -125,21 +142,40 @@ export function unpackWeightBlock(cfg: ResolvedDpu, words: Uint32Array): WeightB
       else codes[i] = layout.low.length ? get(layout.low[l++]!) : 0;
     }
   }
-  return { low, codes, shift: layout.shift ? get(layout.shift) : 0 };
+  return { low, codes, meta: layout.meta.map(get) };
 }
 
 /**
- * Integer weight values of a block. `layerShift` is the DLIQ shift when it is per layer.
+ * The metadata values a block's low weights decode with, in the format's meta order: the
+ * block's own fields, and `layerMeta` (the layer-scope values, in order) for the others.
+ */
+export function blockMeta(
+  cfg: FormatConfig,
+  block: WeightBlock,
+  layerMeta: readonly number[] = [],
+): number[] {
+  let b = 0;
+  let l = 0;
+  return formatOf(cfg).meta.map((m) => (m.scope === 'block' ? block.meta[b++]! : (layerMeta[l++] ?? 0)));
+}
+
+/**
+ * Integer weight values of a block; `layerMeta` holds the format's layer-scope metadata.
  * This is the arithmetic meaning of the block that the hardware must reproduce.
  */
-export function decodeWeightBlock(cfg: ResolvedDpu, block: WeightBlock, layerShift = 0): number[] {
-  const shift = cfg.derived.blockShiftBits > 0 ? block.shift : layerShift;
-  return block.codes.map((c, i) => (block.low[i] ? decodeLow(cfg, c, shift) : c));
+export function decodeWeightBlock(
+  cfg: FormatConfig,
+  block: WeightBlock,
+  layerMeta: readonly number[] = [],
+): number[] {
+  const fmt = formatOf(cfg);
+  const meta = blockMeta(cfg, block, layerMeta);
+  return block.codes.map((c, i) => (block.low[i] ? fmt.decode(c, meta) : c));
 }
 
 /** Pack B activations, lane i at bits [i*A, i*A + A). */
 export function packActivationBlock(
-  cfg: ResolvedDpu,
+  cfg: PackConfig,
   acts: readonly number[],
   out?: Uint32Array,
 ): Uint32Array {
@@ -156,7 +192,7 @@ export function packActivationBlock(
   return words;
 }
 
-export function unpackActivationBlock(cfg: ResolvedDpu, words: Uint32Array): number[] {
+export function unpackActivationBlock(cfg: PackConfig, words: Uint32Array): number[] {
   const A = cfg.activation.bits;
   return Array.from({ length: cfg.pe.block }, (_, i) => {
     const raw = readBits(words, i * A, A);

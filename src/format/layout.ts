@@ -1,7 +1,7 @@
 // The packed bit layout of one weight block and one activation block: the single
-// definition that the packer, the golden model, the RTL context and the simulation
+// definition that the packer, the golden model, the RTL planner and the simulation
 // harness all read. docs/FORMATS.md describes the same layout in prose.
-import type { LowFormat, PeMode } from './schema.ts';
+import type { MetaField } from './spec.ts';
 
 export interface BitField {
   /** Field name as it appears in docs and generated RTL comments. */
@@ -17,33 +17,28 @@ export interface WeightBlockLayout {
   readonly mask: BitField | null;
   /** Static StruM: the H high weights, in block order, two's complement, weightBits each. */
   readonly high: readonly BitField[];
-  /** Static StruM: the L low codes, in block order, lowBits each (none for sparse). */
+  /** Static StruM: the L low codes, in block order, codeBits each (none when codes are not stored). */
   readonly low: readonly BitField[];
   /** Dynamic StruM and INT8: one weightBits slot per block position (a low code sits in its LSBs). */
   readonly slots: readonly BitField[];
-  /** DLIQ with per-block granularity: the block's shift t. */
-  readonly shift: BitField | null;
+  /** The format's per-block metadata fields (e.g. the DLIQ shift), in the format's meta order. */
+  readonly meta: readonly BitField[];
 }
 
 export interface LayoutParams {
   readonly block: number;
   readonly high: number;
-  readonly low: LowFormat;
-  readonly mode: PeMode;
+  readonly mode: 'static' | 'dynamic';
   readonly weightBits: number;
-  readonly lowBits: number;
-  /** Bits of the DLIQ shift field when it is stored per block, else 0. */
-  readonly blockShiftBits: number;
+  /** The format has low weights (a mask); false for the INT8 baseline. */
+  readonly hasLow: boolean;
+  /** Bits of a stored low code (0: low weights are not stored). */
+  readonly codeBits: number;
+  /** The format's metadata fields; those of scope 'block' are packed. */
+  readonly meta: readonly MetaField[];
 }
 
-/** Bits needed to store the unsigned values 0..max. */
-export function bitsFor(max: number): number {
-  let bits = 0;
-  while (2 ** bits <= max) bits++;
-  return bits;
-}
-
-/** Fields are laid out LSB first in this order: mask, high (or slots), low, shift. */
+/** Fields are laid out LSB first in this order: mask, high (or slots), low, metadata. */
 export function weightBlockLayout(p: LayoutParams): WeightBlockLayout {
   let offset = 0;
   const take = (name: string, bits: number): BitField => {
@@ -52,18 +47,18 @@ export function weightBlockLayout(p: LayoutParams): WeightBlockLayout {
     return field;
   };
   const L = p.block - p.high;
-  const mask = p.low === 'none' ? null : take('mask', p.block);
+  const mask = p.hasLow ? take('mask', p.block) : null;
   const fields = (prefix: string, count: number, bits: number) =>
     Array.from({ length: count }, (_, i) => take(`${prefix}${i}`, bits));
   let high: BitField[] = [];
   let low: BitField[] = [];
   let slots: BitField[] = [];
-  if (p.low === 'none' || p.mode === 'dynamic') {
+  if (!p.hasLow || p.mode === 'dynamic') {
     slots = fields('slot', p.block, p.weightBits);
   } else {
     high = fields('high', p.high, p.weightBits);
-    if (p.low !== 'sparse') low = fields('low', L, p.lowBits);
+    if (p.codeBits > 0) low = fields('low', L, p.codeBits);
   }
-  const shift = p.blockShiftBits > 0 ? take('shift', p.blockShiftBits) : null;
-  return { totalBits: offset, mask, high, low, slots, shift };
+  const meta = p.meta.filter((m) => m.scope === 'block').map((m) => take(m.name, m.bits));
+  return { totalBits: offset, mask, high, low, slots, meta };
 }

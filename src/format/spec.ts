@@ -1,0 +1,162 @@
+// The number-format interface: what one low-precision weight format must say so that every
+// stage (config, quantizer, packer, golden model, RTL, co-simulation) can use it without a
+// case on its name. One module per format implements LowFormatSpec (int8.ts, mip2q.ts,
+// dliq.ts, sparse.ts); registry.ts lists them. docs/FORMATS.md ("How to add a format") is
+// the prose of this file.
+import type { z } from 'zod';
+import type { Range } from './bits.ts';
+
+/** The parts of a config a format depends on (a resolved config is one). */
+export interface FormatConfig {
+  readonly pe: {
+    readonly block: number;
+    readonly high: number;
+    readonly low: string;
+    readonly mode: 'static' | 'dynamic';
+  };
+  readonly weightBits: number;
+  readonly lowBits: number;
+  readonly activation: { readonly bits: number; readonly signed: boolean };
+}
+
+/** A config problem: the dotted path of the field and the rule it breaks. */
+export interface FormatIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Where one metadata value lives. 'block': a field of every packed weight block (beside the
+ * mask and codes); 'layer': one value for the whole layer, on an array input port
+ * `in_<name>` (constant while a layer runs). The quantizer picks a value per block or per
+ * layer from `metaCandidates`.
+ */
+export type MetaScope = 'block' | 'layer';
+
+export interface MetaField {
+  /** Field name: the packed field (block) or the port suffix (layer, `in_<name>`). */
+  readonly name: string;
+  /** Short symbol for labels and docs (DLIQ: 't'). */
+  readonly symbol: string;
+  readonly scope: MetaScope;
+  /** Unsigned width; legal values are 0..max. */
+  readonly bits: number;
+  readonly max: number;
+  /** One line for docs and PORTS.md. */
+  readonly meaning: string;
+}
+
+/**
+ * The lane that computes activation x low weight, as the RTL stage instantiates it.
+ * `kind` names the lane module (templates/lane_<kind>.v.hbs); `params` are its parameters.
+ */
+export interface LaneSpec {
+  readonly kind: string;
+  readonly params: Readonly<Record<string, number>>;
+  /**
+   * The lane module's template file, for a format that lives outside this repository's
+   * templates/ (e.g. a test's toy format); default templates/lane_<kind>.v.hbs. Its values:
+   * module, summary, header, ports, pBits, codeBits, aExt (a widened to pBits), qExt (code
+   * sign-extended to pBits), pZero, params, faulty (the test-only low-lane-sign fault: invert
+   * the sign of the product).
+   */
+  readonly template?: string;
+  /**
+   * When the format's value is (plain code value) << meta[shiftMeta], the lane may leave the
+   * shift out and a PE shifts the sum of its low lanes once (all low lanes of a block share
+   * the metadata). `plainRange` is the range of the plain code value (before the shift).
+   */
+  readonly shift: { readonly meta: number; readonly plainRange: Range } | null;
+}
+
+/** A format bound to one config (formatOf): everything later stages ask, with no further case on the name. */
+export interface BoundFormat {
+  readonly name: string;
+  /** false only for the INT8 baseline: no mask, no low weights. */
+  readonly hasLow: boolean;
+  /** Bits of one stored low code; 0 when low weights are not stored (they are all zero). */
+  readonly codeBits: number;
+  /** Every legal code, ascending. */
+  readonly codes: readonly number[];
+  /** Why `code` is not a legal code, or null. */
+  codeProblem(code: number): string | null;
+  /** Integer value of a legal code, given the metadata values (the format's `meta` order). */
+  decode(code: number, meta: readonly number[]): number;
+  /** Range of a decoded low value over every code and metadata value ([0, 0] without lows). */
+  readonly valueRange: Range;
+  /** The metadata fields, all of one scope; [] when the format has none. */
+  readonly meta: readonly MetaField[];
+  /** Metadata value tuples the quantizer tries (per block or per layer); [[]] without metadata. */
+  readonly metaCandidates: readonly (readonly number[])[];
+  /** Stimulus edge cases: codes of the most negative and most positive value (at the last candidate). */
+  readonly edgeCodes: { readonly negative: number; readonly positive: number };
+  /** The lane that multiplies by a low weight; null when no low lane exists (none, sparse). */
+  readonly lane: LaneSpec | null;
+  /** One line for `strumgen config` (null: nothing to add). */
+  readonly describe: string | null;
+}
+
+/** One format, as registered: its name, its config parameters and how to bind it to a config. */
+export interface LowFormatSpec<P = Record<string, never>, N extends string = string> {
+  /** The value of `pe.low`; also the config key of the parameters. */
+  readonly name: N;
+  /** false only for the INT8 baseline (no mask, no low weights); BoundFormat.hasLow repeats it. */
+  readonly hasLow: boolean;
+  /** One line for docs and the config reference. */
+  readonly summary: string;
+  /**
+   * The parameters as a zod object (defaults included), validated under the config key
+   * `name`. They exist in the resolved config, and enter its hash, only when pe.low = name.
+   */
+  readonly params?: z.ZodType<P>;
+  /** Cross-field rules (config paths in the issues). */
+  check?(c: FormatConfig, p: P): FormatIssue[];
+  /** The format for one config (after check). */
+  bind(c: FormatConfig, p: P): BoundFormat;
+}
+
+/** Helpers for specs: legal codes from a problem function, and the default edge codes. */
+export function legalCodes(codeBits: number, problem: (code: number) => string | null): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < 2 ** codeBits; c++) if (problem(c) === null) out.push(c);
+  return out;
+}
+
+/** Codes of the most negative and most positive decoded value (first code on ties). */
+export function extremeCodes(
+  codes: readonly number[],
+  value: (code: number) => number,
+): { negative: number; positive: number } {
+  let negative = codes[0] ?? 0;
+  let positive = codes[0] ?? 0;
+  for (const c of codes) {
+    if (value(c) < value(negative)) negative = c;
+    if (value(c) > value(positive)) positive = c;
+  }
+  return { negative, positive };
+}
+
+/** Range of `decode` over every code and metadata candidate. */
+export function valueRangeOf(
+  codes: readonly number[],
+  candidates: readonly (readonly number[])[],
+  decode: (code: number, meta: readonly number[]) => number,
+): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const m of candidates) {
+    for (const c of codes) {
+      const v = decode(c, m);
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  return lo <= hi ? [lo, hi] : [0, 0];
+}
+
+/** Generic code-range check: an integer in 0..2^bits - 1. */
+export function codeWidthProblem(code: number, bits: number): string | null {
+  if (!Number.isInteger(code) || code < 0 || code >= 2 ** bits)
+    return `low code ${code} is not a ${bits}-bit code`;
+  return null;
+}
