@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { designAccuracy } from '../../accuracy/flow.ts';
 import { type OutputMarker, outputKind, replaceOutputDir } from '../../config/atomic.ts';
 import { UserError } from '../../config/errors.ts';
 import { formatOf } from '../../format/registry.ts';
@@ -103,7 +104,11 @@ export const flowCommand: CommandModule<object, Args> = {
     const synthSeconds = since(t0);
     const synthDir = await writeSynthReport(synth, join(out, 'synth'), { force });
 
-    say('[4/4] report');
+    say('[4/4] report (with the Fashion-MNIST accuracy of these weights, cached)');
+    const accuracy = await designAccuracy(cfg).catch((e: Error) => {
+      say(`      accuracy not measured: ${e.message.split('\n')[0]}`);
+      return undefined;
+    });
     const result: FlowResult = {
       schema: 'strumgen.flow/1',
       config: { name: cfg.name, hash: cfg.hash },
@@ -112,6 +117,7 @@ export const flowCommand: CommandModule<object, Args> = {
       synthDir: relative(process.cwd(), synthDir) || synthDir,
       sim,
       synth,
+      ...(accuracy ? { accuracy } : {}),
       seconds: { generate, sim: simSeconds, synth: synthSeconds },
     };
     const flowDir = join(out, 'flow');
