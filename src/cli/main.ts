@@ -62,6 +62,12 @@ const COMMAND_TABLE: { usage: string; describe: string; load: () => Promise<AnyC
     describe: 'Generate, co-simulate, synthesize against the INT8 baseline, and summarize',
     load: async () => (await import('./commands/flow.ts')).flowCommand as AnyCommand,
   },
+  {
+    usage: 'accuracy <task>',
+    describe:
+      'Accuracy of a real network under each weight scheme (onnxruntime; --rtl: on the generated array)',
+    load: async () => (await import('./commands/accuracy.ts')).accuracyCommand as AnyCommand,
+  },
 ];
 
 const commandName = (c: { usage: string }) => c.usage.split(' ')[0]!;

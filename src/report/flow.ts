@@ -1,6 +1,6 @@
 // The end-to-end summary of `strumgen flow`: one page that says what was built, whether it
 // matched the golden model, what it costs against the INT8 baseline, and with which tools.
-
+import type { FlowAccuracy } from '../accuracy/flow.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { lowFormatSpec } from '../format/registry.ts';
 import type { PowerReport } from '../power/index.ts';
@@ -20,6 +20,8 @@ export interface FlowResult {
   /** Power from simulated activity (absent with --no-power). */
   readonly power?: PowerReport;
   readonly powerDir?: string;
+  /** Fashion-MNIST top-1 of the design's weights against INT8 (docs/ACCURACY.md); absent when not measured. */
+  readonly accuracy?: FlowAccuracy;
   /** Wall-clock seconds of each step. */
   readonly seconds: {
     readonly generate: number;
@@ -93,6 +95,19 @@ export function flowRows(f: FlowResult): [string, string][] {
       `${(p.totalW * 1000).toFixed(3)} mW at ${p.clockMhz.toFixed(0)} MHz, uniform activity ${p.activity} (OpenSTA estimate)` +
         (bp
           ? `, baseline ${(bp.totalW * 1000).toFixed(3)} mW: ${fmtPct((100 * (p.totalW - bp.totalW)) / bp.totalW)}`
+          : ''),
+    ]);
+  }
+  if (f.accuracy) {
+    const a = f.accuracy;
+    const p = (x: number) => (100 * x).toFixed(2);
+    const d = (x: number) => `${x >= 0 ? '+' : ''}${p(x)}`;
+    rows.push([
+      'accuracy',
+      `Fashion-MNIST CNN top-1 ${p(a.design.value)}% on ${a.samples} test images (fake-quantized weights)` +
+        (a.change
+          ? `, INT8 ${p(a.int8.value)}%: ${d(a.change.value)} points [${d(a.change.lo)}, ${d(a.change.hi)}], ` +
+            `${a.verdict === 'meets' ? 'within 1 point' : a.verdict === 'fails' ? 'more than 1 point below' : 'undecided'}`
           : ''),
     ]);
   }

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { designAccuracy } from '../../accuracy/flow.ts';
 import { type OutputMarker, outputKind, replaceOutputDir } from '../../config/atomic.ts';
 import { UserError } from '../../config/errors.ts';
 import { formatOf } from '../../format/registry.ts';
@@ -137,7 +138,11 @@ export const flowCommand: CommandModule<object, Args> = {
       await writePowerReport(power, join(out, 'power'), { force });
     }
 
-    say(`[${steps}/${steps}] report`);
+    say(`[${steps}/${steps}] report (with the Fashion-MNIST accuracy of these weights, cached)`);
+    const accuracy = await designAccuracy(cfg).catch((e: Error) => {
+      say(`      accuracy not measured: ${e.message.split('\n')[0]}`);
+      return undefined;
+    });
     const result: FlowResult = {
       schema: 'strumgen.flow/1',
       config: { name: cfg.name, hash: cfg.hash },
@@ -149,6 +154,7 @@ export const flowCommand: CommandModule<object, Args> = {
       ...(power
         ? { power, powerDir: relative(process.cwd(), join(out, 'power')) || join(out, 'power') }
         : {}),
+      ...(accuracy ? { accuracy } : {}),
       seconds: { generate, sim: simSeconds, synth: synthSeconds, power: powerSeconds },
     };
     const flowDir = join(out, 'flow');
