@@ -17,11 +17,11 @@ export interface FlowResult {
   readonly synthDir: string;
   readonly sim: SimResult;
   readonly synth: SynthReport;
+  /** Fashion-MNIST top-1 of the design's weights against INT8 (docs/ACCURACY.md); absent when not measured. */
+  readonly accuracy?: FlowAccuracy;
   /** Power from simulated activity (absent with --no-power). */
   readonly power?: PowerReport;
   readonly powerDir?: string;
-  /** Fashion-MNIST top-1 of the design's weights against INT8 (docs/ACCURACY.md); absent when not measured. */
-  readonly accuracy?: FlowAccuracy;
   /** Wall-clock seconds of each step. */
   readonly seconds: {
     readonly generate: number;

@@ -151,10 +151,10 @@ export const flowCommand: CommandModule<object, Args> = {
       synthDir: relative(process.cwd(), synthDir) || synthDir,
       sim,
       synth,
+      ...(accuracy ? { accuracy } : {}),
       ...(power
         ? { power, powerDir: relative(process.cwd(), join(out, 'power')) || join(out, 'power') }
         : {}),
-      ...(accuracy ? { accuracy } : {}),
       seconds: { generate, sim: simSeconds, synth: synthSeconds, power: powerSeconds },
     };
     const flowDir = join(out, 'flow');
