@@ -340,6 +340,7 @@ describe('CLI', () => {
       'yosys',
       'opensta',
       'osu018',
+      'iverilog',
       'yowasp',
     ]);
     expect(r.stderr).toMatch(/missing: Verilator/);

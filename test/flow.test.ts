@@ -22,6 +22,8 @@ describe('strumgen flow', () => {
         '4',
         '--vectors',
         '400',
+        '--power-cycles',
+        '300',
         '--out',
         out,
         '--json',
@@ -36,15 +38,31 @@ describe('strumgen flow', () => {
     expect(Number.isFinite(f.synth.comparison.areaChangePct)).toBe(true);
     expect(f.synth.comparison.baseline.design.pe.low).toBe('none');
     expect(f.synth.tools.liberty.sha256).toMatch(/^[0-9a-f]{64}$/);
-    for (const step of ['[1/4] generate', '[2/4] co-simulate', '[3/4] synthesize', '[4/4] report']) {
+    expect(f.power.activity.mismatches).toBe(0);
+    expect(Number.isFinite(f.power.comparison.powerChangePct)).toBe(true);
+    for (const step of [
+      '[1/5] generate',
+      '[2/5] co-simulate',
+      '[3/5] synthesize',
+      '[4/5] power',
+      '[5/5] report',
+    ]) {
       expect(r.stderr).toContain(step);
     }
-    for (const file of ['manifest.json', 'files.f', 'synth/synth.md', 'flow/flow.md', 'flow/flow.json']) {
+    for (const file of [
+      'manifest.json',
+      'files.f',
+      'synth/synth.md',
+      'power/power.md',
+      'flow/flow.md',
+      'flow/flow.json',
+    ]) {
       expect(existsSync(join(out, file)), file).toBe(true);
     }
     const md = readFileSync(join(out, 'flow/flow.md'), 'utf8');
     expect(md).toContain(f.config.hash.slice(0, 12));
     expect(md).toMatch(/OpenSTA/);
+    expect(md).toMatch(/PE power \| .* mW at 100 MHz from zero-delay activity/);
   }, 600_000);
 
   it('rejects bad input before doing any work', async () => {

@@ -63,7 +63,7 @@ export function randomDescription(
     accumulator: { bits: r.pick([8, 16, 24, 32, 32, 48]) },
     dliq: { shiftMax: r.int(0, 7), granularity: r.pick(['block', 'layer'] as const) },
     mip2q: { maxExponent: r.int(0, Math.max(0, maxExp)) },
-    pipeline: { multiply: r.next() < 0.5, adderTree: r.next() < 0.5 },
+    pipeline: { operands: r.next() < 0.5, multiply: r.next() < 0.5, adderTree: r.next() < 0.5 },
   };
 }
 

@@ -52,9 +52,21 @@ const COMMAND_TABLE: { usage: string; describe: string; load: () => Promise<AnyC
     load: async () => (await import('./commands/synth.ts')).synthCommand as AnyCommand,
   },
   {
+    usage: 'power [config]',
+    describe:
+      'PE power from simulated switching activity (gate level, real weights, golden-checked); --baseline compares with INT8',
+    load: async () => (await import('./commands/power.ts')).powerCommand as AnyCommand,
+  },
+  {
     usage: 'flow [config]',
     describe: 'Generate, co-simulate, synthesize against the INT8 baseline, and summarize',
     load: async () => (await import('./commands/flow.ts')).flowCommand as AnyCommand,
+  },
+  {
+    usage: 'accuracy <task>',
+    describe:
+      'Accuracy of a real network under each weight scheme (onnxruntime; --rtl: on the generated array)',
+    load: async () => (await import('./commands/accuracy.ts')).accuracyCommand as AnyCommand,
   },
 ];
 

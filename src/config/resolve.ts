@@ -237,7 +237,8 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
     codeBits: fmt.codeBits,
     meta: fmt.meta,
   });
-  const latency = 1 + Number(c.pipeline.multiply) + Number(c.pipeline.adderTree);
+  const latency =
+    1 + Number(c.pipeline.operands) + Number(c.pipeline.multiply) + Number(c.pipeline.adderTree);
   const derived: DerivedValues = {
     lowCount: L,
     highLanes,

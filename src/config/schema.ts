@@ -113,6 +113,12 @@ const baseSchema = z.strictObject({
     .prefault({}),
   pipeline: z
     .strictObject({
+      operands: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Register the lane operands (the router's activations and their weights) before the lanes, so router glitches stop there",
+        ),
       multiply: z.boolean().default(false).describe('Register the lane products'),
       adderTree: z.boolean().default(false).describe('Register the adder-tree sum'),
     })

@@ -8,7 +8,7 @@ import { UserError } from './errors.ts';
 export const OSU018_LIBERTY = '/usr/share/qflow/tech/osu018/osu018_stdcells.lib';
 
 export interface ToolSpec {
-  readonly id: 'verilator' | 'make' | 'cxx' | 'yosys' | 'opensta' | 'osu018';
+  readonly id: 'verilator' | 'make' | 'cxx' | 'yosys' | 'opensta' | 'osu018' | 'iverilog';
   readonly label: string;
   /** Executable name (null for data files). */
   readonly command: string | null;
@@ -73,6 +73,15 @@ export const TOOLS: readonly ToolSpec[] = [
     envVar: 'STRUMGEN_LIBERTY',
     install: 'apt-get install -y qflow-tech-osu018',
     usedBy: 'default standard-cell library',
+  },
+  {
+    id: 'iverilog',
+    label: 'Icarus Verilog',
+    command: 'iverilog',
+    versionArgs: ['-V'],
+    envVar: 'STRUMGEN_IVERILOG',
+    install: 'apt-get install -y iverilog',
+    usedBy: 'glitch-aware power (--timed) and the gate-simulator check',
   },
 ];
 

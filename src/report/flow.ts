@@ -1,10 +1,12 @@
 // The end-to-end summary of `strumgen flow`: one page that says what was built, whether it
 // matched the golden model, what it costs against the INT8 baseline, and with which tools.
-
+import type { FlowAccuracy } from '../accuracy/flow.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { lowFormatSpec } from '../format/registry.ts';
+import type { PowerReport } from '../power/index.ts';
 import type { SimResult } from '../sim/index.ts';
 import type { SynthReport } from '../synth/index.ts';
+import { mW } from './power.ts';
 import { fmtArea, fmtPct } from './synth.ts';
 
 export interface FlowResult {
@@ -15,8 +17,18 @@ export interface FlowResult {
   readonly synthDir: string;
   readonly sim: SimResult;
   readonly synth: SynthReport;
+  /** Fashion-MNIST top-1 of the design's weights against INT8 (docs/ACCURACY.md); absent when not measured. */
+  readonly accuracy?: FlowAccuracy;
+  /** Power from simulated activity (absent with --no-power). */
+  readonly power?: PowerReport;
+  readonly powerDir?: string;
   /** Wall-clock seconds of each step. */
-  readonly seconds: { readonly generate: number; readonly sim: number; readonly synth: number };
+  readonly seconds: {
+    readonly generate: number;
+    readonly sim: number;
+    readonly synth: number;
+    readonly power?: number;
+  };
 }
 
 export function designLine(cfg: ResolvedDpu): string {
@@ -53,14 +65,49 @@ export function flowRows(f: FlowResult): [string, string][] {
         (c ? `, baseline ${c.baseline.timing.fmaxMhz.toFixed(1)} MHz: ${fmtPct(c.fmaxChangePct)}` : ''),
     ],
   ];
+  const pw = f.power;
+  if (pw) {
+    const pc = pw.comparison;
+    rows.push([
+      'PE power',
+      `${mW(pw.power.totalW)} at ${pw.clock.mhz.toFixed(0)} MHz from ${pw.activity.source} activity ` +
+        `(${pw.activity.cycles} cycles, ${pw.activity.tilesChecked} tiles equal to the golden model)` +
+        (pc ? `, INT8 baseline ${mW(pc.baseline.power.totalW)}: ${fmtPct(pc.powerChangePct)}` : ''),
+    ]);
+    rows.push([
+      'power by part',
+      Object.entries(pw.power.byModule)
+        .map(([m, v]) => `${m} ${mW(v.totalW)}`)
+        .join(', ') +
+        (pc
+          ? `; change ${Object.entries(pc.roleDeltaW)
+              .map(([r, d]) => `${r} ${d > 0 ? '+' : ''}${(d * 1e3).toFixed(3)} mW`)
+              .join(', ')}`
+          : ''),
+    ]);
+    rows.push(['power stimulus', pw.activity.stimulus]);
+  }
   if (y.power) {
     const p = y.power;
     const bp = c?.baseline.power;
     rows.push([
-      'PE power',
+      pw ? 'PE power (uniform)' : 'PE power',
       `${(p.totalW * 1000).toFixed(3)} mW at ${p.clockMhz.toFixed(0)} MHz, uniform activity ${p.activity} (OpenSTA estimate)` +
         (bp
           ? `, baseline ${(bp.totalW * 1000).toFixed(3)} mW: ${fmtPct((100 * (p.totalW - bp.totalW)) / bp.totalW)}`
+          : ''),
+    ]);
+  }
+  if (f.accuracy) {
+    const a = f.accuracy;
+    const p = (x: number) => (100 * x).toFixed(2);
+    const d = (x: number) => `${x >= 0 ? '+' : ''}${p(x)}`;
+    rows.push([
+      'accuracy',
+      `Fashion-MNIST CNN top-1 ${p(a.design.value)}% on ${a.samples} test images (fake-quantized weights)` +
+        (a.change
+          ? `, INT8 ${p(a.int8.value)}%: ${d(a.change.value)} points [${d(a.change.lo)}, ${d(a.change.hi)}], ` +
+            `${a.verdict === 'meets' ? 'within 1 point' : a.verdict === 'fails' ? 'more than 1 point below' : 'undecided'}`
           : ''),
     ]);
   }
@@ -80,6 +127,7 @@ export function flowRows(f: FlowResult): [string, string][] {
     ['synth flags', t.flags.join(' ')],
     ['synth report', f.synthDir],
   );
+  if (f.powerDir) rows.push(['power report', f.powerDir]);
   return rows;
 }
 
@@ -91,7 +139,9 @@ export function renderFlowText(f: FlowResult): string {
 
 export function renderFlowMarkdown(f: FlowResult): string {
   const rows = flowRows(f).map(([k, v]) => `| ${k} | ${v.replaceAll('|', '\\|')} |`);
-  const steps = Object.entries(f.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`);
+  const steps = Object.entries(f.seconds)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k} ${v!.toFixed(1)} s`);
   return [
     `# strumgen flow: ${f.config.name}`,
     '',

@@ -284,6 +284,8 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
         aBits: A,
         wBits: W,
         pBits: P,
+        pZero: lit(P, 0),
+        isolate: options.isolation !== false,
         aZero: lit(A, 0),
         wZero: lit(W, 0),
         full: inst(fullMod, 'u_full', { a: 'a_full', w: 'w_full', p: 'p_full' }),
@@ -307,6 +309,18 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const actAt = (i: number) => slice('act', i * A, A);
   const shiftField = shift && !layerShift ? layout.meta.find((f) => f.name === shift.field.name)! : null;
   const shiftExpr = TB === 0 ? null : layerShift ? 'shift' : shiftField ? field(shiftField) : null;
+  // pipeline.operands: every lane operand (routed activation, weight field, mask bit, block
+  // shift) is registered once, on first use, and the lanes read the register.
+  const pipeOps = cfg.pipeline.operands;
+  const opRegs: { name: string; bits: number; src: string }[] = [];
+  const opReg = (reg: string, bits: number, src: string) => {
+    if (!pipeOps) return src;
+    if (!opRegs.some((r) => r.name === reg)) opRegs.push({ name: reg, bits, src });
+    return reg;
+  };
+  const laneField = (reg: string, f: { offset: number; bits: number }) => opReg(reg, f.bits, field(f));
+  // The block's shift travels with its operands (the layer shift is constant).
+  const opShift = () => (layerShift || shiftExpr === null ? shiftExpr : opReg('q_t', TB, shiftExpr));
   // `low`: a DLIQ low lane of a static PE, summed in its own tree before the shared shift.
   const lanes: { inst: Instance; bits: number; low?: true }[] = [];
   const used = { act: false, mask: false, shift: false };
@@ -321,12 +335,15 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   if (dynamic || !fmt.hasLow) {
     for (let i = 0; i < B; i++) {
       const faulty = i === 0 && fault !== undefined;
-      const conns: Record<string, string> = { a: actAt(i), w: field(layout.slots[i]!) };
+      const conns: Record<string, string> = {
+        a: opReg(`q_a${i}`, A, actAt(i)),
+        w: laneField(`q_w${i}`, layout.slots[i]!),
+      };
       let module: string;
       if (dynamic) {
         module = dynLane(faulty);
-        conns.low = `wgt[${layout.mask!.offset + i}]`;
-        if (TB > 0) conns.t = shiftExpr!;
+        conns.low = opReg(`q_m${i}`, 1, `wgt[${layout.mask!.offset + i}]`);
+        if (TB > 0) conns.t = opShift()!;
       } else {
         module = full(faulty);
       }
@@ -350,14 +367,14 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
       routeInst = inst(`${name}_route`, 'u_route', conns);
       used.mask = !columnDecode;
     }
-    const hiAct = (k: number) => (route ? slice('hi_act', k * A, A) : actAt(k));
-    const loAct = (j: number) => (route ? slice('lo_act', j * A, A) : actAt(j));
+    const hiAct = (k: number) => opReg(`q_hi${k}`, A, route ? slice('hi_act', k * A, A) : actAt(k));
+    const loAct = (j: number) => opReg(`q_lo${j}`, A, route ? slice('lo_act', j * A, A) : actAt(j));
     for (let k = 0; k < H; k++) {
       const faulty = k === 0 && fault === 'high-lane-bit';
       lanes.push({
         inst: inst(full(faulty), `u_hi${k}`, {
           a: hiAct(k),
-          w: field(layout.high[k]!),
+          w: laneField(`q_w${k}`, layout.high[k]!),
           p: `p${lanes.length}`,
         }),
         bits: d.highProductBits,
@@ -366,7 +383,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     const loBits = sharedShift ? plainLowProductBits(cfg) : d.lowProductBits;
     for (let j = 0; j < lowLanes; j++) {
       const faulty = j === 0 && fault === 'low-lane-sign';
-      const conns = { a: loAct(j), code: field(layout.low[j]!), p: `p${lanes.length}` };
+      const conns = { a: loAct(j), code: laneField(`q_c${j}`, layout.low[j]!), p: `p${lanes.length}` };
       lanes.push({
         inst: inst(lowOf(loBits, faulty, false), `u_lo${j}`, conns),
         bits: loBits,
@@ -421,7 +438,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const pipeSum = cfg.pipeline.adderTree;
   const leafRegs = pipeMul ? leaves.map((l, i) => ({ name: `m${i}`, bits: l.leafBits, src: l.expr })) : [];
   // A per-block shift travels with its block's products (the layer shift is constant).
-  if (sharedShift && pipeMul && !layerShift) leafRegs.push({ name: 'm_t', bits: TB, src: shiftExpr! });
+  if (sharedShift && pipeMul && !layerShift) leafRegs.push({ name: 'm_t', bits: TB, src: opShift()! });
   const leafIn = leaves.map((l, i) => ({ ...l, in: pipeMul ? `m${i}` : l.expr }));
 
   // One template and planner for every tree: the PE's tree, and the DLIQ low lanes' tree.
@@ -462,7 +479,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   if (lowTree) {
     const sumLo = lowTree.plan.root!.bits;
     const bits = Math.min(sumLo + shift!.field.max, cap);
-    const t = pipeMul && !layerShift ? 'm_t' : shiftExpr!;
+    const t = pipeMul && !layerShift ? 'm_t' : opShift()!;
     lowShift = { sumBits: sumLo, bits, ext: extend('lsum', sumLo, bits, true), t };
     mainIn.push({ bits, expr: 'lsum_sh' });
   }
@@ -501,6 +518,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     peUnusedWgt.push(`the ${layout.meta.map((f) => f.name).join(', ')} metadata (no low lanes)`);
   if (!used.act) peUnusedWgt.push('all weights');
   const pePorts: Port[] = [input(null, 'clk'), input(null, 'rst')];
+  if (pipeOps) pePorts.push(input(null, 'r_en', opRegs.length ? null : noLanes));
   if (pipeMul) pePorts.push(input(null, 'p_en', lanes.length ? null : noLanes));
   if (pipeSum) pePorts.push(input(null, 's_en'));
   pePorts.push(
@@ -530,6 +548,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
       bits: l.bits,
       unused: l.truncated ? `bits above ${cap} wrap away in the ${ACC}-bit accumulator` : null,
     })),
+    opRegs,
     leafRegs,
     lowTree: lowTree ? inst(lowTree.module, 'u_tree_lo', { ...lowTree.conns, sum: 'lsum' }) : null,
     lowShift,
@@ -553,11 +572,13 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const C = int(cfg.array.cols, 'array.cols', 1);
   const rsel = d.interface.outRowBits;
   const lat = int(d.latency, 'latency', 1);
-  if (lat !== 1 + Number(pipeMul) + Number(pipeSum))
+  if (lat !== 1 + Number(cfg.pipeline.operands) + Number(pipeMul) + Number(pipeSum))
     throw new Error('rtl: latency does not match the pipeline');
-  const sEnStage = Number(pipeMul);
+  const pEnStage = Number(cfg.pipeline.operands);
+  const sEnStage = pEnStage + Number(pipeMul);
   const peConns: Record<string, string> = { clk: 'clk', rst: 'rst' };
-  if (pipeMul) peConns.p_en = 'v0';
+  if (cfg.pipeline.operands) peConns.r_en = 'v0';
+  if (pipeMul) peConns.p_en = `v${pEnStage}`;
   if (pipeSum) peConns.s_en = `v${sEnStage}`;
   Object.assign(peConns, {
     acc_en: `v${lat - 1}`,

@@ -8,6 +8,11 @@ export const FAULT_KINDS: readonly FaultKind[] = ['low-lane-sign', 'route-off-by
 /** Test-only; never reachable from config files or the CLI. */
 export interface RtlOptions {
   fault?: FaultKind;
+  /**
+   * Bench only: false builds dynamic lanes without operand isolation (both paths see the
+   * operands, a mux picks the product), to measure what isolation saves (docs/POWER.md).
+   */
+  isolation?: boolean;
 }
 
 export interface RtlModule {

@@ -383,3 +383,5 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
     ...(wavesFile ? { waves: wavesFile } : {}),
   };
 }
+export { type MatmulResult, simulateMatmul } from './matmul.ts';
+export type { LayerWeights } from './stimulus.ts';

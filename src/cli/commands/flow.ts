@@ -1,11 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { designAccuracy } from '../../accuracy/flow.ts';
 import { type OutputMarker, outputKind, replaceOutputDir } from '../../config/atomic.ts';
 import { UserError } from '../../config/errors.ts';
 import { formatOf } from '../../format/registry.ts';
 import { checkOutputDir } from '../../io/output.ts';
+import { DEFAULT_CYCLES, runPower } from '../../power/index.ts';
 import { designLine, type FlowResult, renderFlowMarkdown, renderFlowText } from '../../report/flow.ts';
+import { POWER_OUTPUT, writePowerReport } from '../../report/power.ts';
 import { SYNTH_OUTPUT, writeSynthReport } from '../../report/synth.ts';
 import { RTL_OUTPUT, writeRtl } from '../../rtl/index.ts';
 import { DEFAULT_SEED, runSim } from '../../sim/index.ts';
@@ -25,6 +28,8 @@ interface Args extends ConfigArgs {
   out?: string;
   json?: boolean;
   force?: boolean;
+  power?: boolean;
+  'power-cycles'?: number;
 }
 
 /** Vectors the flow simulates by default: enough to cover the edge cases and many random tiles in seconds. */
@@ -46,27 +51,43 @@ export const flowCommand: CommandModule<object, Args> = {
     withForce(withConfigOptions(y))
       .option('vectors', { type: 'number', default: FLOW_VECTORS, describe: 'array cycles to co-simulate' })
       .option('seed', { type: 'number', default: DEFAULT_SEED, describe: 'stimulus seed' })
+      .option('power', {
+        type: 'boolean',
+        default: true,
+        describe: 'PE power from simulated activity on a real layer (--no-power skips it)',
+      })
+      .option('power-cycles', {
+        type: 'number',
+        default: DEFAULT_CYCLES,
+        describe: 'cycles of the gate-level power simulation',
+      })
       .option('out', {
         type: 'string',
         describe:
-          'output directory (default rtl-out/<name>-<hash>/): the RTL, and synth/ and flow/ beside it',
+          'output directory (default rtl-out/<name>-<hash>/): the RTL, and synth/, power/ and flow/ beside it',
       })
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' }) as never,
   handler: async (argv) => {
     if (!(Number.isInteger(argv.vectors) && argv.vectors! > 0)) {
       throw new UserError(`--vectors: ${argv.vectors} is not a positive whole number`);
     }
+    const powerCycles = argv['power-cycles'] ?? DEFAULT_CYCLES;
+    if (!(Number.isInteger(powerCycles) && powerCycles > 0)) {
+      throw new UserError(`--power-cycles: ${powerCycles} is not a positive whole number`);
+    }
     const cfg = await configFromArgs(argv);
+    const steps = argv.power === false ? 4 : 5;
     const out = argv.out ?? defaultOutDir(cfg);
     const force = argv.force;
     // Every directory the flow writes is checked before it starts.
     checkOutputDir(out, outputKind(RTL_OUTPUT));
     checkOutputDir(join(out, 'synth'), outputKind(SYNTH_OUTPUT));
+    if (argv.power !== false) checkOutputDir(join(out, 'power'), outputKind(POWER_OUTPUT));
     checkOutputDir(join(out, 'flow'), outputKind(FLOW_OUTPUT));
     const say = (m: string) => process.stderr.write(`${m}\n`);
     say(`strumgen flow: ${cfg.name}, ${designLine(cfg)} (hash ${cfg.shortHash})`);
 
-    say('[1/4] generate: rendering Verilog');
+    say(`[1/${steps}] generate: rendering Verilog`);
     let t0 = performance.now();
     const rtl = await writeRtl(cfg, out, { force });
     const generate = since(t0);
@@ -74,7 +95,7 @@ export const flowCommand: CommandModule<object, Args> = {
       `      ${relative(process.cwd(), rtl.dir) || '.'}: ${rtl.manifest.files.length} files (${generate.toFixed(2)} s)`,
     );
 
-    say(`[2/4] co-simulate: ${argv.vectors} vectors against the golden model`);
+    say(`[2/${steps}] co-simulate: ${argv.vectors} vectors against the golden model`);
     t0 = performance.now();
     // The RTL is rendered once: the files written above are what is simulated and synthesized.
     const sim = await runSim(cfg, {
@@ -92,7 +113,7 @@ export const flowCommand: CommandModule<object, Args> = {
     }
 
     const baseline = formatOf(cfg).hasLow;
-    say(`[3/4] synthesize: PE${baseline ? ' and the INT8 baseline PE' : ''} (Yosys, OpenSTA)`);
+    say(`[3/${steps}] synthesize: PE${baseline ? ' and the INT8 baseline PE' : ''} (Yosys, OpenSTA)`);
     t0 = performance.now();
     const synth = await runSynth(cfg, {
       target: 'pe',
@@ -103,7 +124,25 @@ export const flowCommand: CommandModule<object, Args> = {
     const synthSeconds = since(t0);
     const synthDir = await writeSynthReport(synth, join(out, 'synth'), { force });
 
-    say('[4/4] report');
+    let power: FlowResult['power'];
+    let powerSeconds = 0;
+    if (argv.power !== false && cfg.pe.routeDecode === 'column') {
+      say(`[4/${steps}] power: skipped (routeDecode 'column' PEs are not simulated at gate level)`);
+    } else if (argv.power !== false) {
+      say(
+        `[4/${steps}] power: ${powerCycles} cycles of the gate netlist${baseline ? ' and the baseline' : ''} on a real layer`,
+      );
+      t0 = performance.now();
+      power = await runPower(cfg, { baseline, cycles: powerCycles, onProgress: (m) => say(`      ${m}`) });
+      powerSeconds = since(t0);
+      await writePowerReport(power, join(out, 'power'), { force });
+    }
+
+    say(`[${steps}/${steps}] report (with the Fashion-MNIST accuracy of these weights, cached)`);
+    const accuracy = await designAccuracy(cfg).catch((e: Error) => {
+      say(`      accuracy not measured: ${e.message.split('\n')[0]}`);
+      return undefined;
+    });
     const result: FlowResult = {
       schema: 'strumgen.flow/1',
       config: { name: cfg.name, hash: cfg.hash },
@@ -112,7 +151,11 @@ export const flowCommand: CommandModule<object, Args> = {
       synthDir: relative(process.cwd(), synthDir) || synthDir,
       sim,
       synth,
-      seconds: { generate, sim: simSeconds, synth: synthSeconds },
+      ...(accuracy ? { accuracy } : {}),
+      ...(power
+        ? { power, powerDir: relative(process.cwd(), join(out, 'power')) || join(out, 'power') }
+        : {}),
+      seconds: { generate, sim: simSeconds, synth: synthSeconds, power: powerSeconds },
     };
     const flowDir = join(out, 'flow');
     await replaceOutputDir(

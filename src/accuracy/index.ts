@@ -1,0 +1,116 @@
+// `strumgen accuracy`: a task (Fashion-MNIST, the OCR recognizer, or a user's model and
+// data) under each weight scheme, scored with intervals against INT8 (docs/ACCURACY.md).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { type OutputMarker, replaceOutputDir } from '../config/atomic.ts';
+import { UserError } from '../config/errors.ts';
+import { evaluateScheme, type Progress, type SchemeScores } from './evaluate.ts';
+import { loadModel, resolveExceptions } from './model.ts';
+import { type AccuracyReport, renderMarkdown, renderSvg, summarizeSchemes } from './report.ts';
+import { isInt8, parseSchemes, type Scheme, type SchemeContext } from './schemes.ts';
+import { sampleCount, type Task } from './task.ts';
+import { FASHION_MNIST_DIR, fashionMnistTask } from './tasks/fashion-mnist.ts';
+import { ocrTask } from './tasks/ocr.ts';
+import { userTask } from './tasks/user.ts';
+
+export { type AccuracyReport, schemeTable } from './report.ts';
+export { parseSchemes, type Scheme } from './schemes.ts';
+
+export const TASKS = ['fashion-mnist', 'ocr'] as const;
+
+export interface TaskOptions {
+  readonly data?: string;
+  readonly charset?: string;
+  readonly limit?: number;
+  readonly seed?: number;
+}
+
+/** A built-in task by name, or a user's .onnx model with --data. */
+export async function loadTask(name: string, o: TaskOptions = {}): Promise<Task> {
+  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit > 0)) {
+    throw new UserError(`--limit: ${o.limit} is not a positive whole number`);
+  }
+  if (name === 'fashion-mnist') return fashionMnistTask(o.data ?? FASHION_MNIST_DIR, o.limit);
+  if (name === 'ocr') {
+    if (o.data)
+      throw new UserError('ocr renders its own lines; for your own line images give your model and --data');
+    return ocrTask(o.limit, o.seed);
+  }
+  if (/\.onnx$/i.test(name)) return userTask(name, o);
+  throw new UserError(`accuracy: '${name}' is not a task (${TASKS.join(', ')}) or an .onnx model`);
+}
+
+export function onnxruntimeVersion(): string {
+  try {
+    const req = createRequire(import.meta.url);
+    return (
+      JSON.parse(readFileSync(req.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string }
+    ).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export interface AccuracyOptions {
+  /** Comma list (schemes.ts parseSchemes); INT8 is added as the reference when missing. */
+  readonly schemes: string;
+  readonly context: SchemeContext;
+  /** Layers kept at INT8 under every scheme: names, first, last. */
+  readonly keepInt8?: readonly string[];
+  readonly command?: string;
+  readonly onProgress?: (scheme: string, index: number, count: number) => Progress;
+}
+
+/** Every scheme over the task; the report without the integer / RTL parts. */
+export async function runAccuracy(
+  task: Task,
+  o: AccuracyOptions,
+): Promise<{ report: AccuracyReport; runs: SchemeScores[] }> {
+  let schemes: Scheme[] = await parseSchemes(o.schemes, o.context);
+  if (!schemes.some(isInt8)) schemes = [...(await parseSchemes('int8', o.context)), ...schemes];
+  const model = await loadModel(task.model);
+  const keep = resolveExceptions(model, o.keepInt8 ?? []);
+  const runs: SchemeScores[] = [];
+  for (const [i, s] of schemes.entries()) {
+    const progress = o.onProgress?.(s.id, i, schemes.length) ?? (() => {});
+    runs.push(await evaluateScheme(task, model, s, keep, progress));
+  }
+  const { results, reference } = summarizeSchemes(runs);
+  const report: AccuracyReport = {
+    schema: 'strumgen.accuracy/1',
+    task: task.name,
+    model: task.model,
+    modelSha256: createHash('sha256').update(model.bytes).digest('hex'),
+    source: task.source,
+    metric: task.data.kind === 'classify' ? 'top-1' : 'exact lines',
+    samples: sampleCount(task),
+    schemes: results,
+    reference,
+    tools: { onnxruntime: onnxruntimeVersion(), node: process.version },
+    command: o.command ?? '',
+  };
+  return { report, runs };
+}
+
+const ACCURACY_OUTPUT: OutputMarker = {
+  kind: 'accuracy',
+  file: 'accuracy.json',
+  owns: (j) => j.schema === 'strumgen.accuracy/1',
+  label: 'a strumgen accuracy report',
+};
+
+/** accuracy.json, accuracy.md and accuracy.svg into dir, replaced as a whole. */
+export async function writeAccuracyReport(
+  report: AccuracyReport,
+  dir: string,
+  markdownExtra = '',
+): Promise<string> {
+  return replaceOutputDir(dir, ACCURACY_OUTPUT, async (tmp) => {
+    await writeFile(join(tmp, 'accuracy.json'), `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(join(tmp, 'accuracy.md'), renderMarkdown(report, markdownExtra));
+    await writeFile(join(tmp, 'accuracy.svg'), renderSvg(report));
+  });
+}

@@ -1,0 +1,173 @@
+// The weight schemes `strumgen accuracy` compares, and how each turns a float weight tensor
+// into the values the network then runs with (fake quantization: value * scale, in the
+// tensor's own layout). Every hardware scheme is a resolved config, so the weights are
+// exactly the ones that config's array multiplies (quantizeMatrix, docs/QUANTIZATION.md).
+import { UserError } from '../config/errors.ts';
+import { applyOverrides, loadDescription, type Overrides } from '../config/load.ts';
+import { PRESETS } from '../config/presets.ts';
+import { configOf, type ResolvedDpu, resolveConfig } from '../config/resolve.ts';
+import {
+  type Layer,
+  layerMatrix,
+  type QuantizedMatrix,
+  quantizeMatrix,
+  quantizeUniform,
+  SELECT_POLICIES,
+  type SelectPolicy,
+} from '../quant/index.ts';
+
+export type Scheme =
+  | { readonly kind: 'float'; readonly id: string }
+  | { readonly kind: 'int4'; readonly id: string }
+  | {
+      readonly kind: 'config';
+      readonly id: string;
+      readonly cfg: ResolvedDpu;
+      readonly select: SelectPolicy;
+    };
+
+export const FORMAT_SCHEMES = ['mip2q', 'dliq', 'sparse'] as const;
+
+/** What `--schemes all` means: float, the INT8 and INT4 baselines, each format x policy. */
+export const ALL_SCHEMES = [
+  'float',
+  'int8',
+  'int4',
+  'mip2q:magnitude',
+  'mip2q:error',
+  'dliq:magnitude',
+  'dliq:error',
+  'sparse:magnitude',
+];
+
+export const isInt8 = (s: Scheme) => s.kind === 'config' && s.cfg.pe.low === 'none';
+
+/** Human label: the id plus B and H for the StruM schemes. */
+export function schemeLabel(s: Scheme): string {
+  if (s.kind !== 'config' || s.cfg.pe.low === 'none') return s.id;
+  const { block, high, mode } = s.cfg.pe;
+  return `${s.id} B=${block} H=${high}${mode === 'dynamic' ? ' dynamic' : ''}`;
+}
+
+export interface SchemeContext {
+  /** `--config` (preset or file); formats take B, H, mode and format fields from it. */
+  readonly config?: string;
+  readonly overrides: Overrides;
+  /** Policy for names without one (`--select`). */
+  readonly select: SelectPolicy;
+}
+
+/**
+ * Parse a comma list: float, int8, int4, all, a format (mip2q, dliq, sparse), a preset
+ * (strum-dliq, ...) or `config` (the --config exactly); each but float/int4 may end in
+ * `:magnitude` or `:error`. Formats and presets take the command's overrides.
+ */
+export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Scheme[]> {
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .flatMap((s) => (s === 'all' ? ALL_SCHEMES : [s]));
+  if (names.length === 0) throw new UserError('--schemes: name at least one scheme');
+  const base = applyOverrides(await loadDescription(ctx.config ?? 'strum-mip2q'), ctx.overrides);
+  const out: Scheme[] = [];
+  for (const name of names) {
+    const [head, policy, extra] = name.split(':') as [string, string | undefined, unknown];
+    if (
+      extra !== undefined ||
+      (policy !== undefined && !(SELECT_POLICIES as readonly string[]).includes(policy))
+    ) {
+      throw new UserError(`--schemes: '${name}': the policy after ':' is magnitude or error`);
+    }
+    const select = (policy ?? ctx.select) as SelectPolicy;
+    if (head === 'float' || head === 'int4') {
+      if (policy) throw new UserError(`--schemes: '${name}': ${head} has no selection policy`);
+      out.push({ kind: head, id: head });
+      continue;
+    }
+    let description: Record<string, unknown>;
+    if (head === 'int8' || (FORMAT_SCHEMES as readonly string[]).includes(head)) {
+      const pe = { ...(base.pe as Record<string, unknown>) };
+      if (head === 'int8') {
+        pe.low = 'none';
+        pe.mode = 'static';
+        delete pe.high;
+      } else {
+        if (pe.low === 'none' || pe.low === undefined) delete pe.high;
+        pe.low = head;
+      }
+      description = { ...base, name: `acc_${head}`, pe };
+    } else if (PRESETS[head]) {
+      description = applyOverrides(await loadDescription(head), ctx.overrides);
+    } else if (head === 'config') {
+      description = base;
+    } else {
+      throw new UserError(
+        `--schemes: unknown scheme '${head}' (float, int8, int4, all, ${FORMAT_SCHEMES.join(', ')}, ` +
+          `config, or a preset: ${Object.keys(PRESETS).join(', ')})`,
+      );
+    }
+    const cfg = resolveConfig(description, `--schemes ${name}`);
+    const id =
+      cfg.pe.low === 'none' && head !== 'config' ? head : `${head === 'config' ? cfg.name : head}:${select}`;
+    out.push({ kind: 'config', id, cfg, select });
+  }
+  const seen = new Set<string>();
+  return out.filter((s) => !seen.has(s.id) && seen.add(s.id));
+}
+
+/** [N, K] matrix order (layerMatrix) back to the tensor's output-channels-first layout. */
+function fromMatrix(shape: readonly number[], mat: Float32Array): Float32Array {
+  if (shape.length === 2) return mat;
+  const N = shape[0]!;
+  const I = shape[1]!;
+  const K = mat.length / N;
+  const P = K / I;
+  const out = new Float32Array(mat.length);
+  for (let n = 0; n < N; n++) {
+    const base = n * K;
+    for (let i = 0; i < I; i++) for (let p = 0; p < P; p++) out[base + i * P + p] = mat[base + p * I + i]!;
+  }
+  return out;
+}
+
+/** Per-layer quantization (hardware schemes keep the matrix for the integer path). */
+export interface QuantizedLayer {
+  readonly name: string;
+  /** The fake-quantized tensor, same layout as the Layer (output channels first). */
+  readonly data: Float32Array;
+  /** For config schemes: the quantized [N, Kp] matrix (values, scales). */
+  readonly qm?: QuantizedMatrix;
+  /** The scheme this layer really got (an exception may keep it INT8). */
+  readonly scheme: Scheme;
+}
+
+/** Quantize one layer under a scheme. */
+export function quantizeLayer(layer: Layer, scheme: Scheme): QuantizedLayer {
+  if (scheme.kind === 'float') return { name: layer.name, data: layer.data, scheme };
+  const m = layerMatrix(layer);
+  const mat = new Float32Array(m.N * m.K);
+  let qm: QuantizedMatrix | undefined;
+  if (scheme.kind === 'int4') {
+    const u = quantizeUniform(m.data, m.N, m.K, 4);
+    for (let n = 0; n < m.N; n++)
+      for (let k = 0; k < m.K; k++) mat[n * m.K + k] = u.values[n * m.K + k]! * u.scales[n]!;
+  } else {
+    qm = quantizeMatrix(scheme.cfg, m.data, m.N, m.K, { select: scheme.select });
+    for (let n = 0; n < m.N; n++)
+      for (let k = 0; k < m.K; k++) mat[n * m.K + k] = qm.values[n * qm.Kp + k]! * qm.scales[n]!;
+  }
+  return { name: layer.name, data: fromMatrix(layer.shape, mat), scheme, ...(qm ? { qm } : {}) };
+}
+
+/** The INT8 twin of a scheme (same config fields, low 'none'): a per-layer exception. */
+export function int8Of(s: Scheme): Scheme {
+  const cfg =
+    s.kind === 'config'
+      ? resolveConfig(
+          { ...configOf(s.cfg), pe: { block: s.cfg.pe.block, low: 'none', mode: 'static' } },
+          'int8 exception',
+        )
+      : resolveConfig({ name: 'acc_int8', pe: { block: 16, low: 'none' } }, 'int8 exception');
+  return { kind: 'config', id: 'int8', cfg, select: 'magnitude' };
+}
