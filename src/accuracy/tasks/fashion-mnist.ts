@@ -2,8 +2,9 @@
 // images of 28x28 grey pixels with labels 0..9, as (gzipped) IDX files.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../../config/errors.ts';
+// The package root, also from the bundled CLI (dist/cli/ sits at another depth than this file).
+import { REPO_ROOT } from '../../sim/build.ts';
 import { type ImageSet, readIdxPair } from '../idx.ts';
 import type { ClassifyData, Task } from '../task.ts';
 
@@ -45,9 +46,7 @@ export function fashionMnist(dir: string, split: 'train' | 'test'): ImageSet {
 export const CALIBRATION_IMAGES = 1000;
 
 /** The committed CNN (scripts/train-fashion-cnn.ts). */
-export const FASHION_MNIST_MODEL = fileURLToPath(
-  new URL('../../../models/fashion-mnist-cnn.onnx', import.meta.url),
-);
+export const FASHION_MNIST_MODEL = join(REPO_ROOT, 'models', 'fashion-mnist-cnn.onnx');
 
 /** Fashion-MNIST top-1 on the test images (the first `limit`), input pixels / 255. */
 export function fashionMnistTask(dir = FASHION_MNIST_DIR, limit?: number, model = FASHION_MNIST_MODEL): Task {
