@@ -94,14 +94,6 @@ describe('router plan', () => {
     expect(routePlan(16, 0, true)).toBeNull();
     expect(routePlan(16, 16, true)).toBeNull();
   });
-
-  it('the route fault misroutes high lane 0 only when the block starts with a low weight', () => {
-    const plan = routePlan(8, 4, true, 'route-off-by-one')!;
-    const startsHigh = [false, true, true, false, true, false, true, false];
-    const startsLow = [true, false, true, false, true, false, false, false];
-    expect(routeEval(plan, startsHigh)[0]).toBe(0);
-    expect(routeEval(plan, startsLow)[0]).not.toBe(nth(startsLow, false, 0));
-  });
 });
 
 describe('adder tree plan', () => {
@@ -139,8 +131,9 @@ describe('adder tree plan', () => {
 });
 
 describe('renderRtl', () => {
-  it('is deterministic and names every module <name>_..., one module per file named after it', () => {
-    for (const cfg of presets) {
+  it('is deterministic; the PE and array are <name>_..., every other module is the library file itself', () => {
+    const lib = join(process.cwd(), 'templates', 'lib');
+    for (const cfg of [...presets, cfgOf({ pe: { low: 'dliq', mode: 'dynamic' } })]) {
       const a = renderRtl(cfg);
       expect(renderRtl(cfg)).toEqual(a);
       expect(a.top).toBe(`${cfg.name}_array`);
@@ -149,9 +142,16 @@ describe('renderRtl', () => {
       for (const f of a.files) {
         const mods = [...f.content.matchAll(/^module (\w+)/gm)].map((m) => m[1]);
         expect(mods).toEqual([f.name.slice(0, -2)]);
-        expect(f.name.startsWith(`${cfg.name}_`)).toBe(true);
         expect(f.content.endsWith('endmodule\n')).toBe(true);
+        if (f.name.startsWith(`${cfg.name}_`)) continue;
+        // Reusable IP: the same bytes for every config, no config in its name.
+        expect(f.name).toMatch(/^strum_/);
+        expect(f.content).toBe(readFileSync(join(lib, f.name), 'utf8'));
       }
+      expect(a.files.filter((f) => f.name.startsWith(`${cfg.name}_`)).map((f) => f.name)).toEqual([
+        `${cfg.name}_pe.v`,
+        `${cfg.name}_array.v`,
+      ]);
     }
   });
 
@@ -161,7 +161,8 @@ describe('renderRtl', () => {
       const names = new Set(modules.map((m) => m.name));
       const defined = new Set<string>();
       for (const f of files) {
-        for (const m of f.content.matchAll(/^\s+(\w+) u_\w+ \(/gm)) {
+        for (const m of f.content.matchAll(/^\s+(\w+)(?: #\(| u_\w+ \()/gm)) {
+          if (m[1]!.endsWith('_mismatch')) continue; // the tree's elaboration-time width check
           expect(names.has(m[1]!)).toBe(true);
           expect(defined.has(m[1]!)).toBe(true);
         }
@@ -170,32 +171,32 @@ describe('renderRtl', () => {
     }
   });
 
-  it('gives each config the modules and roles its PE needs', () => {
+  it('gives each config the library modules and roles its PE needs', () => {
     const roles = (cfg: ResolvedDpu) =>
-      renderRtl(cfg).modules.map((m) => `${m.role}:${m.name.slice(cfg.name.length + 1)}`);
+      renderRtl(cfg).modules.map((m) => `${m.role}:${m.name.replace(`${cfg.name}_`, '')}`);
     expect(roles(presets[0]!)).toEqual([
-      'lane:lane_full',
-      'adder_tree:adder_tree',
-      'accumulator:accumulator',
+      'lane:strum_lane_full',
+      'adder_tree:strum_adder_tree',
+      'accumulator:strum_accumulator',
       'pe:pe',
       'array:array',
     ]);
     expect(roles(presets[1]!)).toEqual([
-      'lane:lane_full',
-      'lane:lane_mip2q',
-      'route:route',
-      'adder_tree:adder_tree',
-      'accumulator:accumulator',
+      'route:strum_router',
+      'lane:strum_lane_full',
+      'lane:strum_lane_mip2q',
+      'adder_tree:strum_adder_tree',
+      'accumulator:strum_accumulator',
       'pe:pe',
       'array:array',
     ]);
-    expect(roles(presets[3]!)).not.toContain('lane:lane_sparse');
+    expect(roles(presets[3]!).some((r) => r.startsWith('lane:') && !r.endsWith('full'))).toBe(false);
     expect(roles(presets[4]!)).toEqual([
-      'lane:lane_full',
-      'lane:lane_mip2q',
-      'lane:lane_dyn',
-      'adder_tree:adder_tree',
-      'accumulator:accumulator',
+      'lane:strum_lane_full',
+      'lane:strum_lane_mip2q',
+      'lane:strum_lane_dyn',
+      'adder_tree:strum_adder_tree',
+      'accumulator:strum_accumulator',
       'pe:pe',
       'array:array',
     ]);
@@ -229,25 +230,30 @@ describe('renderRtl', () => {
   });
 
   it('static DLIQ: plain a * q lanes, their own tree, one shift of the sum; dynamic lanes shift each', () => {
-    const text = (cfg: ResolvedDpu) =>
-      Object.fromEntries(renderRtl(cfg).files.map((f) => [f.name.slice(cfg.name.length + 1, -2), f.content]));
+    const pe = (cfg: ResolvedDpu) => renderRtl(cfg).files.find((f) => f.name === `${cfg.name}_pe.v`)!.content;
+    /** The parameters bound on the instances of `module` in the PE. */
+    const params = (text: string, module: string) =>
+      [...text.matchAll(new RegExp(`${module} #\\(([^;]*?)\\) u_`, 'g'))].map((m) =>
+        Object.fromEntries([...m[1]!.matchAll(/\.(\w+)\(([^)]*)\)/g)].map((x) => [x[1], x[2]])),
+      );
     for (const granularity of ['block', 'layer'] as const) {
       const cfg = cfgOf({ pe: { low: 'dliq' }, dliq: { granularity } });
-      const v = text(cfg);
-      expect(v.lane_dliq).not.toMatch(/<</);
-      expect(v.lane_dliq).toMatch(/output \[11:0\] p\b/); // 8 x 4 bits, before the shift
-      expect(v.adder_tree_lo).toMatch(/input {2}\[11:0\] in7,/);
-      expect(v.adder_tree_lo).toMatch(/output \[14:0\] sum/); // 8 x 1024 fits 15 bits
-      const shifts = v.pe!.split('\n').filter((l) => l.includes('<<') && !l.trim().startsWith('//'));
+      const v = pe(cfg);
+      // 8 x 4 bits before the shift: 12-bit plain products, the lanes do not shift.
+      expect(params(v, 'strum_lane_dliq')).toEqual([expect.objectContaining({ SHIFT: '0', P_BITS: '12' })]);
+      const trees = params(v, 'strum_adder_tree');
+      expect(trees).toHaveLength(2);
+      expect(trees[0]).toMatchObject({ N: '8', OUT_BITS: '15' }); // 8 x 1024 fits 15 bits
+      const shifts = v.split('\n').filter((l) => l.includes('<<') && !l.trim().startsWith('//'));
       expect(shifts).toHaveLength(1);
-      expect(v.pe).toMatch(/wire \[17:0\] lsum_sh = \{\{3\{lsum\[14\]\}\}, lsum\} << /);
+      expect(v).toMatch(/wire \[17:0\] lsum_sh = \{\{3\{lsum\[14\]\}\}, lsum\} << /);
       const plan = planRtl(cfg);
       expect(plan.lowTree!.leaves).toHaveLength(8);
       expect(plan.tree.leaves.map((l) => l.bits)).toEqual([...new Array(8).fill(16), 18]);
     }
-    const dyn = text(cfgOf({ pe: { low: 'dliq', mode: 'dynamic' } }));
-    expect(dyn.lane_dliq).toMatch(/prod << t/);
-    expect(dyn.adder_tree_lo).toBeUndefined();
+    const dyn = pe(cfgOf({ pe: { low: 'dliq', mode: 'dynamic' } }));
+    expect(params(dyn, 'strum_lane_dliq')).toEqual([expect.objectContaining({ SHIFT: '1' })]);
+    expect(params(dyn, 'strum_adder_tree')).toHaveLength(1);
     // No shift to share: the low lanes stay leaves of the one tree.
     expect(planRtl(cfgOf({ pe: { low: 'dliq' }, dliq: { shiftMax: 0 } })).lowTree).toBeNull();
   });
@@ -267,34 +273,30 @@ describe('renderRtl', () => {
       });
       const M = planRtl(col).route!.muxInputs;
       const b = renderRtl(col);
-      const v = Object.fromEntries(b.files.map((f) => [f.name.slice(2, -2), f.content]));
+      const v = Object.fromEntries(b.files.map((f) => [f.name.slice(0, -2), f.content]));
       expect(b.modules.filter((m) => m.role === 'route').map((m) => m.name)).toEqual([
-        't_route_decode',
-        't_route',
+        'strum_route_mux',
+        'strum_route_decode',
       ]);
-      expect(v.route_decode).toMatch(new RegExp(`input  \\[7:0\\] mask,\\n  output \\[${M - 1}:0\\] sel`));
-      expect(v.route_decode!.match(/assign sel\[\d+\]/g)).toHaveLength(M);
-      const code = v.route!.split('\n').filter((l) => !l.trim().startsWith('//'));
-      expect(code.join('\n')).not.toMatch(/mask|zb_/);
-      expect(v.route).toMatch(new RegExp(`input  \\[${M - 1}:0\\] sel,`));
-      expect(v.pe).toMatch(new RegExp(`input  \\[${M - 1}:0\\] sel,`));
-      expect(v.pe).toMatch(/\.sel\(sel\)/);
-      expect(v.pe).not.toMatch(/\.mask\(/);
+      expect(v.t_pe).toMatch(new RegExp(`input  \\[${M - 1}:0\\] sel,`));
+      expect(v.t_pe).toMatch(/strum_route_mux #\([^;]*\.sel\(sel\)/);
+      expect(v.t_pe).not.toMatch(/\.mask\(/);
       // One decoder instance in the column loop (5 columns), none in the PE.
-      expect(v.array!.match(/t_route_decode u_dec/g)).toHaveLength(1);
-      expect(v.array).toMatch(
+      expect(v.t_array!.match(/strum_route_decode #\([^;]*\) u_dec/g)).toHaveLength(1);
+      expect(v.t_array).toMatch(
         /for \(c = 0; c < 5; c = c \+ 1\) begin : g_wgt[\s\S]*u_dec[\s\S]*end\n {4}for/,
       );
-      expect(v.array).toMatch(/\.sel\(sel_col\[c\]\)/);
+      expect(v.t_array).toMatch(/\.sel\(sel_col\[c\]\)/);
       expect(topPorts(col)).toEqual(topPorts(pe));
-      // Only the router is split: lanes, trees and accumulator are the same text.
-      const same = (n: string) =>
-        renderRtl(pe)
-          .files.find((f) => f.name === n)!
+      // Only the router is split: the lanes, trees and accumulator are bound the same way.
+      const others = (cfg: ResolvedDpu) =>
+        renderRtl(cfg)
+          .files.find((f) => f.name === 't_pe.v')!
           .content.split('\n')
-          .slice(1);
-      for (const f of b.files.filter((f) => /lane|tree|accumulator/.test(f.name)))
-        expect(f.content.split('\n').slice(1)).toEqual(same(f.name));
+          .filter((l) => !/route|sel|mask|ROUTED|act\[|hi_act|lo_act|wgt\[/.test(l));
+      expect(others(col).filter((l) => /strum_(lane|adder|acc)/.test(l))).toEqual(
+        others(pe).filter((l) => /strum_(lane|adder|acc)/.test(l)),
+      );
     }
   });
 
@@ -365,12 +367,17 @@ describe('config text cannot inject Verilog', () => {
 });
 
 describe('test-only faults', () => {
-  it("the route fault lands in the PE's muxes with routeDecode 'column' (the decoder stays right)", () => {
+  it("are an overlay: the route fault wraps the PE's muxes with routeDecode 'column' (the decoder stays right)", () => {
     const cfg = cfgOf({ pe: { block: 8, high: 4, routeDecode: 'column' } });
     const clean = renderRtl(cfg).files;
     const bad = renderRtl(cfg, { fault: 'route-off-by-one' }).files;
-    const changed = bad.filter((f, i) => f.content !== clean[i]!.content).map((f) => f.name);
-    expect(changed).toEqual(['t_route.v']);
+    // Every clean file but the PE unchanged; one wrapper added; the PE points at it.
+    const changed = clean.filter((f) => bad.find((b) => b.name === f.name)!.content !== f.content);
+    expect(changed.map((f) => f.name)).toEqual(['t_pe.v']);
+    expect(bad.map((f) => f.name).filter((n) => !clean.some((f) => f.name === n))).toEqual([
+      'strum_route_mux_fault.v',
+    ]);
+    expect(bad.find((f) => f.name === 't_pe.v')!.content).toMatch(/strum_route_mux_fault #/);
   });
 
   it('apply where there is something to break, change the Verilog, and are refused elsewhere', () => {
@@ -385,12 +392,16 @@ describe('test-only faults', () => {
           const bad = renderRtl(cfg, { fault });
           expect(bad.top).toBe(clean.top);
           expect(bad.files).not.toEqual(clean.files);
-          expect(bad.files.some((f) => f.content.includes('FAULT (test only)'))).toBe(true);
+          expect(bad.files.some((f) => f.content.includes('Test-only fault overlay'))).toBe(true);
+          // The overlay only adds modules and repoints the PE.
+          for (const f of clean.files) {
+            if (f.name !== `${clean.pe}.v`) expect(bad.files).toContainEqual(f);
+          }
         } else {
           expect(() => renderRtl(cfg, { fault })).toThrow(/does not apply/);
         }
       }
-      expect(clean.files.some((f) => f.content.includes('FAULT'))).toBe(false);
+      expect(clean.files.some((f) => /fault/i.test(f.content))).toBe(false);
     }
   });
 

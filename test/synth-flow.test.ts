@@ -173,7 +173,7 @@ describe('other flows', () => {
       'array.cols': 1,
     });
     const r = await runSynth(toy, opts);
-    expect(r.area.modules.map((m) => m.module)).toContain('strum_mip2q_lane_ternary');
+    expect(r.area.modules.map((m) => m.module)).toContain('strum_lane_ternary');
     expect(r.area.byRole.lane).toBeGreaterThan(0);
     expect(r.area.total).toBe(r.area.yosysTotal);
     expect(r.timing.fmaxMhz).toBeGreaterThan(0);

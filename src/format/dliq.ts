@@ -1,7 +1,7 @@
 // pe.low = 'dliq': low integers with a shared shift. code = q, lowBits-bit two's complement;
 // value = q * 2^t with t the block's (or the layer's) shift, a metadata field the quantizer
 // searches (t in 0..shiftMax). A static PE multiplies a * q in plain lanes and shifts the low
-// lanes' sum once (templates/lane_dliq.v.hbs, src/rtl/context.ts).
+// lanes' sum once (templates/lib/strum_lane_dliq.v, src/rtl/pe.ts).
 import { z } from 'zod';
 import { bitsFor, signedRange, toSigned, toUnsigned } from './bits.ts';
 import {
@@ -78,7 +78,7 @@ export const dliqFormat: LowFormatSpec<DliqParams, 'dliq'> = {
       edgeCodes: extremeCodes(codes, (code) => decode(code, [])),
       lane: {
         kind: 'dliq',
-        params: { shiftMax: p.shiftMax },
+        params: {},
         shift: bits > 0 ? { meta: 0, plainRange: [lo, hi] } : null,
       },
       describe: `t in 0..${p.shiftMax}, per ${p.granularity}`,

@@ -1,6 +1,6 @@
 // pe.low = 'mip2q': power-of-two low weights. code = {sign, k} with k in the low lowBits-1
 // bits; k = 0 is zero, otherwise the value is (sign ? -1 : 1) * 2^(k-1). The lane shifts the
-// activation by k - 1 and negates (templates/lane_mip2q.v.hbs).
+// activation by k - 1 and negates (templates/lib/strum_lane_mip2q.v).
 import { z } from 'zod';
 import { bitsFor } from './bits.ts';
 import { codeWidthProblem, extremeCodes, type FormatConfig, type LowFormatSpec, legalCodes } from './spec.ts';
@@ -92,7 +92,7 @@ export const mip2qFormat: LowFormatSpec<Mip2qParams, 'mip2q'> = {
       meta: [],
       metaCandidates: [[]],
       edgeCodes: extremeCodes(codes, decode),
-      lane: { kind: 'mip2q', params: { expBits: bitsFor(p.maxExponent) }, shift: null },
+      lane: { kind: 'mip2q', params: { E_BITS: bitsFor(p.maxExponent) }, shift: null },
       describe: `e in 0..${p.maxExponent}`,
     };
   },

@@ -47,24 +47,26 @@ export interface MetaField {
 }
 
 /**
- * The lane that computes activation x low weight, as the RTL stage instantiates it.
- * `kind` names the lane module (templates/lane_<kind>.v.hbs); `params` are its parameters.
+ * The lane that computes activation x low weight, as the RTL stage instantiates it: the
+ * library module `strum_lane_<kind>` (templates/lib/strum_lane_<kind>.v, or `source`) with the
+ * lane port contract (a, code, meta, p) and the parameters A_BITS, A_SIGNED, C_BITS, M_BITS,
+ * P_BITS, plus `params` (and SHIFT, when `shift` is set).
  */
 export interface LaneSpec {
   readonly kind: string;
+  /** The lane module's own Verilog parameters (e.g. MIP2Q's E_BITS). */
   readonly params: Readonly<Record<string, number>>;
   /**
-   * The lane module's template file, for a format that lives outside this repository's
-   * templates/ (e.g. a test's toy format); default templates/lane_<kind>.v.hbs. Its values:
-   * module, summary, header, ports, pBits, codeBits, aExt (a widened to pBits), qExt (code
-   * sign-extended to pBits), pZero, params, faulty (the test-only low-lane-sign fault: invert
-   * the sign of the product).
+   * The lane module's Verilog file, for a format that lives outside this repository's
+   * templates/lib/ (e.g. a test's toy format); it must define exactly `strum_lane_<kind>`.
    */
-  readonly template?: string;
+  readonly source?: string;
   /**
    * When the format's value is (plain code value) << meta[shiftMeta], the lane may leave the
    * shift out and a PE shifts the sum of its low lanes once (all low lanes of a block share
-   * the metadata). `plainRange` is the range of the plain code value (before the shift).
+   * the metadata). `plainRange` is the range of the plain code value (before the shift). The
+   * lane module then has a parameter SHIFT: 1 = shift the product by `meta` itself, 0 = leave
+   * it to the PE.
    */
   readonly shift: { readonly meta: number; readonly plainRange: Range } | null;
 }

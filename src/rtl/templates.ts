@@ -16,6 +16,7 @@ function load(): Map<string, Handlebars.TemplateDelegate> {
   hb.registerHelper('range', (bits: number) => range(bits));
   const out = new Map<string, Handlebars.TemplateDelegate>();
   for (const file of readdirSync(TEMPLATE_DIR).sort()) {
+    if (!file.endsWith('.hbs')) continue; // lib/: the Verilog library (library.ts)
     const text = readFileSync(new URL(file, TEMPLATE_DIR), 'utf8');
     if (file.startsWith('_') && file.endsWith('.hbs')) {
       hb.registerPartial(file.slice(1, -'.hbs'.length), hb.compile(text, { noEscape: true, strict: true }));
@@ -26,12 +27,12 @@ function load(): Map<string, Handlebars.TemplateDelegate> {
   return out;
 }
 
-/** Render a template file outside templates/ (a format's lane module, the co-simulation wrapper) with the same helpers and partials. */
+/** Render a template file outside templates/ (the co-simulation wrapper) with the same helpers and partials. */
 export function renderTemplateFile(file: string, ctx: object): string {
-  return renderTemplate('lane_full', ctx, file);
+  return renderTemplate('pe', ctx, file);
 }
 
-/** Render a template of templates/, or `file` (a lane module outside it) with the same partials. */
+/** Render a template of templates/, or `file` (outside it) with the same partials. */
 export function renderTemplate(name: TemplateName, ctx: object, file?: string): string {
   compiled ??= load();
   if (file && !compiled.has(file)) {
