@@ -1,5 +1,8 @@
 // The routing plan of a static StruM PE: which block positions each lane may take its
-// activation from, and the condition that selects it. This is the area the StruM saving
+// activation from, and the condition that selects it. The Verilog router
+// (templates/lib/strum_router.v) builds the same muxes with generate loops; this plan is
+// its model (routeEval, tests), its size (muxInputs: the column decoder's select width)
+// and its cost in docs/ARCHITECTURE.md. This is the area the StruM saving
 // has to pay for (design brief, section 3), so its size is computed here and documented
 // in docs/ARCHITECTURE.md.
 //
@@ -11,13 +14,10 @@
 // AND-OR multiplexer over its candidates with one-hot selects; zb is one prefix count
 // shared by all lanes.
 import { bitsFor } from '../format/bits.ts';
-import type { FaultKind } from './types.ts';
 
 export interface RouteCandidate {
   /** Block position whose mask bit and prefix count decide the select. */
   readonly pos: number;
-  /** Position whose activation the lane reads when selected (pos, except under the route fault). */
-  readonly read: number;
   /** Required mask bit at pos: 0 for a high lane, 1 for a low lane. */
   readonly maskBit: 0 | 1;
   /** Required value of zb(pos). */
@@ -45,19 +45,13 @@ export interface RoutePlan {
  * Plan the router of a static PE with B positions, H high lanes and (when lowLanes) L = B - H
  * low lanes. Returns null when no routing is needed (H = 0 or L = 0: lane i is position i).
  */
-export function routePlan(
-  block: number,
-  high: number,
-  lowLanes: boolean,
-  fault?: FaultKind,
-): RoutePlan | null {
+export function routePlan(block: number, high: number, lowLanes: boolean): RoutePlan | null {
   const L = block - high;
   if (high === 0 || L === 0) return null;
   const lanes: RouteLane[] = [];
   for (let k = 0; k < high; k++) {
     const candidates = Array.from({ length: L + 1 }, (_, d) => ({
       pos: k + d,
-      read: k + d,
       maskBit: 0 as const,
       zeros: k,
     }));
@@ -67,23 +61,11 @@ export function routePlan(
     for (let j = 0; j < L; j++) {
       const candidates = Array.from({ length: high + 1 }, (_, d) => ({
         pos: j + d,
-        read: j + d,
         maskBit: 1 as const,
         zeros: d, // i - zb(i) = j  <=>  zb(i) = i - j = d
       }));
       lanes.push({ kind: 'low', lane: j, candidates });
     }
-  }
-  if (fault === 'route-off-by-one') {
-    // High lane 0 reads one position too far whenever its weight is not at position 0
-    // (i.e. the block starts with a low weight): right most of the time, wrong sometimes.
-    const first = lanes[0]!;
-    lanes[0] = {
-      ...first,
-      candidates: first.candidates.map((c) =>
-        c.pos === 0 ? c : { ...c, read: c.pos + 1 < block ? c.pos + 1 : c.pos - 1 },
-      ),
-    };
   }
   const muxInputs = lanes.reduce((n, l) => n + l.candidates.length, 0);
   return { block, high, low: L, countBits: Math.max(1, bitsFor(block - 1)), lanes, muxInputs };
@@ -102,6 +84,6 @@ export function routeEval(plan: RoutePlan, mask: readonly boolean[]): number[] {
   }
   return plan.lanes.map((lane) => {
     const hits = lane.candidates.filter((c) => Number(mask[c.pos]) === c.maskBit && zb[c.pos] === c.zeros);
-    return hits.length === 1 ? hits[0]!.read : -1;
+    return hits.length === 1 ? hits[0]!.pos : -1;
   });
 }

@@ -42,11 +42,6 @@ export function slice(sig: string, offset: number, bits: number): string {
   return `${sig}[${offset + bits - 1}:${offset}]`;
 }
 
-/** `{n{bit}}`: a bit replicated, for AND-masking a bus. */
-export function replicate(bit: string, n: number): string {
-  return `{${int(n, 'replication', 1)}{${bit}}}`;
-}
-
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Throws unless `name` is a plain Verilog identifier (module and signal names we build). */

@@ -27,7 +27,7 @@ module strum_adder_tree #(
   function integer count(input integer f_l);
     count = (N + (1 << f_l) - 1) >> f_l;
   endfunction
-  // Index of the first node of level l in the node array.
+  // Index of the first node of level l in the node array (levels stored one after another).
   function integer base(input integer f_l);
     integer m;
     begin
@@ -35,32 +35,52 @@ module strum_adder_tree #(
       for (m = 0; m < f_l; m = m + 1) base = base + count(m);
     end
   endfunction
-  // Offset of leaf i in `in`.
-  function integer leaf_offset(input integer f_i);
-    integer m;
-    begin
-      leaf_offset = 0;
-      for (m = 0; m < f_i; m = m + 1) leaf_offset = leaf_offset + {24'd0, LEAF_BITS[8*m +: 8]};
-    end
-  endfunction
-  // Width of node i at level l: the widest leaf under it plus the adders on its way up (a
-  // node at level k - 1 is added, not passed up, when its neighbour exists), capped at CAP.
-  function integer node_bits(input integer f_l, input integer f_i);
-    integer m, k, wm, best;
-    begin
-      best = 0;
-      for (m = f_i << f_l; m < ((f_i + 1) << f_l) && m < N; m = m + 1) begin
-        wm = {24'd0, LEAF_BITS[8*m +: 8]};
-        for (k = 1; k <= f_l; k = k + 1)
-          if (((m >> (k - 1)) ^ 1) < count(k - 1)) wm = wm + 1;
-        if (wm > best) best = wm;
-      end
-      node_bits = best > CAP ? CAP : best;
-    end
-  endfunction
 
   localparam TOP = levels(N);
   localparam NODES = base(TOP) + 1;
+
+  // Every node's width, 8 bits each, computed once: a leaf's from LEAF_BITS; an adder one bit
+  // wider than its wider child, capped at CAP; a node passed up keeps its child's.
+  function [8*NODES-1:0] widths(input integer f_unused);
+    integer l, j, n, b, pb, wa, wb, w;
+    begin
+      widths = {(8*NODES){1'b0}};
+      widths[8*N-1:0] = LEAF_BITS;
+      pb = 0;
+      b = N;
+      n = N;
+      for (l = 1; l <= TOP; l = l + 1) begin
+        for (j = 0; 2 * j < n; j = j + 1) begin
+          wa = {24'd0, widths[8*(pb+2*j) +: 8]};
+          w = wa;
+          if (2 * j + 1 < n) begin
+            wb = {24'd0, widths[8*(pb+2*j+1) +: 8]};
+            w = (wa > wb ? wa : wb) + 1;
+            if (w > CAP) w = CAP;
+          end
+          widths[8*(b+j) +: 8] = w[7:0];
+        end
+        pb = b;
+        b = b + (n + 1) / 2;
+        n = (n + 1) / 2;
+      end
+    end
+  endfunction
+  // Every leaf's offset in `in`, 32 bits each (entry N: the total).
+  function [32*(N+1)-1:0] offsets(input integer f_unused);
+    integer m, o;
+    begin
+      offsets = {(32*(N+1)){1'b0}};
+      o = 0;
+      for (m = 0; m <= N; m = m + 1) begin
+        offsets[32*m +: 32] = o;
+        if (m < N) o = o + {24'd0, LEAF_BITS[8*m +: 8]};
+      end
+    end
+  endfunction
+  localparam [8*NODES-1:0] WIDTH = widths(0);
+  localparam [32*(N+1)-1:0] OFFSET = offsets(0);
+
   // Every node sign-extended to CAP bits (a parent reads the low bits it needs).
   // Bits above a node's own width are sign copies that only some readers take.
   /* verilator lint_off UNUSEDSIGNAL */
@@ -69,33 +89,34 @@ module strum_adder_tree #(
 
   genvar lv, n;
   generate
-    if (leaf_offset(N) != IN_BITS || node_bits(TOP, 0) != OUT_BITS) begin : g_bad_widths
+    if (OFFSET[32*N +: 32] != IN_BITS || WIDTH[8*(NODES-1) +: 8] != OUT_BITS) begin : g_bad_widths
       // IN_BITS or OUT_BITS do not match LEAF_BITS and CAP: refuse to elaborate.
       strum_adder_tree_width_mismatch u_error ();
     end
     for (n = 0; n < N; n = n + 1) begin : g_leaf
-      localparam LB = LEAF_BITS[8*n +: 8];
-      wire [LB-1:0] x = in[leaf_offset(n) +: LB];
+      localparam integer LB = {24'd0, LEAF_BITS[8*n +: 8]};
+      localparam integer AT = OFFSET[32*n +: 32];
       if (CAP > LB) begin : g_ext
-        assign v[n] = {{(CAP-LB){x[LB-1]}}, x};
+        assign v[n] = {{(CAP-LB){in[AT+LB-1]}}, in[AT +: LB]};
       end else begin : g_same
-        assign v[n] = x;
+        assign v[n] = in[AT +: LB];
       end
     end
     for (lv = 1; lv <= TOP; lv = lv + 1) begin : g_level
+      localparam BL = base(lv);
+      localparam BC = base(lv - 1);
+      localparam NC = count(lv - 1);
       for (n = 0; n < count(lv); n = n + 1) begin : g_node
-        localparam WN = node_bits(lv, n);
-        localparam CA = base(lv - 1) + 2 * n;
-        localparam AT = base(lv) + n;
-        if (2 * n + 1 < count(lv - 1)) begin : g_add
-          wire [WN-1:0] s = v[CA][WN-1:0] + v[CA+1][WN-1:0];
+        localparam integer WN = {24'd0, WIDTH[8*(BL+n) +: 8]};
+        if (2 * n + 1 < NC) begin : g_add
+          wire [WN-1:0] s = v[BC+2*n][WN-1:0] + v[BC+2*n+1][WN-1:0];
           if (CAP > WN) begin : g_ext
-            assign v[AT] = {{(CAP-WN){s[WN-1]}}, s};
+            assign v[BL+n] = {{(CAP-WN){s[WN-1]}}, s};
           end else begin : g_same
-            assign v[AT] = s;
+            assign v[BL+n] = s;
           end
         end else begin : g_pass
-          assign v[AT] = v[CA];
+          assign v[BL+n] = v[BC+2*n];
         end
       end
     end
