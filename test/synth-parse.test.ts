@@ -326,3 +326,13 @@ describe('scripts, cache keys, baseline, comparison', () => {
     }
   });
 });
+
+describe('cleanNetlistForSta: constants', () => {
+  it('splits a bus tied to a binary constant (a library output tied to zeros) bit by bit', () => {
+    const { text } = cleanNetlistForSta(
+      "module m (x);\n  output [1:0] x;\n  assign { \\x[1] , \\x[0]  } = 2'b01;\nendmodule\n",
+    );
+    expect(text).toContain("assign \\x[1]  = 1'b0;");
+    expect(text).toContain("assign \\x[0]  = 1'b1;");
+  });
+});

@@ -21,6 +21,9 @@ export interface CleanNetlist {
 /** Split `{ a , b , 1'b0 }` (or a single item) into its items. */
 function items(side: string): string[] {
   const s = side.trim();
+  // A binary constant (e.g. a module output tied to zeros): one bit per item, MSB first.
+  const k = /^(\d+)'b([01xz]+)$/.exec(s);
+  if (k && Number(k[1]) === k[2]!.length) return [...k[2]!].map((b) => `1'b${b}`);
   const inner = s.startsWith('{') && s.endsWith('}') ? s.slice(1, -1) : s;
   return inner
     .split(',')
