@@ -22,28 +22,30 @@ module strum_route_decode #(
   localparam L = B - H;
   localparam CB = clog2(B);
 
-  wire [CB-1:0] zb [0:B-1] /* verilator split_var */;
-  assign zb[0] = {CB{1'b0}};
+  // One wire per generate scope (no net arrays): zb of position i is g_count[i].zb.
   genvar i, k, d;
   generate
-    for (i = 1; i < B; i = i + 1) begin : g_count
-      if (CB > 1) begin : g_w
-        assign zb[i] = zb[i-1] + {{(CB-1){1'b0}}, ~mask[i-1]};
+    for (i = 0; i < B; i = i + 1) begin : g_count
+      wire [CB-1:0] zb;
+      if (i == 0) begin : g_0
+        assign zb = {CB{1'b0}};
+      end else if (CB > 1) begin : g_w
+        assign zb = g_count[i-1].zb + {{(CB-1){1'b0}}, ~mask[i-1]};
       end else begin : g_1
-        assign zb[i] = zb[i-1] + ~mask[i-1];
+        assign zb = g_count[i-1].zb + ~mask[i-1];
       end
     end
     for (k = 0; k < H; k = k + 1) begin : g_hi
       localparam [CB-1:0] KV = k;
       for (d = 0; d <= L; d = d + 1) begin : g_c
-        assign sel[k*(L+1) + d] = ~mask[k+d] & (zb[k+d] == KV);
+        assign sel[k*(L+1) + d] = ~mask[k+d] & (g_count[k+d].zb == KV);
       end
     end
     if (LOW != 0) begin : g_low
       for (k = 0; k < L; k = k + 1) begin : g_lo
         for (d = 0; d <= H; d = d + 1) begin : g_c
           localparam [CB-1:0] DV = d;
-          assign sel[H*(L+1) + k*(H+1) + d] = mask[k+d] & (zb[k+d] == DV);
+          assign sel[H*(L+1) + k*(H+1) + d] = mask[k+d] & (g_count[k+d].zb == DV);
         end
       end
     end

@@ -15,29 +15,29 @@ module strum_route_mux #(
   genvar k, d;
   generate
     for (k = 0; k < H; k = k + 1) begin : g_hi
-      wire [A-1:0] o [0:L] /* verilator split_var */;
       for (d = 0; d <= L; d = d + 1) begin : g_c
         wire [A-1:0] t = {A{sel[k*(L+1) + d]}} & act[(k+d)*A +: A];
+        wire [A-1:0] o;
         if (d == 0) begin : g_first
-          assign o[0] = t;
+          assign o = t;
         end else begin : g_or
-          assign o[d] = o[d-1] | t;
+          assign o = g_c[d-1].o | t;
         end
       end
-      assign hi_act[k*A +: A] = o[L];
+      assign hi_act[k*A +: A] = g_c[L].o;
     end
     if (LOW != 0) begin : g_low
       for (k = 0; k < L; k = k + 1) begin : g_lo
-        wire [A-1:0] o [0:H] /* verilator split_var */;
         for (d = 0; d <= H; d = d + 1) begin : g_c
           wire [A-1:0] t = {A{sel[H*(L+1) + k*(H+1) + d]}} & act[(k+d)*A +: A];
+          wire [A-1:0] o;
           if (d == 0) begin : g_first
-            assign o[0] = t;
+            assign o = t;
           end else begin : g_or
-            assign o[d] = o[d-1] | t;
+            assign o = g_c[d-1].o | t;
           end
         end
-        assign lo_act[k*A +: A] = o[H];
+        assign lo_act[k*A +: A] = g_c[H].o;
       end
     end else begin : g_nolow
       assign lo_act = {A{1'b0}};

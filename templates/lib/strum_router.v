@@ -28,43 +28,45 @@ module strum_router #(
   localparam L = B - H;
   localparam CB = clog2(B);
 
-  wire [CB-1:0] zb [0:B-1] /* verilator split_var */;
-  assign zb[0] = {CB{1'b0}};
+  // One wire per generate scope (no net arrays): zb of position i is g_count[i].zb.
   genvar i, k, d;
   generate
-    for (i = 1; i < B; i = i + 1) begin : g_count
-      if (CB > 1) begin : g_w
-        assign zb[i] = zb[i-1] + {{(CB-1){1'b0}}, ~mask[i-1]};
+    for (i = 0; i < B; i = i + 1) begin : g_count
+      wire [CB-1:0] zb;
+      if (i == 0) begin : g_0
+        assign zb = {CB{1'b0}};
+      end else if (CB > 1) begin : g_w
+        assign zb = g_count[i-1].zb + {{(CB-1){1'b0}}, ~mask[i-1]};
       end else begin : g_1
-        assign zb[i] = zb[i-1] + ~mask[i-1];
+        assign zb = g_count[i-1].zb + ~mask[i-1];
       end
     end
     for (k = 0; k < H; k = k + 1) begin : g_hi
       localparam [CB-1:0] KV = k;
-      wire [A-1:0] o [0:L] /* verilator split_var */;
       for (d = 0; d <= L; d = d + 1) begin : g_c
-        wire [A-1:0] t = {A{~mask[k+d] & (zb[k+d] == KV)}} & act[(k+d)*A +: A];
+        wire [A-1:0] t = {A{~mask[k+d] & (g_count[k+d].zb == KV)}} & act[(k+d)*A +: A];
+        wire [A-1:0] o;
         if (d == 0) begin : g_first
-          assign o[0] = t;
+          assign o = t;
         end else begin : g_or
-          assign o[d] = o[d-1] | t;
+          assign o = g_c[d-1].o | t;
         end
       end
-      assign hi_act[k*A +: A] = o[L];
+      assign hi_act[k*A +: A] = g_c[L].o;
     end
     if (LOW != 0) begin : g_low
       for (k = 0; k < L; k = k + 1) begin : g_lo
-        wire [A-1:0] o [0:H] /* verilator split_var */;
         for (d = 0; d <= H; d = d + 1) begin : g_c
           localparam [CB-1:0] DV = d;
-          wire [A-1:0] t = {A{mask[k+d] & (zb[k+d] == DV)}} & act[(k+d)*A +: A];
+          wire [A-1:0] t = {A{mask[k+d] & (g_count[k+d].zb == DV)}} & act[(k+d)*A +: A];
+          wire [A-1:0] o;
           if (d == 0) begin : g_first
-            assign o[0] = t;
+            assign o = t;
           end else begin : g_or
-            assign o[d] = o[d-1] | t;
+            assign o = g_c[d-1].o | t;
           end
         end
-        assign lo_act[k*A +: A] = o[H];
+        assign lo_act[k*A +: A] = g_c[H].o;
       end
     end else begin : g_nolow
       assign lo_act = {A{1'b0}};
