@@ -81,6 +81,9 @@ export function vegaLiteSpec(r: SweepReport, f: FrontSpec): Record<string, unkno
         data: { values: [box] },
         mark: { type: 'rect', color: '#f2c14e', opacity: 0.25 },
         encoding: {
+          description: {
+            value: `the paper’s claimed region: ${f.x.title} ${box.x1}..${box.x2}, ${f.y.title} from ${box.y1}`,
+          },
           x: { field: 'x1', type: 'quantitative' },
           x2: { field: 'x2' },
           y: { field: 'y1', type: 'quantitative' },
@@ -121,6 +124,7 @@ export function vegaLiteSpec(r: SweepReport, f: FrontSpec): Record<string, unkno
         encoding: { x: xEnc, y: yEnc, order: { field: 'x', type: 'quantitative' } },
       },
       {
+        name: 'points',
         data: { values },
         mark: { type: 'point', filled: true, size: 70, opacity: 0.85 },
         encoding: {

@@ -163,9 +163,11 @@ export const sweepCommand: CommandModule<object, Args> = {
         `${[...summaryLines(report), `  report        ${where}/index.html`].join('\n')}\n`,
       );
     const failed = report.points.filter((p) => p.status === 'failed').length;
+    // Exit 1 when a point failed (after the report is written): scripts see it; a re-run retries it.
     if (failed)
-      err(
-        `sweep: ${failed} point(s) failed; their errors are in ${where}/points.csv (a re-run retries them)\n`,
+      throw new UserError(
+        `sweep: ${failed} point(s) failed; their errors are in ${where}/points.csv (a re-run retries them)`,
+        1,
       );
   },
 };
