@@ -57,7 +57,11 @@ describe('sweep on Slurm', () => {
       int8: false,
     });
     const slurmEnv = { SLURM_CONF: slurmConf };
-    const r = await strumgen(['sweep', spec, '--executor', 'slurm', '--wait', '--out', join(dir, 'out')], cache, slurmEnv);
+    const r = await strumgen(
+      ['sweep', spec, '--executor', 'slurm', '--wait', '--out', join(dir, 'out')],
+      cache,
+      slurmEnv,
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     const id = /Slurm job (\d+) finished \(2 points\)/.exec(r.stderr)?.[1];
     expect(id, r.stderr).toBeDefined();
