@@ -133,7 +133,10 @@ describe('one cache root', () => {
   });
   it('the old STRUMGEN_CACHE_DIR is still read, with a one-line deprecation notice', () => {
     const lines: string[] = [];
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (lines.push(String(s)), true));
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      lines.push(String(s));
+      return true;
+    });
     try {
       delete process.env.STRUMGEN_CACHE;
       process.env.STRUMGEN_CACHE_DIR = '/x/old';
@@ -144,7 +147,9 @@ describe('one cache root', () => {
     } finally {
       spy.mockRestore();
     }
-    expect(lines).toEqual(['strumgen: STRUMGEN_CACHE_DIR is deprecated; set STRUMGEN_CACHE instead (using /x/old)\n']);
+    expect(lines).toEqual([
+      'strumgen: STRUMGEN_CACHE_DIR is deprecated; set STRUMGEN_CACHE instead (using /x/old)\n',
+    ]);
   });
 });
 

@@ -23,7 +23,9 @@ export function cacheRoot(): string {
   if (old) {
     if (!oldEnvNoticed) {
       oldEnvNoticed = true;
-      process.stderr.write(`strumgen: ${OLD_CACHE_ENV} is deprecated; set ${CACHE_ENV} instead (using ${resolve(old)})\n`);
+      process.stderr.write(
+        `strumgen: ${OLD_CACHE_ENV} is deprecated; set ${CACHE_ENV} instead (using ${resolve(old)})\n`,
+      );
     }
     return resolve(old);
   }
