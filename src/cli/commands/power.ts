@@ -14,8 +14,14 @@ import {
 } from '../../power/index.ts';
 import { POWER_OUTPUT, powerSummaryLines, writePowerReport } from '../../report/power.ts';
 import { RTL_OUTPUT } from '../../rtl/index.ts';
-import { YOSYS_IMPL_ENV, YOSYS_IMPLS } from '../../synth/index.ts';
-import { type ConfigArgs, configFromArgs, defaultOutDir, withConfigOptions, withForce } from '../options.ts';
+import {
+  type ConfigArgs,
+  configFromArgs,
+  defaultOutDir,
+  withConfigOptions,
+  withForce,
+  withSynthToolOptions,
+} from '../options.ts';
 
 interface Args extends ConfigArgs {
   weights?: string;
@@ -50,7 +56,7 @@ export const powerCommand: CommandModule<object, Args> = {
   describe:
     'PE power from simulated switching activity (gate level, real weights, golden-checked) with OpenSTA; --baseline compares with INT8',
   builder: (y) =>
-    withForce(withConfigOptions(y))
+    withSynthToolOptions(withForce(withConfigOptions(y)))
       .option('weights', {
         type: 'string',
         describe: `real weights: .onnx, .npy or JSON tensor file, or 'random' (default ${DEFAULT_MODEL})`,
@@ -80,18 +86,7 @@ export const powerCommand: CommandModule<object, Args> = {
         default: false,
         describe: 'also the INT8 baseline PE with the same stimulus, and the change',
       })
-      .option('liberty', { type: 'string', describe: 'liberty file (default osu018)' })
       .option('clock-ns', { type: 'number', default: 10, describe: 'clock period of the power figures, ns' })
-      .option('yosys', {
-        type: 'string',
-        choices: YOSYS_IMPLS,
-        describe: `Yosys to use (default $${YOSYS_IMPL_ENV}, else yowasp)`,
-      })
-      .option('cache', {
-        type: 'boolean',
-        default: true,
-        describe: 'reuse cached synthesis and power tables',
-      })
       .option('out', {
         type: 'string',
         describe:
