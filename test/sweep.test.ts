@@ -140,10 +140,11 @@ describe('sweep run', () => {
       'sweep.md',
       'index.html',
       'area-accuracy.svg',
-      'area-power.svg',
       '.strumgen-output.json',
     ])
       expect(existsSync(join(out, f)), f).toBe(true);
+    // No power measured: no plot with a power axis.
+    expect(existsSync(join(out, 'area-power.svg'))).toBe(false);
     const rep = JSON.parse(readFileSync(join(out, 'points.json'), 'utf8')) as SweepReport;
     expect(rep.points.map((p) => [p.label, p.status])).toEqual([
       ['mip2q B2 H1', 'ok'],
@@ -187,7 +188,7 @@ describe('sweep run', () => {
       page.on('requestfailed', (q) => problems.push(`request failed: ${q.url()}`));
       await page.goto(pathToFileURL(join(out, 'index.html')).href);
       await page.waitForSelector('body[data-ready=yes]');
-      expect(await page.locator('figure svg').count()).toBe(3);
+      expect(await page.locator('figure svg').count()).toBe(1);
       const box = await page.locator('#plot-area-accuracy svg').boundingBox();
       expect(box!.width).toBeGreaterThan(300);
       // Every point with area and accuracy is a symbol with its tooltip.

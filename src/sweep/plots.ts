@@ -167,9 +167,14 @@ export async function renderPlot(r: SweepReport, f: FrontSpec): Promise<Plot> {
   }
 }
 
+const METRIC_OF = { areaChangePct: 'area', powerChangePct: 'power', top1ChangePp: 'accuracy' } as const;
+
+/** The plots of the fronts whose two metrics the spec measures. */
 export async function renderPlots(r: SweepReport): Promise<Plot[]> {
   const out: Plot[] = [];
-  for (const f of FRONTS) out.push(await renderPlot(r, f));
+  for (const f of FRONTS) {
+    if ([f.x, f.y].every((o) => r.spec.metrics.includes(METRIC_OF[o.key]))) out.push(await renderPlot(r, f));
+  }
   return out;
 }
 
