@@ -71,7 +71,10 @@ export function vegaLiteSpec(r: SweepReport, f: FrontSpec): Record<string, unkno
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: `${r.spec.name}: ${f.title}`,
-      subtitle: 'changes against the INT8 PE of the same B and pipeline; shaded: the paper’s claimed region',
+      subtitle: [
+        'changes against the INT8 PE of the same B and pipeline',
+        'outlined and joined: the Pareto front; shaded: the paper’s claimed region',
+      ],
     },
     width: 560,
     height: 380,
@@ -111,7 +114,7 @@ export function vegaLiteSpec(r: SweepReport, f: FrontSpec): Record<string, unkno
       },
       {
         data: { values: [{ x: 0, y: 0, t: 'INT8' }] },
-        mark: { type: 'text', align: 'left', dx: 5, dy: -8, fontWeight: 'bold', color: '#555' },
+        mark: { type: 'text', align: 'right', dx: -6, dy: -8, fontWeight: 'bold', color: '#555' },
         encoding: {
           x: { field: 'x', type: 'quantitative' },
           y: { field: 'y', type: 'quantitative' },
@@ -143,7 +146,7 @@ export function vegaLiteSpec(r: SweepReport, f: FrontSpec): Record<string, unkno
           stroke: {
             field: 'front',
             type: 'nominal',
-            title: null,
+            legend: null,
             scale: { domain: ['on the Pareto front', 'dominated'], range: ['#000', 'transparent'] },
           },
           strokeWidth: { value: 1.5 },
