@@ -4,7 +4,7 @@
 //   if given (--wall SECONDS, the elapsed time the sweep printed).
 // - Cached: the same spec run again with every record cached (what a resumed or re-reported
 //   sweep costs), timed here end to end, CLI start-up included.
-// Run: npx tsx bench/sweep.ts <spec.json> <report dir of its finished run> [--wall SECONDS]
+// Run: npx tsx bench/sweep.ts <spec.json> <report dir of its finished run> [--wall SECONDS --measured N]
 // Numbers are recorded in docs/PERFORMANCE.md.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +14,12 @@ import type { SweepReport } from '../src/sweep/report.ts';
 
 const [spec, dir] = process.argv.slice(2);
 if (!spec || !dir) throw new Error('usage: npx tsx bench/sweep.ts <spec.json> <report dir> [--wall SECONDS]');
-const i = process.argv.indexOf('--wall');
-const wall = i >= 0 ? Number(process.argv[i + 1]) : undefined;
+const flag = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : undefined;
+};
+/** The sweep's printed elapsed time, and how many points it measured (the rest were cached). */
+const wall = flag('--wall');
 
 const r = JSON.parse(readFileSync(join(dir, 'points.json'), 'utf8')) as SweepReport;
 const ok = r.points.filter((p) => p.status === 'ok');
