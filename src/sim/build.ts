@@ -29,6 +29,7 @@ import { registerTemp, removeTemp } from '../io/process.ts';
 import { run } from '../io/run.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../rtl/index.ts';
 import { renderTemplateFile } from '../rtl/templates.ts';
+import { type PeKind, peGlue, peHost, peKinds, peStub } from './split.ts';
 
 /** Bump when the build recipe changes in a way the key below does not see. */
 const BUILD_RECIPE = 4;
@@ -67,8 +68,10 @@ export interface BuildOptions {
  *   Verilator re-evaluated every PE on every eval(): 8x slower.)
  * - 'hierarchical': the PE a `hier_block` of `--hierarchical` verilation (a separate library
  *   called through DPI wrappers).
+ * - 'pe-models': the array verilated with stubs in place of the PE, each stub served by its own
+ *   instance of a separately verilated PE model (src/sim/split.ts); waveform builds use 'pe-module'.
  */
-export const BUILD_MODES = ['flat', 'no-inline', 'pe-module', 'hierarchical'] as const;
+export const BUILD_MODES = ['flat', 'no-inline', 'pe-module', 'hierarchical', 'pe-models'] as const;
 export type BuildMode = (typeof BUILD_MODES)[number];
 export const DEFAULT_BUILD_MODE: BuildMode = 'pe-module';
 
@@ -241,6 +244,65 @@ export function firstErrorLines(log: string, max = 12): string {
     .trim();
 }
 
+/** The glue between the array's PE stubs and the PE models (mode 'pe-models'), in the build dir. */
+const GLUE_FILE = 'strum_pe_glue.cpp';
+/** The PE models' C++ optimisation: their code is the simulation's hot path. */
+const PE_OPT = '-O2';
+
+interface SplitSources {
+  /** The array's files with each PE module replaced by its stub (PE-only files left out). */
+  readonly shell: { name: string; content: string }[];
+  /** The PE models' files: the design's PE and its submodules, and one host per PE kind. */
+  readonly models: { name: string; content: string }[];
+  readonly kinds: PeKind[];
+  readonly glue: string;
+}
+
+/** Build mode 'pe-models': the array with PE stubs, and the PE models' sources (src/sim/split.ts). */
+function splitSources(bundle: RtlBundle): SplitSources {
+  const kinds = peKinds(bundle);
+  const arrayFile = bundle.files.find((f) => new RegExp(`\\bmodule\\s+${bundle.top}\\b`).test(f.content));
+  if (!arrayFile) throw new Error(`sim build: no file defines ${bundle.top}`);
+  if (new RegExp(`\\b(?:${kinds.map((k) => k.module).join('|')})\\s*#`).test(arrayFile.content))
+    throw new Error('sim build pe-models: the array overrides PE parameters; use build mode pe-module');
+  const defining = (k: PeKind) => bundle.files.find((f) => new RegExp(`\\bmodule\\s+${k.module}\\b`).test(f.content))!;
+  const stubs = kinds.map((k) => peStub(defining(k).content, k));
+  const designFiles = bundle.files.filter((f) => f !== arrayFile).map((f) => ({ ...f, name: `pe_${f.name}` }));
+  const hosts = kinds.map((k) => peHost(defining(k).content, k));
+  return {
+    shell: [...stubs, arrayFile],
+    models: [...designFiles, ...hosts],
+    kinds,
+    glue: peGlue(kinds),
+  };
+}
+
+/** Verilator's arguments for one PE model (run in the build dir; its C++ goes to obj/). */
+function peModelFlags(k: PeKind, split: SplitSources, trace?: TraceFormat): string[] {
+  return [
+    '--cc',
+    '-O3',
+    '--x-assign',
+    'fast',
+    '--x-initial',
+    'fast',
+    '--noassert',
+    '-Wno-fatal',
+    '-Wno-lint',
+    '-Wno-style',
+    '--output-split',
+    '0',
+    ...(trace ? [trace === 'vcd' ? '--trace' : '--trace-fst'] : []),
+    '--top-module',
+    `${k.module}_host`,
+    '--prefix',
+    k.prefix,
+    '-Mdir',
+    'obj',
+    ...split.models.map((f) => join('rtl', f.name)),
+  ];
+}
+
 export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Promise<SimBuild> {
   const t0 = performance.now();
   const bin = requireTool('verilator');
@@ -250,16 +312,25 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   const version = await verilatorVersion(bin);
   const bundle = opts.rtl ?? renderRtl(cfg, opts.fault ? { fault: opts.fault } : {});
   const harness = readFileSync(HARNESS_PATH, 'utf8');
-  const mode = opts.mode ?? DEFAULT_BUILD_MODE;
+  // Waveforms need the PEs inside the traced model.
+  const mode = opts.trace && opts.mode === 'pe-models' ? 'pe-module' : (opts.mode ?? DEFAULT_BUILD_MODE);
+  const split = mode === 'pe-models' ? splitSources(bundle) : null;
   // The configuration file goes first: Verilator applies it to the files read after it.
-  const sources = [...buildModeConfig(bundle, mode), ...bundle.files, simWrapper(cfg, bundle.top)];
-  const flags = verilatorFlags(cfg, bundle.top, opts.trace, mode);
+  const sources = split
+    ? [...split.shell, simWrapper(cfg, bundle.top)]
+    : [...buildModeConfig(bundle, mode), ...bundle.files, simWrapper(cfg, bundle.top)];
+  const flags = [
+    ...verilatorFlags(cfg, bundle.top, opts.trace, mode),
+    // The PE models' libraries (make runs in obj/, where they are built).
+    ...(split ? ['-LDFLAGS', split.kinds.map((k) => `${k.prefix}__ALL.a`).join(' ')] : []),
+  ];
   const key = createHash('sha256')
     .update(
       JSON.stringify({
         recipe: BUILD_RECIPE,
         config: cfg.hash,
         files: sources,
+        pe: split?.models ?? null,
         harness,
         version,
         flags,
@@ -281,7 +352,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
         JSON.stringify({
           version,
           cxx: await cxxVersion(),
-          flags: flags.filter((_, i) => flags[i - 1] !== '--top-module'),
+          flags: flags.filter((f, i) => flags[i - 1] !== '--top-module' && f !== '-LDFLAGS' && flags[i - 1] !== '-LDFLAGS'),
         }),
       )
       .digest('hex')
@@ -289,7 +360,8 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   );
   const runtime = existsSync(binary) ? null : cachedRuntime(runtimeDir);
   const runFlags = runtime ? withRuntime(flags, runtime) : flags;
-  const args = [...runFlags, '-Mdir', 'obj', '-o', 'Vdut', HARNESS_PATH, ...files];
+  const userFiles = split ? [HARNESS_PATH, GLUE_FILE] : [HARNESS_PATH];
+  const args = [...runFlags, '-Mdir', 'obj', '-o', 'Vdut', ...userFiles, ...files];
   const command = ['verilator', ...args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
   const done = (cached: boolean): SimBuild => ({
     binary,
@@ -313,27 +385,47 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     );
     // Verilator's own time and the port copies still grow with the PE count (PERFORMANCE.md).
     const buildTimeout = opts.timeoutMs ?? 600_000 + 500 * cfg.array.rows * cfg.array.cols;
-    const r = await run(bin, args, {
-      cwd: tmp,
-      all: true,
-      timeoutMs: buildTimeout,
-    });
-    const log = `${command}\n\n${r.all ?? ''}`;
-    writeFileSync(join(tmp, 'build.log'), log);
-    if (r.timedOut) {
-      throw new UserError(`Verilator build of ${cfg.name} did not finish in ${buildTimeout / 1000} s`, 4);
-    }
-    if (r.exitCode !== 0 || !existsSync(join(tmp, 'obj', 'Vdut'))) {
+    const deadline = performance.now() + buildTimeout;
+    let log = '';
+    const fail = (what: string, r: { exitCode?: number; all?: unknown }) => {
       const keep = join(root, `failed-${cfg.name}-${key}.log`);
       writeFileSync(keep, log);
-      throw new UserError(
-        `Verilator build of ${cfg.name} failed (exit ${r.exitCode}); first lines of the log:\n` +
+      return new UserError(
+        `Verilator build of ${cfg.name} failed (${what}, exit ${r.exitCode}); first lines of the log:\n` +
           `${firstErrorLines(`${r.all ?? ''}`)}\nfull log: ${keep}`,
         4,
       );
+    };
+    const timedOut = () =>
+      new UserError(`Verilator build of ${cfg.name} did not finish in ${buildTimeout / 1000} s`, 4);
+    if (split) {
+      // The PE models first: each verilated and compiled into a library the harness links.
+      for (const f of split.models) writeFileSync(join(tmp, 'rtl', f.name), f.content);
+      writeFileSync(join(tmp, GLUE_FILE), split.glue);
+      for (const k of split.kinds) {
+        const steps: [string, string[], string][] = [
+          [bin, peModelFlags(k, split, opts.trace), tmp],
+          ['make', ['-f', `${k.prefix}.mk`, `${k.prefix}__ALL.a`, `OPT_FAST=${PE_OPT}`], join(tmp, 'obj')],
+        ];
+        for (const [cmd, cmdArgs, cwd] of steps) {
+          const r = await run(cmd, cmdArgs, { cwd, all: true, timeoutMs: Math.max(1, deadline - performance.now()) });
+          log += `${[cmd, ...cmdArgs].join(' ')}\n\n${r.all ?? ''}\n`;
+          if (r.timedOut) throw timedOut();
+          if (r.exitCode !== 0) throw fail(`PE model ${k.module}`, r);
+        }
+      }
     }
+    const r = await run(bin, args, {
+      cwd: tmp,
+      all: true,
+      timeoutMs: Math.max(1, deadline - performance.now()),
+    });
+    log += `${command}\n\n${r.all ?? ''}`;
+    writeFileSync(join(tmp, 'build.log'), log);
+    if (r.timedOut) throw timedOut();
+    if (r.exitCode !== 0 || !existsSync(join(tmp, 'obj', 'Vdut'))) throw fail('array', r);
     // A .vlt naming a module that is not there is silently ignored: check the PE stayed whole.
-    if (mode !== 'flat' && mode !== 'hierarchical' && !existsSync(join(tmp, 'obj', `Vdut_${bundle.pe}.h`))) {
+    if ((mode === 'no-inline' || mode === 'pe-module') && !existsSync(join(tmp, 'obj', `Vdut_${bundle.pe}.h`))) {
       throw new Error(`sim build: ${bundle.pe} was inlined despite strumgen_build.vlt`);
     }
     if (!runtime) saveRuntime(join(tmp, 'obj'), runtimeDir);
