@@ -53,7 +53,7 @@ export interface BuildOptions {
   readonly onProgress?: (msg: string) => void;
   /** Kill the build after this many ms (default 10 minutes plus 0.5 s per PE). */
   readonly timeoutMs?: number;
-  /** How Verilator builds the PE array (default 'pe-module'; the others are for bench/sim.ts). */
+  /** How Verilator builds the PE array (default: defaultBuildMode; the others are for bench/). */
   readonly mode?: BuildMode;
 }
 
@@ -74,6 +74,16 @@ export interface BuildOptions {
 export const BUILD_MODES = ['flat', 'no-inline', 'pe-module', 'hierarchical', 'pe-models'] as const;
 export type BuildMode = (typeof BUILD_MODES)[number];
 export const DEFAULT_BUILD_MODE: BuildMode = 'pe-module';
+/**
+ * From this many PEs on, the default build is 'pe-models': its build stays about flat in the
+ * array size, while 'pe-module' runs faster but builds in time growing with rows x cols
+ * (docs/PERFORMANCE.md, "Array size").
+ */
+export const PE_MODELS_FROM = 256;
+
+/** The build mode a config gets unless one is asked for. */
+export const defaultBuildMode = (cfg: ResolvedDpu): BuildMode =>
+  cfg.array.rows * cfg.array.cols >= PE_MODELS_FROM ? 'pe-models' : DEFAULT_BUILD_MODE;
 
 /** The PE module's ports but its clock (named in its Verilog text). */
 function peDataPorts(peText: string): string[] {
@@ -173,7 +183,9 @@ export function verilatorFlags(
     '--prefix',
     'Vdut',
     '-MAKEFLAGS',
-    'OPT_FAST=-O1 OPT_SLOW=-O1 OPT_GLOBAL=-O2',
+    // pe-models: the array's own code (per-instance stub calls, wiring, read-out) at -O0, which
+    // compiles 4x faster at 32x32; the PE models (PE_OPT) and the glue (a pragma) stay optimised.
+    mode === 'pe-models' ? 'OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O2' : 'OPT_FAST=-O1 OPT_SLOW=-O1 OPT_GLOBAL=-O2',
     ...(defines.length ? ['-CFLAGS', defines.join(' ')] : []),
   ];
 }
@@ -313,7 +325,8 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   const bundle = opts.rtl ?? renderRtl(cfg, opts.fault ? { fault: opts.fault } : {});
   const harness = readFileSync(HARNESS_PATH, 'utf8');
   // Waveforms need the PEs inside the traced model.
-  const mode = opts.trace && opts.mode === 'pe-models' ? 'pe-module' : (opts.mode ?? DEFAULT_BUILD_MODE);
+  const asked = opts.mode ?? defaultBuildMode(cfg);
+  const mode = opts.trace && asked === 'pe-models' ? 'pe-module' : asked;
   const split = mode === 'pe-models' ? splitSources(bundle) : null;
   // The configuration file goes first: Verilator applies it to the files read after it.
   const sources = split
@@ -408,8 +421,9 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
           ['make', ['-f', `${k.prefix}.mk`, `${k.prefix}__ALL.a`, `OPT_FAST=${PE_OPT}`], join(tmp, 'obj')],
         ];
         for (const [cmd, cmdArgs, cwd] of steps) {
+          const s0 = performance.now();
           const r = await run(cmd, cmdArgs, { cwd, all: true, timeoutMs: Math.max(1, deadline - performance.now()) });
-          log += `${[cmd, ...cmdArgs].join(' ')}\n\n${r.all ?? ''}\n`;
+          log += `${[cmd, ...cmdArgs].join(' ')}\n\n${r.all ?? ''}\n(${((performance.now() - s0) / 1000).toFixed(1)} s wall)\n\n`;
           if (r.timedOut) throw timedOut();
           if (r.exitCode !== 0) throw fail(`PE model ${k.module}`, r);
         }

@@ -35,6 +35,8 @@ export {
   buildModel,
   cacheRoot,
   DEFAULT_BUILD_MODE,
+  defaultBuildMode,
+  PE_MODELS_FROM,
   type SimBuild,
   verilatorFlags,
 } from './build.ts';
