@@ -256,6 +256,19 @@ export function firstErrorLines(log: string, max = 12): string {
     .trim();
 }
 
+/**
+ * The flags that decide Verilator's runtime objects: not the top, the libraries linked, the
+ * harness's defines, or the model's own optimisation (the runtime is compiled at OPT_GLOBAL).
+ */
+function runtimeFlags(flags: readonly string[]): string[] {
+  const skip = new Set(['--top-module', '-LDFLAGS', '-CFLAGS']);
+  return flags.flatMap((f, i) => {
+    if (skip.has(f) || skip.has(flags[i - 1] ?? '')) return [];
+    if (flags[i - 1] === '-MAKEFLAGS') return f.split(' ').filter((x) => x.startsWith('OPT_GLOBAL='));
+    return [f];
+  });
+}
+
 /** The glue between the array's PE stubs and the PE models (mode 'pe-models'), in the build dir. */
 const GLUE_FILE = 'strum_pe_glue.cpp';
 /** The PE models' C++ optimisation: their code is the simulation's hot path. */
@@ -365,7 +378,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
         JSON.stringify({
           version,
           cxx: await cxxVersion(),
-          flags: flags.filter((f, i) => flags[i - 1] !== '--top-module' && f !== '-LDFLAGS' && flags[i - 1] !== '-LDFLAGS'),
+          flags: runtimeFlags(flags),
         }),
       )
       .digest('hex')
