@@ -164,7 +164,6 @@ export function verilatorFlags(
   return [
     '--cc',
     '--exe',
-    '--build',
     '-O3',
     '--x-assign',
     'fast',
@@ -182,13 +181,35 @@ export function verilatorFlags(
     `${top}_simwrap`,
     '--prefix',
     'Vdut',
-    '-MAKEFLAGS',
-    // pe-models: the array's own code (per-instance stub calls, wiring, read-out) at -O0, which
-    // compiles 4x faster at 32x32; the PE models (PE_OPT) and the glue (a pragma) stay optimised.
-    mode === 'pe-models' ? 'OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O2' : 'OPT_FAST=-O1 OPT_SLOW=-O1 OPT_GLOBAL=-O2',
     ...(defines.length ? ['-CFLAGS', defines.join(' ')] : []),
   ];
 }
+
+/**
+ * make's options for the model (Verilator's makefile; strumgen runs make itself, see
+ * buildModel). pe-models: the array's own code (per-instance stub calls, wiring, read-out) at
+ * -O0, which compiles 4x faster at 32x32; the PE models (PE_OPT) and the glue (a pragma) stay
+ * optimised. The runtime objects are always -O2 (OPT_GLOBAL).
+ */
+export function makeOptions(mode: BuildMode = DEFAULT_BUILD_MODE): string[] {
+  const opt = mode === 'pe-models' ? '-O0' : '-O1';
+  return [`OPT_FAST=${opt}`, `OPT_SLOW=${opt}`, 'OPT_GLOBAL=-O2'];
+}
+
+/**
+ * The one translation unit of the model and its harness (and the pe-models glue): each
+ * separate .cpp file parses Verilator's headers again (about 2 s of g++ for the harness
+ * alone, 40% of a small model's build).
+ */
+const UNITY_FILE = 'strum_main.cpp';
+const unitySource = (split: boolean) =>
+  [
+    '// strumgen: the Verilated model, the harness and the glue in one translation unit.',
+    '#include "Vdut__ALL.cpp"',
+    `#include "${HARNESS_PATH}"`,
+    ...(split ? [`#include "${GLUE_FILE}"`] : []),
+    '',
+  ].join('\n');
 
 let versionMemo: Promise<string> | undefined;
 function verilatorVersion(bin: string): Promise<string> {
@@ -241,9 +262,8 @@ function saveRuntime(objDir: string, dir: string): void {
  * compiling them: make's `-o FILE` takes FILE as up to date (Verilator's makefile would
  * otherwise rebuild them because they depend on the freshly written Vdut.mk).
  */
-function withRuntime(flags: readonly string[], objs: readonly string[]): string[] {
-  const at = flags.indexOf('-MAKEFLAGS') + 1;
-  return flags.map((f, i) => (i === at ? `${f} ${objs.map((o) => `-o ${o}`).join(' ')}` : f));
+function withRuntime(make: readonly string[], objs: readonly string[]): string[] {
+  return [...make, ...objs.flatMap((o) => ['-o', o])];
 }
 
 /** The first lines of a failed build's log that say what went wrong. */
@@ -260,13 +280,12 @@ export function firstErrorLines(log: string, max = 12): string {
  * The flags that decide Verilator's runtime objects: not the top, the libraries linked, the
  * harness's defines, or the model's own optimisation (the runtime is compiled at OPT_GLOBAL).
  */
-function runtimeFlags(flags: readonly string[]): string[] {
+function runtimeFlags(flags: readonly string[], make: readonly string[]): string[] {
   const skip = new Set(['--top-module', '-LDFLAGS', '-CFLAGS']);
-  return flags.flatMap((f, i) => {
-    if (skip.has(f) || skip.has(flags[i - 1] ?? '')) return [];
-    if (flags[i - 1] === '-MAKEFLAGS') return f.split(' ').filter((x) => x.startsWith('OPT_GLOBAL='));
-    return [f];
-  });
+  return [
+    ...flags.filter((f, i) => !skip.has(f) && !skip.has(flags[i - 1] ?? '')),
+    ...make.filter((x) => x.startsWith('OPT_GLOBAL=')),
+  ];
 }
 
 /** The glue between the array's PE stubs and the PE models (mode 'pe-models'), in the build dir. */
@@ -290,9 +309,12 @@ function splitSources(bundle: RtlBundle): SplitSources {
   if (!arrayFile) throw new Error(`sim build: no file defines ${bundle.top}`);
   if (new RegExp(`\\b(?:${kinds.map((k) => k.module).join('|')})\\s*#`).test(arrayFile.content))
     throw new Error('sim build pe-models: the array overrides PE parameters; use build mode pe-module');
-  const defining = (k: PeKind) => bundle.files.find((f) => new RegExp(`\\bmodule\\s+${k.module}\\b`).test(f.content))!;
+  const defining = (k: PeKind) =>
+    bundle.files.find((f) => new RegExp(`\\bmodule\\s+${k.module}\\b`).test(f.content))!;
   const stubs = kinds.map((k) => peStub(defining(k).content, k));
-  const designFiles = bundle.files.filter((f) => f !== arrayFile).map((f) => ({ ...f, name: `pe_${f.name}` }));
+  const designFiles = bundle.files
+    .filter((f) => f !== arrayFile)
+    .map((f) => ({ ...f, name: `pe_${f.name}` }));
   const hosts = kinds.map((k) => peHost(defining(k).content, k));
   return {
     shell: [...stubs, arrayFile],
@@ -350,6 +372,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     // The PE models' libraries (make runs in obj/, where they are built).
     ...(split ? ['-LDFLAGS', split.kinds.map((k) => `${k.prefix}__ALL.a`).join(' ')] : []),
   ];
+  const make = makeOptions(mode);
   const key = createHash('sha256')
     .update(
       JSON.stringify({
@@ -360,6 +383,8 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
         harness,
         version,
         flags,
+        make,
+        unity: unitySource(!!split),
         fault: opts.fault ?? null,
         trace: opts.trace ?? null,
       }),
@@ -378,17 +403,19 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
         JSON.stringify({
           version,
           cxx: await cxxVersion(),
-          flags: runtimeFlags(flags),
+          flags: runtimeFlags(flags, make),
         }),
       )
       .digest('hex')
       .slice(0, 24)}`,
   );
   const runtime = existsSync(binary) ? null : cachedRuntime(runtimeDir);
-  const runFlags = runtime ? withRuntime(flags, runtime) : flags;
-  const userFiles = split ? [HARNESS_PATH, GLUE_FILE] : [HARNESS_PATH];
-  const args = [...runFlags, '-Mdir', 'obj', '-o', 'Vdut', ...userFiles, ...files];
-  const command = ['verilator', ...args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
+  const args = [...flags, '-Mdir', 'obj', '-o', 'Vdut', UNITY_FILE, ...files];
+  // make in obj/: Vdut__ALL.cpp (the model's sources, included by the unity file), then the
+  // harness: VK_OBJS= leaves the model out of the link (it is inside strum_main.o).
+  const makeArgs = [...(runtime ? withRuntime(make, runtime) : make), 'VK_OBJS='];
+  const quote = (xs: readonly string[]) => xs.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
+  const command = `${quote(['verilator', ...args])} && make -C obj -f Vdut.mk Vdut__ALL.cpp && ${quote(['make', '-C', 'obj', '-f', 'Vdut.mk', ...makeArgs])}`;
   const done = (cached: boolean): SimBuild => ({
     binary,
     dir,
@@ -435,24 +462,41 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
         ];
         for (const [cmd, cmdArgs, cwd] of steps) {
           const s0 = performance.now();
-          const r = await run(cmd, cmdArgs, { cwd, all: true, timeoutMs: Math.max(1, deadline - performance.now()) });
+          const r = await run(cmd, cmdArgs, {
+            cwd,
+            all: true,
+            timeoutMs: Math.max(1, deadline - performance.now()),
+          });
           log += `${[cmd, ...cmdArgs].join(' ')}\n\n${r.all ?? ''}\n(${((performance.now() - s0) / 1000).toFixed(1)} s wall)\n\n`;
           if (r.timedOut) throw timedOut();
           if (r.exitCode !== 0) throw fail(`PE model ${k.module}`, r);
         }
       }
     }
-    const r = await run(bin, args, {
-      cwd: tmp,
-      all: true,
-      timeoutMs: Math.max(1, deadline - performance.now()),
-    });
-    log += `${command}\n\n${r.all ?? ''}`;
+    writeFileSync(join(tmp, UNITY_FILE), unitySource(!!split));
+    const steps: [string, string[], string][] = [
+      [bin, args, tmp],
+      ['make', ['-f', 'Vdut.mk', 'Vdut__ALL.cpp'], join(tmp, 'obj')],
+      ['make', ['-f', 'Vdut.mk', ...makeArgs], join(tmp, 'obj')],
+    ];
+    for (const [cmd, cmdArgs, cwd] of steps) {
+      const s0 = performance.now();
+      const r = await run(cmd, cmdArgs, {
+        cwd,
+        all: true,
+        timeoutMs: Math.max(1, deadline - performance.now()),
+      });
+      log += `${quote([cmd, ...cmdArgs])}\n\n${r.all ?? ''}\n(${((performance.now() - s0) / 1000).toFixed(1)} s wall)\n\n`;
+      if (r.timedOut) throw timedOut();
+      if (r.exitCode !== 0) throw fail('array', r);
+    }
     writeFileSync(join(tmp, 'build.log'), log);
-    if (r.timedOut) throw timedOut();
-    if (r.exitCode !== 0 || !existsSync(join(tmp, 'obj', 'Vdut'))) throw fail('array', r);
+    if (!existsSync(join(tmp, 'obj', 'Vdut'))) throw fail('array', { exitCode: 0, all: log });
     // A .vlt naming a module that is not there is silently ignored: check the PE stayed whole.
-    if ((mode === 'no-inline' || mode === 'pe-module') && !existsSync(join(tmp, 'obj', `Vdut_${bundle.pe}.h`))) {
+    if (
+      (mode === 'no-inline' || mode === 'pe-module') &&
+      !existsSync(join(tmp, 'obj', `Vdut_${bundle.pe}.h`))
+    ) {
       throw new Error(`sim build: ${bundle.pe} was inlined despite strumgen_build.vlt`);
     }
     if (!runtime) saveRuntime(join(tmp, 'obj'), runtimeDir);

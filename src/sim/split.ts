@@ -27,7 +27,10 @@ export interface PeKind {
 }
 
 /** The module's header: `module NAME #(...) (...);` as written, with where its port list opens. */
-function moduleHeader(text: string, module: string): { header: string; start: number; end: number; open: number } {
+function moduleHeader(
+  text: string,
+  module: string,
+): { header: string; start: number; end: number; open: number } {
   const m = new RegExp(`\\bmodule\\s+${module}\\b`).exec(text);
   if (!m) throw new Error(`sim pe-models: module ${module} not found`);
   let i = m.index + m[0].length;
@@ -67,7 +70,9 @@ export function modulePorts(text: string, module: string): PePort[] {
   const ports = [
     ...header
       .slice(open)
-      .matchAll(/\b(input|output|inout)\b(?:\s+(?:wire|reg|logic|signed|unsigned))*\s*(?:\[[^\]]*\]\s*)?(\w+)/g),
+      .matchAll(
+        /\b(input|output|inout)\b(?:\s+(?:wire|reg|logic|signed|unsigned))*\s*(?:\[[^\]]*\]\s*)?(\w+)/g,
+      ),
   ].map((m) => {
     if (m[1] === 'inout') throw new Error(`sim pe-models: ${module} has an inout port (${m[2]})`);
     return { name: m[2]!, dir: m[1] as 'input' | 'output' };
@@ -106,7 +111,10 @@ export function peStub(text: string, kind: PeKind): { name: string; content: str
     `  import "DPI-C" function void strumpe_${f}_clock(input int id, ${outs.map((p) => `output ${dpiBits(p)} q_${p.name}`).join(', ')});`,
     `  integer strum_id;`,
     `  initial strum_id = strumpe_${f}_new();`,
-    ...outs.flatMap((p) => [`  reg [$bits(${p.name}):0] strum_n_${p.name};`, `  reg [$bits(${p.name})-1:0] strum_q_${p.name};`]),
+    ...outs.flatMap((p) => [
+      `  reg [$bits(${p.name}):0] strum_n_${p.name};`,
+      `  reg [$bits(${p.name})-1:0] strum_q_${p.name};`,
+    ]),
     `  always @(negedge clk) strumpe_${f}_load(strum_id, ${ins.map((p) => `{1'b0, ${p.name}}`).join(', ')});`,
     `  always @(posedge clk) begin`,
     `    strumpe_${f}_clock(strum_id, ${outs.map((p) => `strum_n_${p.name}`).join(', ')});`,
@@ -170,17 +178,17 @@ export function peGlue(kinds: readonly PeKind[]): string {
     '',
     'namespace {',
     'template <std::size_t N>',
-    'void setPort(VlWide<N>& p, const svBitVecVal* w) { std::memcpy(p.data(), w, N * sizeof(uint32_t)); }',
-    'void setPort(QData& p, const svBitVecVal* w) { p = (QData)w[0] | ((QData)w[1] << 32); }',
-    'void setPort(IData& p, const svBitVecVal* w) { p = w[0]; }',
-    'void setPort(SData& p, const svBitVecVal* w) { p = (SData)w[0]; }',
-    'void setPort(CData& p, const svBitVecVal* w) { p = (CData)w[0]; }',
+    'void peSet(VlWide<N>& p, const svBitVecVal* w) { std::memcpy(p.data(), w, N * sizeof(uint32_t)); }',
+    'void peSet(QData& p, const svBitVecVal* w) { p = (QData)w[0] | ((QData)w[1] << 32); }',
+    'void peSet(IData& p, const svBitVecVal* w) { p = w[0]; }',
+    'void peSet(SData& p, const svBitVecVal* w) { p = (SData)w[0]; }',
+    'void peSet(CData& p, const svBitVecVal* w) { p = (CData)w[0]; }',
     'template <std::size_t N>',
-    'void getPort(const VlWide<N>& p, svBitVecVal* w) { std::memcpy(w, p.data(), N * sizeof(uint32_t)); }',
-    'void getPort(QData p, svBitVecVal* w) { w[0] = (uint32_t)p; w[1] = (uint32_t)(p >> 32); }',
-    'void getPort(IData p, svBitVecVal* w) { w[0] = p; }',
-    'void getPort(SData p, svBitVecVal* w) { w[0] = p; }',
-    'void getPort(CData p, svBitVecVal* w) { w[0] = p; }',
+    'void peGet(const VlWide<N>& p, svBitVecVal* w) { std::memcpy(w, p.data(), N * sizeof(uint32_t)); }',
+    'void peGet(QData p, svBitVecVal* w) { w[0] = (uint32_t)p; w[1] = (uint32_t)(p >> 32); }',
+    'void peGet(IData p, svBitVecVal* w) { w[0] = p; }',
+    'void peGet(SData p, svBitVecVal* w) { w[0] = p; }',
+    'void peGet(CData p, svBitVecVal* w) { w[0] = p; }',
     '// All PE models share one context; each has its own name.',
     'VerilatedContext* peContext() {',
     '  static VerilatedContext* ctx = new VerilatedContext;',
@@ -209,7 +217,7 @@ export function peGlue(kinds: readonly PeKind[]): string {
       '',
       `void strumpe_${k.module}_load(int id, ${ins.map((p) => `const svBitVecVal* ${p.name}`).join(', ')}) {`,
       `  ${M}& m = *${M}_models[id];`,
-      ...ins.map((p) => `  setPort(m.${p.name}, ${p.name});`),
+      ...ins.map((p) => `  peSet(m.${p.name}, ${p.name});`),
       '  m.strum_load = 1;',
       '  m.clk = 0;',
       '  m.eval();',
@@ -218,7 +226,7 @@ export function peGlue(kinds: readonly PeKind[]): string {
       '    uint32_t w[64];',
       ...outs.map(
         (p, i) =>
-          `    std::memset(w, 0, sizeof w); getPort(m.${p.name}, w); if (std::memcmp(w, &${M}_seen[${i * 64}], sizeof w)) combinational("${k.module}");`,
+          `    std::memset(w, 0, sizeof w); peGet(m.${p.name}, w); if (std::memcmp(w, &${M}_seen[${i * 64}], sizeof w)) combinational("${k.module}");`,
       ),
       '  }',
       '}',
@@ -228,10 +236,11 @@ export function peGlue(kinds: readonly PeKind[]): string {
       '  m.clk = 1;',
       '  m.eval();',
       '  m.clk = 0;',
-      ...outs.map((p) => `  getPort(m.${p.name}, ${p.name});`),
+      ...outs.map((p) => `  peGet(m.${p.name}, ${p.name});`),
       '  if (id == 0) {',
-      `    ${M}_seen.assign(${outs.length * 64}, 0);`,
-      ...outs.map((p, i) => `    getPort(m.${p.name}, &${M}_seen[${i * 64}]);`),
+      `    ${M}_seen.resize(${outs.length * 64});`,
+      `    std::memset(${M}_seen.data(), 0, ${outs.length * 64} * sizeof(uint32_t));`,
+      ...outs.map((p, i) => `    peGet(m.${p.name}, &${M}_seen[${i * 64}]);`),
       '  }',
       '}',
       '',
