@@ -119,6 +119,8 @@ export interface SimBuild {
   readonly verilatorVersion: string;
   /** The full Verilator command line (for reports). */
   readonly command: string;
+  /** The build mode used. */
+  readonly mode: BuildMode;
 }
 
 /** The array has layer metadata ports (e.g. DLIQ's in_shift per layer): the wrapper's in_meta. */
@@ -424,6 +426,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     seconds: (performance.now() - t0) / 1000,
     verilatorVersion: version,
     command,
+    mode,
   });
   if (existsSync(binary)) return done(true);
 
