@@ -89,8 +89,8 @@ const plainHeader = (header: string) => header.replace(/\boutput(\s+)reg\b/g, 'o
 const dataInputs = (k: PeKind) => k.ports.filter((p) => p.dir === 'input' && p.name !== 'clk');
 const outputs = (k: PeKind) => k.ports.filter((p) => p.dir === 'output');
 
-/** DPI arguments are one bit wider than the port, so every one is an svBitVecVal array (a 1-bit one would be svBit). */
-const dpiBits = (p: PePort) => `bit [$bits(${p.name}):0]`;
+/** A ranged `bit` is an svBitVecVal array in C for every width, 1 included (an unranged one would be svBit). */
+const dpiBits = (p: PePort) => `bit [$bits(${p.name})-1:0]`;
 
 /**
  * The stub that replaces the PE module in the array: the PE's own header (same name, ports,
@@ -112,13 +112,13 @@ export function peStub(text: string, kind: PeKind): { name: string; content: str
     `  integer strum_id;`,
     `  initial strum_id = strumpe_${f}_new();`,
     ...outs.flatMap((p) => [
-      `  reg [$bits(${p.name}):0] strum_n_${p.name};`,
+      `  reg [$bits(${p.name})-1:0] strum_n_${p.name};`,
       `  reg [$bits(${p.name})-1:0] strum_q_${p.name};`,
     ]),
-    `  always @(negedge clk) strumpe_${f}_load(strum_id, ${ins.map((p) => `{1'b0, ${p.name}}`).join(', ')});`,
+    `  always @(negedge clk) strumpe_${f}_load(strum_id, ${ins.map((p) => p.name).join(', ')});`,
     `  always @(posedge clk) begin`,
     `    strumpe_${f}_clock(strum_id, ${outs.map((p) => `strum_n_${p.name}`).join(', ')});`,
-    ...outs.map((p) => `    strum_q_${p.name} <= strum_n_${p.name}[$bits(${p.name})-1:0];`),
+    ...outs.map((p) => `    strum_q_${p.name} <= strum_n_${p.name};`),
     `  end`,
     ...outs.map((p) => `  assign ${p.name} = strum_q_${p.name};`),
     `endmodule`,
