@@ -307,7 +307,7 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
         lastNote = now;
         const rate = chunk.start / ((now - t0) / 1000);
         progress(
-          `simulating: ${((100 * done) / vectors).toFixed(0)}% (${done}/${vectors} vectors, ${(rate / 1e6).toFixed(2)} M cycles/s)`,
+          `simulating: ${((100 * done) / vectors).toFixed(0)}% (${done}/${vectors} vectors, ${rate >= 1e5 ? `${(rate / 1e6).toFixed(2)} M` : `${(rate / 1e3).toPrecision(3)} k`} cycles/s)`,
         );
       }
     },
