@@ -3,7 +3,7 @@
 //   raw:  the harness alone replaying a stimulus file (model loop, no checking)
 //   full: runSim, the whole checked `strumgen sim` path (with --full)
 // Usage: npx tsx bench/sim-scale.ts [--presets strum-mip2q,int8] [--sizes 4,8,16]
-//          [--modes flat,pe-module,hierarchical] [--cycles 1000000] [--full] [--seed 1]
+//          [--modes flat,pe-module,hierarchical,pe-models] [--cycles 1000000] [--full] [--seed 1]
 // --cycles is the PE-cycle budget per run: vectors = max(1000, cycles / (rows * cols)).
 // Each build runs in a fresh cache directory that already holds Verilator's runtime objects
 // (compiled once up front, as in every build after a machine's first), so the figures are
@@ -26,7 +26,8 @@ const peCycles = Number(opt('--cycles', '1000000'));
 const seed = Number(opt('--seed', '1'));
 const full = process.argv.includes('--full');
 const log = (s: string) => process.stderr.write(`${s}\n`);
-const M = (x: number) => (x / 1e6).toFixed(3);
+// Three significant digits: a 64x64 array runs thousands of array-cycles per second, not millions.
+const M = (x: number) => (x / 1e6).toPrecision(3);
 for (const m of modes) if (!BUILD_MODES.includes(m)) throw new Error(`--modes: unknown ${m}`);
 
 /** CPU seconds of every child this process has waited for (cutime + cstime, Linux). */

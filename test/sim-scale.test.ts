@@ -1,7 +1,8 @@
-// Co-simulation at a real array size: a 32x32 MIP2Q array (1024 PEs, B = 4 to build small) whose model builds the
-// PE once (src/sim/build.ts, build mode 'pe-module'), with a fault in exactly one PE. Every
-// other PE must match the golden model bit for bit, and the faulty one must be caught and
-// located at its row and column.
+// Co-simulation at a real array size: a 32x32 MIP2Q array (1024 PEs, B = 4 to build small) in
+// the default build mode for its size, 'pe-models' (src/sim/split.ts: the array RTL with PE
+// stubs, each served by its own instance of a separately built PE model), with a fault in
+// exactly one PE (a second PE model kind). Every other PE must match the golden model bit for
+// bit, and the faulty one must be caught and located at its row and column.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { runSim } from '../src/sim/index.ts';
@@ -16,6 +17,7 @@ describe('co-simulation of a 32x32 array', () => {
       const cfg = await loadConfig('strum-mip2q', { 'array.rows': 32, 'array.cols': 32, 'pe.block': 4 });
       const rtl = faultInOnePe(cfg, 'low-lane-sign', 17, 5);
       const r = await runSim(cfg, { vectors: 3000, seed: 7, rtl });
+      expect(r.buildCommand).toContain('Vpe0__ALL.a Vpe1__ALL.a'); // pe-models: the good and the faulty PE
       expect(r.tilesChecked).toBe(r.tiles);
       expect(r.tiles).toBeGreaterThan(50);
       expect(r.pass).toBe(false);

@@ -29,6 +29,7 @@ import { registerTemp, removeTemp } from '../io/process.ts';
 import { run } from '../io/run.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../rtl/index.ts';
 import { renderTemplateFile } from '../rtl/templates.ts';
+import { type PeKind, peGlue, peHost, peKinds, peStub } from './split.ts';
 
 /** Bump when the build recipe changes in a way the key below does not see. */
 const BUILD_RECIPE = 4;
@@ -52,7 +53,7 @@ export interface BuildOptions {
   readonly onProgress?: (msg: string) => void;
   /** Kill the build after this many ms (default 10 minutes plus 0.5 s per PE). */
   readonly timeoutMs?: number;
-  /** How Verilator builds the PE array (default 'pe-module'; the others are for bench/sim.ts). */
+  /** How Verilator builds the PE array (default: defaultBuildMode; the others are for bench/). */
   readonly mode?: BuildMode;
 }
 
@@ -67,10 +68,22 @@ export interface BuildOptions {
  *   Verilator re-evaluated every PE on every eval(): 8x slower.)
  * - 'hierarchical': the PE a `hier_block` of `--hierarchical` verilation (a separate library
  *   called through DPI wrappers).
+ * - 'pe-models': the array verilated with stubs in place of the PE, each stub served by its own
+ *   instance of a separately verilated PE model (src/sim/split.ts); waveform builds use 'pe-module'.
  */
-export const BUILD_MODES = ['flat', 'no-inline', 'pe-module', 'hierarchical'] as const;
+export const BUILD_MODES = ['flat', 'no-inline', 'pe-module', 'hierarchical', 'pe-models'] as const;
 export type BuildMode = (typeof BUILD_MODES)[number];
 export const DEFAULT_BUILD_MODE: BuildMode = 'pe-module';
+/**
+ * From this many PEs on, the default build is 'pe-models': its build stays about flat in the
+ * array size, while 'pe-module' runs faster but builds in time growing with rows x cols
+ * (docs/PERFORMANCE.md, "Array size").
+ */
+export const PE_MODELS_FROM = 256;
+
+/** The build mode a config gets unless one is asked for. */
+export const defaultBuildMode = (cfg: ResolvedDpu): BuildMode =>
+  cfg.array.rows * cfg.array.cols >= PE_MODELS_FROM ? 'pe-models' : DEFAULT_BUILD_MODE;
 
 /** The PE module's ports but its clock (named in its Verilog text). */
 function peDataPorts(peText: string): string[] {
@@ -106,6 +119,8 @@ export interface SimBuild {
   readonly verilatorVersion: string;
   /** The full Verilator command line (for reports). */
   readonly command: string;
+  /** The build mode used. */
+  readonly mode: BuildMode;
 }
 
 /** The array has layer metadata ports (e.g. DLIQ's in_shift per layer): the wrapper's in_meta. */
@@ -151,7 +166,6 @@ export function verilatorFlags(
   return [
     '--cc',
     '--exe',
-    '--build',
     '-O3',
     '--x-assign',
     'fast',
@@ -169,11 +183,35 @@ export function verilatorFlags(
     `${top}_simwrap`,
     '--prefix',
     'Vdut',
-    '-MAKEFLAGS',
-    'OPT_FAST=-O1 OPT_SLOW=-O1 OPT_GLOBAL=-O2',
     ...(defines.length ? ['-CFLAGS', defines.join(' ')] : []),
   ];
 }
+
+/**
+ * make's options for the model (Verilator's makefile; strumgen runs make itself, see
+ * buildModel). pe-models: the array's own code (per-instance stub calls, wiring, read-out) at
+ * -O0, which compiles 4x faster at 32x32; the PE models (PE_OPT) and the glue (a pragma) stay
+ * optimised. The runtime objects are always -O2 (OPT_GLOBAL).
+ */
+export function makeOptions(mode: BuildMode = DEFAULT_BUILD_MODE): string[] {
+  const opt = mode === 'pe-models' ? '-O0' : '-O1';
+  return [`OPT_FAST=${opt}`, `OPT_SLOW=${opt}`, 'OPT_GLOBAL=-O2'];
+}
+
+/**
+ * The one translation unit of the model and its harness (and the pe-models glue): each
+ * separate .cpp file parses Verilator's headers again (about 2 s of g++ for the harness
+ * alone, 40% of a small model's build).
+ */
+const UNITY_FILE = 'strum_main.cpp';
+const unitySource = (split: boolean) =>
+  [
+    '// strumgen: the Verilated model, the harness and the glue in one translation unit.',
+    '#include "Vdut__ALL.cpp"',
+    `#include "${HARNESS_PATH}"`,
+    ...(split ? [`#include "${GLUE_FILE}"`] : []),
+    '',
+  ].join('\n');
 
 let versionMemo: Promise<string> | undefined;
 function verilatorVersion(bin: string): Promise<string> {
@@ -226,9 +264,8 @@ function saveRuntime(objDir: string, dir: string): void {
  * compiling them: make's `-o FILE` takes FILE as up to date (Verilator's makefile would
  * otherwise rebuild them because they depend on the freshly written Vdut.mk).
  */
-function withRuntime(flags: readonly string[], objs: readonly string[]): string[] {
-  const at = flags.indexOf('-MAKEFLAGS') + 1;
-  return flags.map((f, i) => (i === at ? `${f} ${objs.map((o) => `-o ${o}`).join(' ')}` : f));
+function withRuntime(make: readonly string[], objs: readonly string[]): string[] {
+  return [...make, ...objs.flatMap((o) => ['-o', o])];
 }
 
 /** The first lines of a failed build's log that say what went wrong. */
@@ -241,6 +278,80 @@ export function firstErrorLines(log: string, max = 12): string {
     .trim();
 }
 
+/**
+ * The flags that decide Verilator's runtime objects: not the top, the libraries linked, the
+ * harness's defines, or the model's own optimisation (the runtime is compiled at OPT_GLOBAL).
+ */
+function runtimeFlags(flags: readonly string[], make: readonly string[]): string[] {
+  const skip = new Set(['--top-module', '-LDFLAGS', '-CFLAGS']);
+  return [
+    ...flags.filter((f, i) => !skip.has(f) && !skip.has(flags[i - 1] ?? '')),
+    ...make.filter((x) => x.startsWith('OPT_GLOBAL=')),
+  ];
+}
+
+/** The glue between the array's PE stubs and the PE models (mode 'pe-models'), in the build dir. */
+const GLUE_FILE = 'strum_pe_glue.cpp';
+/** The PE models' C++ optimisation: their code is the simulation's hot path. */
+const PE_OPT = '-O2';
+
+interface SplitSources {
+  /** The array's files with each PE module replaced by its stub (PE-only files left out). */
+  readonly shell: { name: string; content: string }[];
+  /** The PE models' files: the design's PE and its submodules, and one host per PE kind. */
+  readonly models: { name: string; content: string }[];
+  readonly kinds: PeKind[];
+  readonly glue: string;
+}
+
+/** Build mode 'pe-models': the array with PE stubs, and the PE models' sources (src/sim/split.ts). */
+function splitSources(bundle: RtlBundle): SplitSources {
+  const kinds = peKinds(bundle);
+  const arrayFile = bundle.files.find((f) => new RegExp(`\\bmodule\\s+${bundle.top}\\b`).test(f.content));
+  if (!arrayFile) throw new Error(`sim build: no file defines ${bundle.top}`);
+  if (new RegExp(`\\b(?:${kinds.map((k) => k.module).join('|')})\\s*#`).test(arrayFile.content))
+    throw new Error('sim build pe-models: the array overrides PE parameters; use build mode pe-module');
+  const defining = (k: PeKind) =>
+    bundle.files.find((f) => new RegExp(`\\bmodule\\s+${k.module}\\b`).test(f.content))!;
+  const stubs = kinds.map((k) => peStub(defining(k).content, k));
+  const designFiles = bundle.files
+    .filter((f) => f !== arrayFile)
+    .map((f) => ({ ...f, name: `pe_${f.name}` }));
+  const hosts = kinds.map((k) => peHost(defining(k).content, k));
+  return {
+    shell: [...stubs, arrayFile],
+    models: [...designFiles, ...hosts],
+    kinds,
+    glue: peGlue(kinds),
+  };
+}
+
+/** Verilator's arguments for one PE model (run in the build dir; its C++ goes to obj/). */
+function peModelFlags(k: PeKind, split: SplitSources, trace?: TraceFormat): string[] {
+  return [
+    '--cc',
+    '-O3',
+    '--x-assign',
+    'fast',
+    '--x-initial',
+    'fast',
+    '--noassert',
+    '-Wno-fatal',
+    '-Wno-lint',
+    '-Wno-style',
+    '--output-split',
+    '0',
+    ...(trace ? [trace === 'vcd' ? '--trace' : '--trace-fst'] : []),
+    '--top-module',
+    `${k.module}_host`,
+    '--prefix',
+    k.prefix,
+    '-Mdir',
+    'obj',
+    ...split.models.map((f) => join('rtl', f.name)),
+  ];
+}
+
 export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Promise<SimBuild> {
   const t0 = performance.now();
   const bin = requireTool('verilator');
@@ -250,19 +361,32 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   const version = await verilatorVersion(bin);
   const bundle = opts.rtl ?? renderRtl(cfg, opts.fault ? { fault: opts.fault } : {});
   const harness = readFileSync(HARNESS_PATH, 'utf8');
-  const mode = opts.mode ?? DEFAULT_BUILD_MODE;
+  // Waveforms need the PEs inside the traced model.
+  const asked = opts.mode ?? defaultBuildMode(cfg);
+  const mode = opts.trace && asked === 'pe-models' ? 'pe-module' : asked;
+  const split = mode === 'pe-models' ? splitSources(bundle) : null;
   // The configuration file goes first: Verilator applies it to the files read after it.
-  const sources = [...buildModeConfig(bundle, mode), ...bundle.files, simWrapper(cfg, bundle.top)];
-  const flags = verilatorFlags(cfg, bundle.top, opts.trace, mode);
+  const sources = split
+    ? [...split.shell, simWrapper(cfg, bundle.top)]
+    : [...buildModeConfig(bundle, mode), ...bundle.files, simWrapper(cfg, bundle.top)];
+  const flags = [
+    ...verilatorFlags(cfg, bundle.top, opts.trace, mode),
+    // The PE models' libraries (make runs in obj/, where they are built).
+    ...(split ? ['-LDFLAGS', split.kinds.map((k) => `${k.prefix}__ALL.a`).join(' ')] : []),
+  ];
+  const make = makeOptions(mode);
   const key = createHash('sha256')
     .update(
       JSON.stringify({
         recipe: BUILD_RECIPE,
         config: cfg.hash,
         files: sources,
+        pe: split?.models ?? null,
         harness,
         version,
         flags,
+        make,
+        unity: unitySource(!!split),
         fault: opts.fault ?? null,
         trace: opts.trace ?? null,
       }),
@@ -281,16 +405,19 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
         JSON.stringify({
           version,
           cxx: await cxxVersion(),
-          flags: flags.filter((_, i) => flags[i - 1] !== '--top-module'),
+          flags: runtimeFlags(flags, make),
         }),
       )
       .digest('hex')
       .slice(0, 24)}`,
   );
   const runtime = existsSync(binary) ? null : cachedRuntime(runtimeDir);
-  const runFlags = runtime ? withRuntime(flags, runtime) : flags;
-  const args = [...runFlags, '-Mdir', 'obj', '-o', 'Vdut', HARNESS_PATH, ...files];
-  const command = ['verilator', ...args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
+  const args = [...flags, '-Mdir', 'obj', '-o', 'Vdut', UNITY_FILE, ...files];
+  // make in obj/: Vdut__ALL.cpp (the model's sources, included by the unity file), then the
+  // harness: VK_OBJS= leaves the model out of the link (it is inside strum_main.o).
+  const makeArgs = [...(runtime ? withRuntime(make, runtime) : make), 'VK_OBJS='];
+  const quote = (xs: readonly string[]) => xs.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
+  const command = `${quote(['verilator', ...args])} && make -C obj -f Vdut.mk Vdut__ALL.cpp && ${quote(['make', '-C', 'obj', '-f', 'Vdut.mk', ...makeArgs])}`;
   const done = (cached: boolean): SimBuild => ({
     binary,
     dir,
@@ -299,6 +426,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     seconds: (performance.now() - t0) / 1000,
     verilatorVersion: version,
     command,
+    mode,
   });
   if (existsSync(binary)) return done(true);
 
@@ -313,27 +441,65 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     );
     // Verilator's own time and the port copies still grow with the PE count (PERFORMANCE.md).
     const buildTimeout = opts.timeoutMs ?? 600_000 + 500 * cfg.array.rows * cfg.array.cols;
-    const r = await run(bin, args, {
-      cwd: tmp,
-      all: true,
-      timeoutMs: buildTimeout,
-    });
-    const log = `${command}\n\n${r.all ?? ''}`;
-    writeFileSync(join(tmp, 'build.log'), log);
-    if (r.timedOut) {
-      throw new UserError(`Verilator build of ${cfg.name} did not finish in ${buildTimeout / 1000} s`, 4);
-    }
-    if (r.exitCode !== 0 || !existsSync(join(tmp, 'obj', 'Vdut'))) {
+    const deadline = performance.now() + buildTimeout;
+    let log = '';
+    const fail = (what: string, r: { exitCode?: number; all?: unknown }) => {
       const keep = join(root, `failed-${cfg.name}-${key}.log`);
       writeFileSync(keep, log);
-      throw new UserError(
-        `Verilator build of ${cfg.name} failed (exit ${r.exitCode}); first lines of the log:\n` +
+      return new UserError(
+        `Verilator build of ${cfg.name} failed (${what}, exit ${r.exitCode}); first lines of the log:\n` +
           `${firstErrorLines(`${r.all ?? ''}`)}\nfull log: ${keep}`,
         4,
       );
+    };
+    const timedOut = () =>
+      new UserError(`Verilator build of ${cfg.name} did not finish in ${buildTimeout / 1000} s`, 4);
+    if (split) {
+      // The PE models first: each verilated and compiled into a library the harness links.
+      for (const f of split.models) writeFileSync(join(tmp, 'rtl', f.name), f.content);
+      writeFileSync(join(tmp, GLUE_FILE), split.glue);
+      for (const k of split.kinds) {
+        const steps: [string, string[], string][] = [
+          [bin, peModelFlags(k, split, opts.trace), tmp],
+          ['make', ['-f', `${k.prefix}.mk`, `${k.prefix}__ALL.a`, `OPT_FAST=${PE_OPT}`], join(tmp, 'obj')],
+        ];
+        for (const [cmd, cmdArgs, cwd] of steps) {
+          const s0 = performance.now();
+          const r = await run(cmd, cmdArgs, {
+            cwd,
+            all: true,
+            timeoutMs: Math.max(1, deadline - performance.now()),
+          });
+          log += `${[cmd, ...cmdArgs].join(' ')}\n\n${r.all ?? ''}\n(${((performance.now() - s0) / 1000).toFixed(1)} s wall)\n\n`;
+          if (r.timedOut) throw timedOut();
+          if (r.exitCode !== 0) throw fail(`PE model ${k.module}`, r);
+        }
+      }
     }
+    writeFileSync(join(tmp, UNITY_FILE), unitySource(!!split));
+    const steps: [string, string[], string][] = [
+      [bin, args, tmp],
+      ['make', ['-f', 'Vdut.mk', 'Vdut__ALL.cpp'], join(tmp, 'obj')],
+      ['make', ['-f', 'Vdut.mk', ...makeArgs], join(tmp, 'obj')],
+    ];
+    for (const [cmd, cmdArgs, cwd] of steps) {
+      const s0 = performance.now();
+      const r = await run(cmd, cmdArgs, {
+        cwd,
+        all: true,
+        timeoutMs: Math.max(1, deadline - performance.now()),
+      });
+      log += `${quote([cmd, ...cmdArgs])}\n\n${r.all ?? ''}\n(${((performance.now() - s0) / 1000).toFixed(1)} s wall)\n\n`;
+      if (r.timedOut) throw timedOut();
+      if (r.exitCode !== 0) throw fail('array', r);
+    }
+    writeFileSync(join(tmp, 'build.log'), log);
+    if (!existsSync(join(tmp, 'obj', 'Vdut'))) throw fail('array', { exitCode: 0, all: log });
     // A .vlt naming a module that is not there is silently ignored: check the PE stayed whole.
-    if (mode !== 'flat' && mode !== 'hierarchical' && !existsSync(join(tmp, 'obj', `Vdut_${bundle.pe}.h`))) {
+    if (
+      (mode === 'no-inline' || mode === 'pe-module') &&
+      !existsSync(join(tmp, 'obj', `Vdut_${bundle.pe}.h`))
+    ) {
       throw new Error(`sim build: ${bundle.pe} was inlined despite strumgen_build.vlt`);
     }
     if (!runtime) saveRuntime(join(tmp, 'obj'), runtimeDir);

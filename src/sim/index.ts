@@ -35,6 +35,8 @@ export {
   buildModel,
   cacheRoot,
   DEFAULT_BUILD_MODE,
+  defaultBuildMode,
+  PE_MODELS_FROM,
   type SimBuild,
   verilatorFlags,
 } from './build.ts';
@@ -251,8 +253,10 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
   const geometry = portGeometry(cfg);
   const outputDelay = cfg.derived.latency - 1;
   const drainCycles = cfg.derived.latency + 4;
-  // 50 us per vector of an 8x8 array (about 10x the model's time), more for larger arrays.
-  const timeoutMs = opts.timeoutMs ?? 60_000 + vectors * 0.05 * Math.max(1, (rows * cols) / 64);
+  // 50 us per vector of an 8x8 array (about 10x the model's time), more for larger arrays;
+  // 5x that for pe-models, whose model runs 2-7x slower (docs/PERFORMANCE.md).
+  const perVector = build.mode === 'pe-models' ? 0.25 : 0.05;
+  const timeoutMs = opts.timeoutMs ?? 60_000 + vectors * perVector * Math.max(1, (rows * cols) / 64);
   const base = opts.rerunBase ?? `npx strumgen sim ${configFile(cfg)}`;
   const weightArgs = opts.weights
     ? ` --weights ${opts.weights.path}${layer ? ` --layer ${layer.name}` : ''}`
@@ -303,7 +307,7 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
         lastNote = now;
         const rate = chunk.start / ((now - t0) / 1000);
         progress(
-          `simulating: ${((100 * done) / vectors).toFixed(0)}% (${done}/${vectors} vectors, ${(rate / 1e6).toFixed(2)} M cycles/s)`,
+          `simulating: ${((100 * done) / vectors).toFixed(0)}% (${done}/${vectors} vectors, ${rate >= 1e5 ? `${(rate / 1e6).toFixed(2)} M` : `${(rate / 1e3).toPrecision(3)} k`} cycles/s)`,
         );
       }
     },

@@ -1,9 +1,12 @@
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../config/errors.ts';
 import {
+  BUILD_MODES,
+  type BuildMode,
   DEFAULT_SEED,
   DEFAULT_VECTORS,
   type MismatchReport,
+  PE_MODELS_FROM,
   runSim,
   type SimResult,
 } from '../../sim/index.ts';
@@ -18,6 +21,7 @@ interface Args extends ConfigArgs {
   tile?: number;
   timeout?: number;
   edges: boolean;
+  buildMode?: BuildMode;
   json: boolean;
   force: boolean;
 }
@@ -85,6 +89,10 @@ export const simCommand: CommandModule<object, Args> = {
       .option('tile', { type: 'number', describe: 're-run: same stream up to this tile, check only it' })
       .option('timeout', { type: 'number', describe: 'kill the simulation after this many seconds' })
       .option('edges', { type: 'boolean', default: true, describe: 'start with the edge-case tiles' })
+      .option('build-mode', {
+        choices: BUILD_MODES,
+        describe: `how Verilator builds the array (default: pe-module below ${PE_MODELS_FROM} PEs, pe-models from there: builds in about flat time, runs slower)`,
+      })
       .option('force', {
         type: 'boolean',
         default: false,
@@ -106,6 +114,7 @@ export const simCommand: CommandModule<object, Args> = {
       force: argv.force,
       tile: argv.tile,
       edges: argv.edges,
+      buildMode: argv.buildMode,
       timeoutMs: argv.timeout === undefined ? undefined : argv.timeout * 1000,
       rerunBase: configCommandOf(argv),
       onProgress: (m) => process.stderr.write(`${m}\n`),
