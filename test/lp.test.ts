@@ -151,18 +151,19 @@ describe('LPQ search', () => {
     expect(lpWeightError(sortedMagnitudes(W), mags)).toBeCloseTo(ref, 12);
   });
   it('exhaustive = brute force over es, rs and a wide sf range on small cases', () => {
-    for (const [seed, n] of [
-      [1, 4],
-      [2, 5],
-      [3, 6],
+    for (const [seed, n, scale] of [
+      [1, 4, 1],
+      [2, 5, 0.01],
+      [3, 6, 1e-4],
+      [4, 7, 30],
     ] as const) {
-      const W = layer(seed, 300);
+      const W = layer(seed, 300).map((w) => w * scale);
       const sorted = sortedMagnitudes(W);
       let bestErr = Infinity;
       const d = lpqDomain(n);
       for (const es of d.es)
         for (const rs of d.rs)
-          for (let sf = -30; sf <= 60; sf++) {
+          for (let sf = -40; sf <= 60; sf++) {
             bestErr = Math.min(bestErr, lpWeightError(sorted, lpMagnitudes({ n, es, rs, sf })));
           }
       const r = lpqExhaustive(W, n);

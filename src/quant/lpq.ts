@@ -59,15 +59,17 @@ export function lpqDomain(n: number, opts: LpqOptions = {}): { es: number[]; rs:
 }
 
 /**
- * sf window for (n, es, rs) on a layer whose largest |w| is maxAbs: from sf0 - 2 (sf0 puts the
- * largest LP magnitude at or just above maxAbs; smaller sf only saturates more) to
- * sf0 + (pMax - pMin) + 2 (past that the range's top lies far below most weights).
+ * sf window for (n, es, rs) on a layer whose largest |w| is maxAbs: sf0 puts the largest LP
+ * magnitude at or just above maxAbs; the window is sf0 ± (pMax - pMin + 2). Below sf0 nothing
+ * saturates and the weights move into the finer (shorter-regime) codes; above it the largest
+ * weights clip; past either end the whole layer sits in the coarsest regimes or saturates.
  */
 export function sfRange(p: Pick<LpParams, 'n' | 'es' | 'rs'>, maxAbs: number): [number, number] {
   const t = lpTable(p);
   const top = t.logq[t.logq.length - 1]! / 2 ** t.Fmax;
   const sf0 = maxAbs > 0 ? Math.floor(top - Math.log2(maxAbs)) : 0;
-  return [sf0 - 2, sf0 + t.pMax - t.pMin + 2];
+  const span = t.pMax - t.pMin + 2;
+  return [sf0 - span, sf0 + span];
 }
 
 /** A memoised objective on one layer. */
@@ -142,7 +144,7 @@ export function lpqGenetic(W: ArrayLike<number>, n: number, opts: LpqGeneticOpti
     return { ...g, sf: Math.min(hi, Math.max(lo, g.sf)) };
   };
   const clampTo = (xs: readonly number[], x: number) => Math.min(xs[xs.length - 1]!, Math.max(xs[0]!, x));
-  const fit = (g: Genome) => obj.eval(g.es, g.rs, g.sf);
+  const errorOf = (g: Genome) => obj.eval(g.es, g.rs, g.sf);
   let pop: Genome[] = Array.from({ length: P }, () => {
     const es = pick(d.es);
     const rs = pick(d.rs);
@@ -152,7 +154,7 @@ export function lpqGenetic(W: ArrayLike<number>, n: number, opts: LpqGeneticOpti
   let best: LpParams | null = null;
   let bestErr = Infinity;
   const note = (g: Genome) => {
-    const e = fit(g);
+    const e = errorOf(g);
     if (better({ n, ...g }, e, best, bestErr)) {
       best = { n, ...g };
       bestErr = e;
@@ -163,7 +165,7 @@ export function lpqGenetic(W: ArrayLike<number>, n: number, opts: LpqGeneticOpti
     const tournament = () => {
       const a = pick(pop);
       const b = pick(pop);
-      return fit(a) <= fit(b) ? a : b;
+      return errorOf(a) <= errorOf(b) ? a : b;
     };
     const next: Genome[] = [{ es: best!.es, rs: best!.rs, sf: best!.sf }];
     while (next.length < P) {
