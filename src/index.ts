@@ -46,4 +46,5 @@ export {
   type SimResult,
   writeStimulus,
 } from './sim/index.ts';
+export { defineSweep, expandSpec, loadSpec, parseSpec, type SweepSpecInput } from './sweep/spec.ts';
 export { baselineConfig, runSynth, type SynthOptions, type SynthReport, ToolError } from './synth/index.ts';

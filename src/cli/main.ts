@@ -68,6 +68,12 @@ const COMMAND_TABLE: { usage: string; describe: string; load: () => Promise<AnyC
       'Accuracy of a real network under each weight scheme (onnxruntime; --rtl: on the generated array)',
     load: async () => (await import('./commands/accuracy.ts')).accuracyCommand as AnyCommand,
   },
+  {
+    usage: 'sweep <spec>',
+    describe:
+      'Design-space sweep: area, fmax, power, accuracy of every point; Pareto fronts, SVG plots, HTML (--jobs N, or Slurm)',
+    load: async () => (await import('./commands/sweep.ts')).sweepCommand as AnyCommand,
+  },
 ];
 
 const commandName = (c: { usage: string }) => c.usage.split(' ')[0]!;
