@@ -115,8 +115,12 @@ describe('generated Verilog passes the tools', () => {
     expect(bad.map((b) => `${b.cfg.name}: ${b.out}`).join('\n')).toBe('');
   }, 300_000);
 
-  it(`matches the golden model cycle for cycle under Icarus (${all.length} configs)`, async () => {
-    const results = await pool(all, 2, async (cfg) => {
+  // Icarus elaborates the library's generate scopes slowly (a 16x16 array took over 6 minutes
+  // of CPU): arrays above 64 PEs are linted and read above, and co-simulated bit-exact by
+  // Verilator up to 32x32 (sim-scale.test.ts), not run here.
+  const icarusConfigs = all.filter((c) => c.array.rows * c.array.cols <= 64);
+  it(`matches the golden model cycle for cycle under Icarus (${icarusConfigs.length} configs)`, async () => {
+    const results = await pool(icarusConfigs, 2, async (cfg) => {
       const stim = randomStimulus(cfg, rng(cfg.hash.charCodeAt(0)), 6);
       return { cfg, problems: await simulateAgainstGolden(cfg, renderRtl(cfg), stim) };
     });
