@@ -417,7 +417,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   // harness: VK_OBJS= leaves the model out of the link (it is inside strum_main.o).
   const makeArgs = [...(runtime ? withRuntime(make, runtime) : make), 'VK_OBJS='];
   const quote = (xs: readonly string[]) => xs.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
-  const command = `${quote(['verilator', ...args])} && make -C obj -f Vdut.mk Vdut__ALL.cpp && ${quote(['make', '-C', 'obj', '-f', 'Vdut.mk', ...makeArgs])}`;
+  const command = `${quote(['verilator', ...args])} && make -C obj -f Vdut.mk VM_PARALLEL_BUILDS=0 Vdut__ALL.cpp && ${quote(['make', '-C', 'obj', '-f', 'Vdut.mk', ...makeArgs])}`;
   const done = (cached: boolean): SimBuild => ({
     binary,
     dir,
@@ -479,7 +479,9 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     writeFileSync(join(tmp, UNITY_FILE), unitySource(!!split));
     const steps: [string, string[], string][] = [
       [bin, args, tmp],
-      ['make', ['-f', 'Vdut.mk', 'Vdut__ALL.cpp'], join(tmp, 'obj')],
+      // VM_PARALLEL_BUILDS=0: with --trace Verilator sets it to 1, and verilated.mk then has no
+      // rule for Vdut__ALL.cpp.
+      ['make', ['-f', 'Vdut.mk', 'VM_PARALLEL_BUILDS=0', 'Vdut__ALL.cpp'], join(tmp, 'obj')],
       ['make', ['-f', 'Vdut.mk', ...makeArgs], join(tmp, 'obj')],
     ];
     for (const [cmd, cmdArgs, cwd] of steps) {
