@@ -15,6 +15,7 @@ import {
   SELECT_POLICIES,
   type SelectPolicy,
 } from '../quant/index.ts';
+import { inLayerOrder } from '../quant/scope.ts';
 
 export type Scheme =
   | { readonly kind: 'float'; readonly id: string }
@@ -153,9 +154,11 @@ export function quantizeLayer(layer: Layer, scheme: Scheme): QuantizedLayer {
     for (let n = 0; n < m.N; n++)
       for (let k = 0; k < m.K; k++) mat[n * m.K + k] = u.values[n * m.K + k]! * u.scales[n]!;
   } else {
-    qm = quantizeMatrix(scheme.cfg, m.data, m.N, m.K, { select: scheme.select });
+    qm = quantizeMatrix(scheme.cfg, m.data, m.N, m.K, { select: scheme.select, channels: m.channels });
+    // Scope 'layer' permutes the input channels for the array; the graph keeps its own order.
+    const values = inLayerOrder(qm.values, qm);
     for (let n = 0; n < m.N; n++)
-      for (let k = 0; k < m.K; k++) mat[n * m.K + k] = qm.values[n * qm.Kp + k]! * qm.scales[n]!;
+      for (let k = 0; k < m.K; k++) mat[n * m.K + k] = values[n * qm.Kp + k]! * qm.scales[n]!;
   }
   return { name: layer.name, data: fromMatrix(layer.shape, mat), scheme, ...(qm ? { qm } : {}) };
 }

@@ -21,6 +21,7 @@ import {
   type SelectPolicy,
   weightBlockOf,
 } from './quantize.ts';
+import { inLayerOrder } from './scope.ts';
 
 /** The quantize schemes: int8 (pe.low 'none'), the INT4 quality baseline, and every registered low format. */
 export const QUANT_FORMATS: readonly string[] = [
@@ -121,7 +122,7 @@ export interface EvaluateOptions {
 }
 
 export function evaluateLayer(layer: Layer, scheme: Scheme, opts: EvaluateOptions = {}): LayerResult {
-  const { N, K, data } = layerMatrix(layer);
+  const { N, K, data, channels } = layerMatrix(layer);
   let qm: QuantizedMatrix | null = null;
   let values: Int16Array;
   let scales: Float64Array;
@@ -131,8 +132,10 @@ export function evaluateLayer(layer: Layer, scheme: Scheme, opts: EvaluateOption
   let bitsPerWeight: number;
   if (scheme.cfg) {
     const cfg = scheme.cfg;
-    qm = quantizeMatrix(cfg, data, N, K, { select: scheme.select });
-    ({ values, scales, Kp } = qm);
+    qm = quantizeMatrix(cfg, data, N, K, { select: scheme.select, channels });
+    ({ scales, Kp } = qm);
+    // Scope 'layer' quantizes in the permuted order; the error is measured in the layer's own.
+    values = inLayerOrder(qm.values, qm);
     for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) lows += qm.low[n * Kp + k]!;
     // Per-layer metadata (e.g. a DLIQ shift per layer) is stored once per layer.
     const layerBits = cfg.derived.interface.layerMetaBits;
