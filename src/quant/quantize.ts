@@ -31,6 +31,11 @@ export interface QuantizeOptions {
    * channel's cost when masks are shared (scope 'group') or channels chosen (scope 'layer').
    */
   readonly sensitivity?: ArrayLike<number>;
+  /**
+   * Scope 'layer': use this plan instead of choosing one (a layer that shares its input
+   * channels with another layer follows that layer's permutation and levels).
+   */
+  readonly channelPlan?: ChannelPlan;
 }
 
 /** Compact result of quantizing one [N, K] matrix; rows are padded to Kp (multiple of B). */
@@ -207,20 +212,25 @@ export function quantizeMatrix(
   let Wq = W;
   if (scope.kind === 'layer') {
     const I = opts.channels ?? K;
-    channelPlan = planChannels(
-      W,
-      N,
-      K,
-      I,
-      B,
-      H,
-      qmax,
-      scales,
-      invScales,
-      tables,
-      opts.select ?? 'magnitude',
-      opts.sensitivity,
-    );
+    if (opts.channelPlan && opts.channelPlan.channels !== I) {
+      throw new RangeError(`channel plan for ${opts.channelPlan.channels} channels, the layer has ${I}`);
+    }
+    channelPlan =
+      opts.channelPlan ??
+      planChannels(
+        W,
+        N,
+        K,
+        I,
+        B,
+        H,
+        qmax,
+        scales,
+        invScales,
+        tables,
+        opts.select ?? 'magnitude',
+        opts.sensitivity,
+      );
     Wq = permuteColumns(Float32Array.from(W), N, K, channelPlan.perm);
   }
   const base = { ...base0, channelPlan };
@@ -232,7 +242,22 @@ export function quantizeMatrix(
   const run = (fixedT: number) =>
     scope.kind === 'pe'
       ? runPeScope(p, Wq, N, K, opts, scales, invScales, out, tables, fixedT)
-      : runScoped(B, H, qmax, Wq, N, K, opts.select ?? 'magnitude', scales, invScales, out, tables, fixedT, scope, sens);
+      : runScoped(
+          B,
+          H,
+          qmax,
+          Wq,
+          N,
+          K,
+          opts.select ?? 'magnitude',
+          scales,
+          invScales,
+          out,
+          tables,
+          fixedT,
+          scope,
+          sens,
+        );
   if (metaScope !== 'layer') {
     const err = run(-1);
     return { ...base, layerMetaIndex: 0, weightedError: err };

@@ -325,7 +325,12 @@ export function runScoped(
  */
 export function inLayerOrder<T extends Int16Array | Uint8Array>(
   arr: T,
-  qm: { readonly N: number; readonly K: number; readonly Kp: number; readonly channelPlan: ChannelPlan | null },
+  qm: {
+    readonly N: number;
+    readonly K: number;
+    readonly Kp: number;
+    readonly channelPlan: ChannelPlan | null;
+  },
 ): T {
   const plan = qm.channelPlan;
   if (!plan) return arr;
