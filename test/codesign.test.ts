@@ -6,9 +6,9 @@ import { maskScopeOf } from '../src/config/mask-scope.ts';
 import { ConfigError, resolveConfig } from '../src/config/resolve.ts';
 import { packWeightBlock } from '../src/format/pack.ts';
 import { GoldenArray, tileResults } from '../src/quant/golden.ts';
+import { xorshift32 } from '../src/quant/metrics.ts';
 import { quantizeMatrix, roundHalfEven, weightBlockOf } from '../src/quant/quantize.ts';
 import { channelPlanProblem, foldIntoProducer, inLayerOrder } from '../src/quant/scope.ts';
-import { xorshift32 } from '../src/quant/metrics.ts';
 
 const cfgOf = (pe: object, extra: object = {}) => resolveConfig({ name: 'q', pe, ...extra });
 const problems = (input: object) => {

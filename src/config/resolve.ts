@@ -8,8 +8,8 @@ import { lowFormatSpec, parameterisedFormats } from '../format/registry.ts';
 import type { MetaField } from '../format/spec.ts';
 import { activationRange, highRange } from '../format/values.ts';
 import { UserError } from './errors.ts';
-import { maskScopeIssues } from './mask-scope.ts';
 import { type ArrayInterface, arrayInterface, MAX_LAYER_META_BITS } from './interface.ts';
+import { maskScopeIssues } from './mask-scope.ts';
 import { type DpuInput, type DpuParsed, dpuSchema } from './schema.ts';
 
 export { signedBitsFor };
