@@ -368,3 +368,33 @@ export function foldIntoProducer(
   for (let c = 0; c < N; c++) w.set(weights.subarray(perm[c]! * row, (perm[c]! + 1) * row), c * row);
   return { weights: w, bias: bias ? Float32Array.from(perm, (p) => bias[p]!) : null };
 }
+
+/**
+ * Where real column k of a layer goes when it runs on the high lanes only: position
+ * floor(k / H) * B + k mod H of a row of Kx = ceil(K / H) * B, the low positions holding
+ * zero weights. Scope 'layer' runs a layer whose input channels cannot be permuted this
+ * way: INT8 exactly, at H / B of the array's throughput.
+ */
+export function highLaneColumns(K: number, B: number, H: number): { Kx: number; pos: Int32Array } {
+  const Kx = Math.ceil(K / H) * B;
+  return { Kx, pos: Int32Array.from({ length: K }, (_, k) => Math.floor(k / H) * B + (k % H)) };
+}
+
+/** W [N, K] spread onto the high lanes (highLaneColumns), and the plan that keeps it in place. */
+export function spreadOnHighLanes(
+  W: ArrayLike<number>,
+  N: number,
+  K: number,
+  B: number,
+  H: number,
+): { W: Float32Array; Kx: number; plan: ChannelPlan; pos: Int32Array } {
+  const { Kx, pos } = highLaneColumns(K, B, H);
+  const out = new Float32Array(N * Kx);
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) out[n * Kx + pos[k]!] = W[n * K + k]!;
+  const plan: ChannelPlan = {
+    channels: Kx,
+    perm: Int32Array.from({ length: Kx }, (_, i) => i),
+    low: Uint8Array.from({ length: Kx }, (_, i) => (i % B >= H ? 1 : 0)),
+  };
+  return { W: out, Kx, plan, pos };
+}
