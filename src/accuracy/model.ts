@@ -5,8 +5,11 @@
 import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import { UserError } from '../config/errors.ts';
+import { maskScopeOf } from '../config/mask-scope.ts';
 import { type Layer, parseOnnx } from '../quant/load.ts';
-import { type QuantizedLayer, quantizeLayer, type Scheme } from './schemes.ts';
+import { type ChannelPlan, channelPlanProblem } from '../quant/scope.ts';
+import { channelRoles } from './channel-spaces.ts';
+import { int8Of, type QuantizedLayer, quantizeLayer, type Scheme } from './schemes.ts';
 
 const { onnx } = onnxProto;
 type ModelProto = ReturnType<typeof onnx.ModelProto.decode>;
@@ -163,9 +166,31 @@ export function quantizeModel(
   if (scheme.kind === 'float') return { bytes: model.bytes, layers: [] };
   const proto = onnx.ModelProto.decode(model.bytes);
   const sites = weightSites(proto);
+  // Mask scope 'layer': a layer chooses its input channels' levels, follows the layer it
+  // shares its input with, or (input channels not permutable) runs INT8 on the high lanes.
+  const roles =
+    scheme.kind === 'config' && maskScopeOf(scheme.cfg).kind === 'layer' ? channelRoles(model.bytes) : null;
+  const plans = new Map<string, ChannelPlan>();
   const layers = model.layers.map((l) => {
-    const s = keepInt8.includes(l.name) && int8 ? int8 : scheme;
-    const q = quantizeLayer(l, s);
+    let s = keepInt8.includes(l.name) && int8 ? int8 : scheme;
+    let plan: ChannelPlan | undefined;
+    if (roles && s === scheme && scheme.kind === 'config') {
+      const role = roles.get(l.name);
+      const K = l.data.length / l.shape[0]!;
+      const I = l.shape.length === 2 ? K : l.shape[1]!;
+      plan = role?.kind === 'follow' ? plans.get(role.of) : undefined;
+      if (
+        !role ||
+        role.kind === 'fixed' ||
+        channelPlanProblem(K, I, scheme.cfg.pe.block) ||
+        (plan && plan.channels !== I)
+      ) {
+        s = int8Of(scheme);
+        plan = undefined;
+      }
+    }
+    const q = quantizeLayer(l, s, plan);
+    if (roles && q.qm?.channelPlan && !plan) plans.set(l.name, q.qm.channelPlan);
     const site = sites.get(l.name)!;
     const stored = toStored(site, q.data);
     site.tensor.rawData = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
