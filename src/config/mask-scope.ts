@@ -94,3 +94,19 @@ export function maskScopeIssues(c: ScopeConfig, hasLow: boolean): { path: string
   }
   return issues;
 }
+
+/**
+ * Register stages in front of the PEs: scope 'group' registers each edge router's output
+ * (and the weights beside it) so the router stays off the PE's critical path.
+ */
+export const edgeStagesOf = (cfg: { readonly pe: { readonly maskScope?: MaskScope } }): number =>
+  maskScopeOf(cfg).kind === 'group' ? 1 : 0;
+
+/**
+ * The activation block in the lane order of a PE without a router: the high positions
+ * (mask 0) in block order, then the low ones (mask 1). What the edge router sends a
+ * 'group' PE; a 'layer' block is already in this order.
+ */
+export function laneOrder<T>(acts: readonly T[], low: readonly boolean[]): T[] {
+  return [...acts.filter((_, i) => !low[i]), ...acts.filter((_, i) => low[i])];
+}

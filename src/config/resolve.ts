@@ -9,7 +9,7 @@ import type { MetaField } from '../format/spec.ts';
 import { activationRange, highRange } from '../format/values.ts';
 import { UserError } from './errors.ts';
 import { type ArrayInterface, arrayInterface, MAX_LAYER_META_BITS } from './interface.ts';
-import { maskScopeIssues } from './mask-scope.ts';
+import { edgeStagesOf, maskScopeIssues } from './mask-scope.ts';
 import { type DpuInput, type DpuParsed, dpuSchema } from './schema.ts';
 
 export { signedBitsFor };
@@ -240,7 +240,11 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
     meta: fmt.meta,
   });
   const latency =
-    1 + Number(c.pipeline.operands) + Number(c.pipeline.multiply) + Number(c.pipeline.adderTree);
+    1 +
+    edgeStagesOf(c) +
+    Number(c.pipeline.operands) +
+    Number(c.pipeline.multiply) +
+    Number(c.pipeline.adderTree);
   const derived: DerivedValues = {
     lowCount: L,
     highLanes,

@@ -9,7 +9,14 @@ import type { WeightBlock } from '../format/pack.ts';
 import { formatOf } from '../format/registry.ts';
 import type { BoundFormat, FormatConfig, MetaScope } from '../format/spec.ts';
 import { magnitudeKernel } from './magnitude-kernel.ts';
-import { type ChannelPlan, permuteColumns, planChannels, runScoped } from './scope.ts';
+import {
+  type ChannelPlan,
+  channelPlanProblem,
+  permuteColumns,
+  planChannels,
+  runScoped,
+  spreadOnHighLanes,
+} from './scope.ts';
 
 /** The parts of a config the quantizer reads (a resolved config is one); pe.maskScope absent = 'pe'. */
 export type FormatParams = FormatConfig & { readonly pe: { readonly maskScope?: MaskScope } };
@@ -612,6 +619,8 @@ export interface ConfigQuantization {
   readonly layerMeta: readonly number[];
   /** Per output channel. */
   readonly scales: Float64Array;
+  /** Scope 'layer': the input channels' order in the blocks (QuantizedMatrix.channelPlan). */
+  readonly channelPlan: ChannelPlan | null;
 }
 
 /**
@@ -624,12 +633,27 @@ export function quantizeForConfig(
   weights: Float32Array,
   N: number,
   K: number,
-  opts: { select?: SelectPolicy } = {},
+  opts: { select?: SelectPolicy; channels?: number } = {},
 ): ConfigQuantization {
-  const qm = quantizeMatrix(cfg, weights, N, K, opts);
+  // Scope 'layer' and input channels that cannot be permuted: INT8 on the high lanes only.
+  const spread =
+    maskScopeOf(cfg).kind === 'layer' &&
+    cfg.pe.high < cfg.pe.block &&
+    channelPlanProblem(K, opts.channels ?? K, cfg.pe.block) !== null
+      ? spreadOnHighLanes(weights, N, K, cfg.pe.block, cfg.pe.high)
+      : null;
+  const qm = spread
+    ? quantizeMatrix(cfg, spread.W, N, spread.Kx, { channels: spread.Kx, channelPlan: spread.plan })
+    : quantizeMatrix(cfg, weights, N, K, opts);
   const nb = qm.Kp / qm.B;
   const blocks = Array.from({ length: N }, (_, n) =>
     Array.from({ length: nb }, (_, j) => weightBlockOf(qm, n, j)),
   );
-  return { K: qm.Kp, blocks, layerMeta: layerMetaOf(qm), scales: qm.scales };
+  return {
+    K: qm.Kp,
+    blocks,
+    layerMeta: layerMetaOf(qm),
+    scales: qm.scales,
+    channelPlan: spread ? null : qm.channelPlan,
+  };
 }

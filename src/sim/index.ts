@@ -161,7 +161,7 @@ async function loadLayer(
     progress(`${w.path}: ${layers.length} tensors, using the first (${layer.name}); pick one with --layer`);
   }
   const m = layerMatrix(layer);
-  const q = quantizeForConfig(cfg, m.data, m.N, m.K);
+  const q = quantizeForConfig(cfg, m.data, m.N, m.K, { channels: m.channels });
   const weights: LayerWeights = {
     name: layer.name,
     N: m.N,
