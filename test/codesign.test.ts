@@ -9,6 +9,7 @@ import { GoldenArray, tileResults } from '../src/quant/golden.ts';
 import { xorshift32 } from '../src/quant/metrics.ts';
 import { quantizeMatrix, roundHalfEven, weightBlockOf } from '../src/quant/quantize.ts';
 import { channelPlanProblem, foldIntoProducer, inLayerOrder } from '../src/quant/scope.ts';
+import { activationPool, Rng, StimulusStream, weightPool } from '../src/sim/stimulus.ts';
 
 const cfgOf = (pe: object, extra: object = {}) => resolveConfig({ name: 'q', pe, ...extra });
 const problems = (input: object) => {
@@ -242,5 +243,39 @@ describe('per-input-channel precision (scope layer)', () => {
     [bad[hi], bad[lo]] = [bad[lo]!, bad[hi]!];
     const wrong = foldIntoProducer(W1, b1, bad);
     expect(Array.from(layer2(layer1(wrong.weights, wrong.bias!), packed))).not.toEqual(Array.from(ref));
+  });
+});
+
+describe('co-simulation stimulus and timing per scope', () => {
+  it('group scope adds the edge register stage to the latency', () => {
+    const pe = cfgOf({ low: 'mip2q' });
+    const g = cfgOf({ low: 'mip2q', maskScope: { kind: 'group', channels: 2 } });
+    const l = cfgOf({ low: 'mip2q', maskScope: { kind: 'layer' } });
+    expect(g.derived.latency).toBe(pe.derived.latency + 1);
+    expect(l.derived.latency).toBe(pe.derived.latency);
+  });
+
+  it('every cycle gives a column group one mask (group) or the fixed lanes (layer)', () => {
+    for (const maskScope of [{ kind: 'group', channels: 2 }, { kind: 'layer' }] as const) {
+      const cfg = cfgOf({ block: 8, low: 'mip2q', maskScope }, { array: { rows: 2, cols: 4 } });
+      const rng = new Rng(3);
+      const act = activationPool(cfg, rng, 16);
+      const wgt = weightPool(cfg, rng, 15);
+      const stream = new StimulusStream(cfg, act, wgt, rng, { vectors: 400 });
+      const masks = new Set<string>();
+      for (let ch = stream.next(100); ch; ch = stream.next(100)) {
+        for (let t = 0; t < ch.n; t++) {
+          const m = (c: number) => wgt.blocks[ch.wIdx[t * 4 + c]!]!.low.map(Number).join('');
+          for (let c = 0; c < 4; c++) {
+            masks.add(m(c));
+            if (maskScope.kind === 'group') expect(m(c)).toBe(m(c - (c % 2)));
+            else expect(m(c)).toBe('00001111');
+          }
+        }
+      }
+      // group: many masks (the router is exercised); layer: the one fixed pattern.
+      if (maskScope.kind === 'group') expect(masks.size).toBeGreaterThan(3);
+      else expect(masks.size).toBe(1);
+    }
   });
 });
