@@ -279,3 +279,18 @@ describe('co-simulation stimulus and timing per scope', () => {
     }
   });
 });
+
+describe('sensitivity-weighted channel choice', () => {
+  it('keeps a channel high when its calibration activations are large', () => {
+    const N = 4;
+    const I = 16;
+    const W = weights(N * I, 9);
+    const cfg = cfgOf({ block: 8, low: 'mip2q', maskScope: { kind: 'layer' } });
+    const plain = quantizeMatrix(cfg, W, N, I, { select: 'error' }).channelPlan!;
+    const lowChannel = plain.low.indexOf(1);
+    const sens = Float64Array.from({ length: I }, (_, i) => (i === lowChannel ? 1e6 : 1));
+    const weighted = quantizeMatrix(cfg, W, N, I, { select: 'error', sensitivity: sens }).channelPlan!;
+    expect(weighted.low[lowChannel]).toBe(0);
+    expect(weighted.low.reduce((a, b) => a + b, 0)).toBe(8);
+  });
+});
