@@ -2,6 +2,7 @@
 // output channels against brute force, per-input-channel precision with its permutation,
 // and a two-layer chain through the golden model with and without the permutation.
 import { describe, expect, it } from 'vitest';
+import { layerScopeRoles, loadModel } from '../src/accuracy/model.ts';
 import { maskScopeOf } from '../src/config/mask-scope.ts';
 import { ConfigError, resolveConfig } from '../src/config/resolve.ts';
 import { packWeightBlock } from '../src/format/pack.ts';
@@ -292,5 +293,23 @@ describe('sensitivity-weighted channel choice', () => {
     const weighted = quantizeMatrix(cfg, W, N, I, { select: 'error', sensitivity: sens }).channelPlan!;
     expect(weighted.low[lowChannel]).toBe(0);
     expect(weighted.low.reduce((a, b) => a + b, 0)).toBe(8);
+  });
+});
+
+describe('which layers of a real graph can be permuted (scope layer)', () => {
+  it('the Fashion-MNIST CNN: input layer and Flatten pinned, conv2 needs B | 8 channels', async () => {
+    const model = await loadModel('models/fashion-mnist-cnn.onnx');
+    const roles = (B: number) => {
+      const cfg = cfgOf({ block: B, low: 'mip2q', maskScope: { kind: 'layer' } });
+      return Object.fromEntries([...layerScopeRoles(model, cfg)!].map(([k, v]) => [k, v.kind]));
+    };
+    expect(roles(8)).toEqual({
+      'conv1.weight': 'fixed',
+      'conv2.weight': 'choose',
+      'fc1.weight': 'fixed',
+      'fc2.weight': 'choose',
+    });
+    expect(roles(16)['conv2.weight']).toBe('fixed');
+    expect(layerScopeRoles(model, cfgOf({ low: 'mip2q' }))).toBeNull();
   });
 });
