@@ -1,6 +1,7 @@
 // Context builders: turn a resolved config into one plan per Verilog module (which
 // template, which role, and the values it prints). All decisions live here; the
 // templates in templates/ only print. Widths come from cfg.derived and the formats.
+import { edgeStagesOf, maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { productRange as rangeTimes, signedBitsFor } from '../format/bits.ts';
 import { formatOf } from '../format/registry.ts';
@@ -75,7 +76,13 @@ export function applicableFaults(cfg: ResolvedDpu): FaultKind[] {
   const out: FaultKind[] = [];
   const fmt = formatOf(cfg);
   if (fmt.lane && (cfg.pe.mode === 'dynamic' || d.lowLanes > 0)) out.push('low-lane-sign');
-  if (cfg.pe.mode === 'static' && fmt.hasLow && routePlan(cfg.pe.block, cfg.pe.high, false))
+  // A router exists in the PE ('pe'), at the array edge ('group'), or nowhere ('layer').
+  if (
+    cfg.pe.mode === 'static' &&
+    fmt.hasLow &&
+    routePlan(cfg.pe.block, cfg.pe.high, false) &&
+    maskScopeOf(cfg).kind !== 'layer'
+  )
     out.push('route-off-by-one');
   if (d.highLanes > 0) out.push('high-lane-bit');
   return out;
@@ -329,6 +336,11 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const sharedShift = !dynamic && TB > 0 && d.lowLanes > 0;
   let route: RoutePlan | null = null;
   let routeInst: Instance | null = null;
+  // pe.maskScope 'group' / 'layer': the block arrives in lane order (routed at the array edge,
+  // or permuted by the quantizer), so the lanes read fixed positions: no router in the PE.
+  const scope = maskScopeOf(cfg).kind;
+  let fixedLanes = false;
+  let edgeRoute: RoutePlan | null = null;
   // routeDecode 'column': the array decodes each column's mask once into one-hot selects.
   let columnDecode = false;
 
@@ -357,6 +369,11 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     const L = B - H;
     const lowLanes = d.lowLanes;
     route = routePlan(B, H, lowLanes > 0, fault);
+    if (route && scope !== 'pe') {
+      fixedLanes = true;
+      if (scope === 'group') edgeRoute = route;
+      route = null;
+    }
     if (route) {
       columnDecode = cfg.pe.routeDecode === 'column';
       const conns: Record<string, string> = columnDecode
@@ -368,7 +385,8 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
       used.mask = !columnDecode;
     }
     const hiAct = (k: number) => opReg(`q_hi${k}`, A, route ? slice('hi_act', k * A, A) : actAt(k));
-    const loAct = (j: number) => opReg(`q_lo${j}`, A, route ? slice('lo_act', j * A, A) : actAt(j));
+    const loAct = (j: number) =>
+      opReg(`q_lo${j}`, A, route ? slice('lo_act', j * A, A) : actAt(fixedLanes ? H + j : j));
     for (let k = 0; k < H; k++) {
       const faulty = k === 0 && fault === 'high-lane-bit';
       lanes.push({
@@ -392,6 +410,18 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     }
     used.act = lanes.length > 0;
     used.shift = lowLanes > 0 && TB > 0;
+    if (edgeRoute) {
+      add(
+        'route',
+        'route',
+        `${name}_route`,
+        `static StruM router at the array edge (pe.maskScope 'group'), one per row and column group: ` +
+          `B = ${B}, ${H} high lanes (k-th 0 of the mask)` +
+          (lowLanes ? `, ${L} low lanes (j-th 1)` : ', low weights dropped') +
+          `; ${edgeRoute.muxInputs} mux inputs`,
+        { ...routeContext(edgeRoute, A, 'both'), faulty: fault === 'route-off-by-one' },
+      );
+    }
     if (route) {
       const lanesText =
         `B = ${B}, ${H} high lanes (k-th 0 of the mask)` +
@@ -512,7 +542,9 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     peUnusedWgt.push(
       columnDecode
         ? 'the mask (decoded per column: the PE gets the selects on sel)'
-        : 'the mask (no routing needed when H = 0 or H = B)',
+        : fixedLanes
+          ? `the mask (pe.maskScope '${scope}': the block arrives in lane order, fixed lanes)`
+          : 'the mask (no routing needed when H = 0 or H = B)',
     );
   if (layout.meta.length && !used.shift)
     peUnusedWgt.push(`the ${layout.meta.map((f) => f.name).join(', ')} metadata (no low lanes)`);
@@ -525,7 +557,15 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
     input(null, 'acc_en'),
     input(null, 'acc_clear'),
     input(null, 'acc_capture'),
-    input(d.activationBlockBits, 'act', used.act ? null : noLanes),
+    input(
+      d.activationBlockBits,
+      'act',
+      !used.act
+        ? noLanes
+        : fixedLanes && d.lowLanes === 0
+          ? 'sparse with fixed lanes: positions H..B-1 hold the activations of zero weights'
+          : null,
+    ),
     input(d.weightBlockBits, 'wgt', peUnusedWgt.length ? `unused here: ${peUnusedWgt.join('; ')}` : null),
   );
   if (columnDecode) pePorts.push(input(route!.muxInputs, 'sel'));
@@ -572,12 +612,14 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const C = int(cfg.array.cols, 'array.cols', 1);
   const rsel = d.interface.outRowBits;
   const lat = int(d.latency, 'latency', 1);
-  if (lat !== 1 + Number(cfg.pipeline.operands) + Number(pipeMul) + Number(pipeSum))
+  // pe.maskScope 'group': the edge routers' outputs are registered (one stage before the PEs).
+  const edgeStages = edgeStagesOf(cfg);
+  if (lat !== 1 + edgeStages + Number(cfg.pipeline.operands) + Number(pipeMul) + Number(pipeSum))
     throw new Error('rtl: latency does not match the pipeline');
-  const pEnStage = Number(cfg.pipeline.operands);
+  const pEnStage = edgeStages + Number(cfg.pipeline.operands);
   const sEnStage = pEnStage + Number(pipeMul);
   const peConns: Record<string, string> = { clk: 'clk', rst: 'rst' };
-  if (cfg.pipeline.operands) peConns.r_en = 'v0';
+  if (cfg.pipeline.operands) peConns.r_en = `v${edgeStages}`;
   if (pipeMul) peConns.p_en = `v${pEnStage}`;
   if (pipeSum) peConns.s_en = `v${sEnStage}`;
   Object.assign(peConns, {
@@ -590,6 +632,31 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   if (columnDecode) peConns.sel = 'sel_col[c]';
   if (layerShiftPort) peConns.shift = layerShiftPort;
   peConns.result = 'col_res[r]';
+  let edge: Record<string, unknown> | null = null;
+  const scopeG = maskScopeOf(cfg);
+  if (edgeRoute && scopeG.kind === 'group') {
+    // One router per row and column group, reading the mask of the group's first column; its
+    // output is the block in lane order {low lanes, high lanes}, registered with the weights.
+    const G = scopeG.channels;
+    const lowLanes = d.lowLanes > 0;
+    const mask = layout.mask!;
+    const conns: Record<string, string> = {
+      mask: `wgt_col[g*${G}][${mask.offset + B - 1}:${mask.offset}]`,
+      act: 'act_row[r]',
+      hi_act: 'hi',
+    };
+    if (lowLanes) conns.lo_act = 'lo';
+    edge = {
+      groups: C / G,
+      G,
+      hiBits: H * A,
+      loBits: lowLanes ? (B - H) * A : null,
+      routedExpr: lowLanes ? '{lo, hi}' : `{${lit((B - H) * A, 0)}, hi}`,
+      router: inst(`${name}_route`, 'u_route', conns),
+    };
+    peConns.act = `act_pe[r*${C / G} + c/${G}]`;
+    peConns.wgt = 'wgt_pe[c]';
+  }
   const top = `${name}_array`;
   // The port contract (derived.interface): control bits are scalars, the rest vectors.
   const scalar = new Set(['clock', 'reset', 'valid', 'clear', 'last', 'out_valid']);
@@ -623,6 +690,7 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
             }),
           }
         : null,
+      edge,
     },
   );
 
