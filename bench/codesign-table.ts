@@ -302,27 +302,35 @@ if (values.write) {
       const [low, scope] = label === 'INT8' ? ['int8', ''] : label.split(' ');
       const r = hw.find((x) => x.B === B && x.label === label);
       const layerTwin = hw.find((x) => x.B === B && x.label === `${low} layer`);
-      // Array-level logic per design: the array total minus its PEs (routers and edge
-      // registers with scope group; the control pipeline and read-out everywhere).
+      // The edge of a 'group' array, from its 4x4 array run: routers (the same module as the
+      // per-PE router, whose area the 'pe' PE reports) and the edge registers (the routed
+      // activation block per router, the weights per column), whose cost per bit is what the
+      // array run leaves after the routers; scaled to R x C exactly by those counts. The
+      // control pipeline and result read-out, the same in every design, are left out.
+      const pePeRow = hw.find((x) => x.B === B && x.label === `${low} pe`);
+      const routeArea = pePeRow?.pe.byRole.route ?? null;
       const arrayLevel = (x: HwRow | undefined) => {
         if (!x) return null;
         const pe = x.array.modules.find((m) => m.module.endsWith('_pe'));
         return pe ? x.array.area - x.array.rows * x.array.cols * pe.area : null;
       };
-      const edgeTotal =
-        r && r.scope === 'group' && arrayLevel(r) !== null && arrayLevel(layerTwin) !== null
-          ? arrayLevel(r)! - arrayLevel(layerTwin)!
-          : 0;
-      const routers = r && r.scope === 'group' ? (r.array.rows * r.array.cols) / r.groupChannels : 0;
-      const edgePerPe = routers ? edgeTotal / (r!.array.rows * r!.array.cols) : 0;
+      const isGroup = r?.scope === 'group';
+      let edgeOf: ((R: number, C: number) => number) | null = null;
+      if (r && isGroup && routeArea !== null && arrayLevel(r) !== null && arrayLevel(layerTwin) !== null) {
+        const edgeTotal = arrayLevel(r)! - arrayLevel(layerTwin)!;
+        const G = r.groupChannels;
+        const d = hardwareConfigs(B, H).find((x) => x.label === label)!.cfg.derived;
+        const abb = d.activationBlockBits;
+        const wbb = d.weightBlockBits;
+        const routers = (R: number, C: number) => (R * C) / G;
+        const regBits = (R: number, C: number) => routers(R, C) * abb + C * wbb;
+        const perBit =
+          (edgeTotal - routers(r.array.rows, r.array.cols) * routeArea) / regBits(r.array.rows, r.array.cols);
+        edgeOf = (R, C) => routers(R, C) * routeArea + regBits(R, C) * perBit;
+      }
+      const edgePerPe = edgeOf && r ? edgeOf(r.array.rows, r.array.cols) / (r.array.rows * r.array.cols) : 0;
       const perMac = (R: number, C: number) =>
-        r
-          ? f1(
-              (R * C * r.pe.area +
-                (routers ? (R * C) / r.groupChannels : 0) * (routers ? edgeTotal / routers : 0)) /
-                (R * C * B),
-            )
-          : NM;
+        r && (!isGroup || edgeOf) ? f1((R * C * r.pe.area + (edgeOf ? edgeOf(R, C) : 0)) / (R * C * B)) : NM;
       const sqRow = sq?.rows.find((x) =>
         label === 'INT8' ? x.low === 'int8' : x.low === low && x.B === B && x.scope === scope,
       );
@@ -338,7 +346,7 @@ if (values.write) {
       const pw = r && typeof r.power === 'object' ? r.power.totalW : null;
       const pwBase = int8 && typeof int8.power === 'object' ? int8.power.totalW : null;
       lines.push(
-        `| ${label} | ${r ? Math.round(r.pe.area).toLocaleString('en-US') : NM} | ${r && int8 && r !== int8 ? pct(r.pe.area, int8.pe.area) : ''} | ${r ? Math.round(r.pe.byRole.route ?? 0).toLocaleString('en-US') : NM} | ${r ? Math.round(edgePerPe).toLocaleString('en-US') : NM} | ${perMac(8, 8)} | ${perMac(16, 16)} | ${r ? f1(r.pe.fmaxMhz) : NM} | ${r && int8 && r !== int8 ? pct(r.pe.fmaxMhz, int8.pe.fmaxMhz) : ''} | ${pw !== null ? (pw * 1e3).toFixed(2) : r ? String(r.power) : NM} | ${pw !== null && pwBase !== null && r !== int8 ? pct(pw, pwBase) : ''} | ${sqRow ? Number(sqRow.sqnrDb).toFixed(2) : NM} | ${accCell('fashion-mnist')} | ${accCell('ocr')} |`,
+        `| ${label} | ${r ? Math.round(r.pe.area).toLocaleString('en-US') : NM} | ${r && int8 && r !== int8 ? pct(r.pe.area, int8.pe.area) : ''} | ${r ? Math.round(r.pe.byRole.route ?? 0).toLocaleString('en-US') : NM} | ${r ? (isGroup && !edgeOf ? NM : Math.round(edgePerPe).toLocaleString('en-US')) : NM} | ${perMac(8, 8)} | ${perMac(16, 16)} | ${r ? f1(r.pe.fmaxMhz) : NM} | ${r && int8 && r !== int8 ? pct(r.pe.fmaxMhz, int8.pe.fmaxMhz) : ''} | ${pw !== null ? (pw * 1e3).toFixed(2) : r ? String(r.power) : NM} | ${pw !== null && pwBase !== null && r !== int8 ? pct(pw, pwBase) : ''} | ${sqRow ? Number(sqRow.sqnrDb).toFixed(2) : NM} | ${accCell('fashion-mnist')} | ${accCell('ocr')} |`,
       );
     }
     lines.push('');
