@@ -11,15 +11,9 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateScheme, type SchemeScores } from '../src/accuracy/evaluate.ts';
-import { loadTask, onnxruntimeVersion } from '../src/accuracy/index.ts';
+import { accuracyReport, loadTask } from '../src/accuracy/index.ts';
 import { loadModel } from '../src/accuracy/model.ts';
-import {
-  type AccuracyReport,
-  CLAIM_POINTS,
-  renderSvg,
-  schemeTable,
-  summarizeSchemes,
-} from '../src/accuracy/report.ts';
+import { type AccuracyReport, CLAIM_POINTS, renderSvg, schemeTable } from '../src/accuracy/report.ts';
 import { parseSchemes, type Scheme, schemeLabel } from '../src/accuracy/schemes.ts';
 import { sampleCount } from '../src/accuracy/task.ts';
 import { cacheRoot } from '../src/sim/index.ts';
@@ -133,19 +127,10 @@ for (const name of TASK_NAMES) {
       `accuracy-table: ${name} [${i + 1}/${schemes.length}] ${schemeLabel(s)} ${r.seconds.toFixed(0)} s\n`,
     );
   }
-  const { results, reference } = summarizeSchemes(runs);
   const report: AccuracyReport = {
-    schema: 'strumgen.accuracy/1',
-    task: task.name,
+    ...accuracyReport(task, model.bytes, runs, `npx tsx bench/accuracy-table.ts --task ${name}`),
+    // The table names the model by its place in the package, not this machine's path.
     model: task.model.replace(/^.*\/(node_modules|models)\//, '$1/'),
-    modelSha256: '',
-    source: task.source,
-    metric: task.data.kind === 'classify' ? 'top-1' : 'exact lines',
-    samples: sampleCount(task),
-    schemes: results,
-    reference,
-    tools: { onnxruntime: onnxruntimeVersion(), node: process.version },
-    command: `npx tsx bench/accuracy-table.ts --task ${name}`,
   };
   void t0;
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ report, seconds, missing }, null, 2)}\n`);

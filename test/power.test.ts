@@ -1,9 +1,10 @@
 // Power from simulated activity on tiny PEs (B = 2): the liberty function parser, the
 // gate simulator toggle for toggle against Icarus, the golden check catching a wrong
 // netlist, the a = 0.1 self-check against OpenSTA's uniform report, and an idle PE.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.ts';
 import { loadConfig } from '../src/config/load.ts';
 import type { ResolvedDpu } from '../src/config/resolve.ts';
 import { OSU018_LIBERTY } from '../src/config/toolchain.ts';
@@ -176,4 +177,30 @@ describe('the gate simulator against Icarus', () => {
     const total = sim.toggles.reduce((a, b) => a + b, 0);
     expect(total).toBeGreaterThan(sim.slots.length); // the run does toggle
   }, 180_000);
+});
+
+describe('strumgen power (CLI)', () => {
+  it('finds the bundled model from any working directory and writes its report beside the RTL', async () => {
+    const dir = tempDir('strumgen-power-cwd-');
+    const cwd = process.cwd();
+    const cache = process.env.STRUMGEN_CACHE;
+    const [stdout, stderr] = [process.stdout.write, process.stderr.write];
+    process.chdir(dir);
+    process.env.STRUMGEN_CACHE = cacheDir; // the synthesis of beforeAll's config is cached there
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = await main(['power', 'strum-mip2q', '--block', '2', '--cycles', '40']);
+    } finally {
+      [process.stdout.write, process.stderr.write] = [stdout, stderr];
+      process.chdir(cwd);
+      if (cache === undefined) delete process.env.STRUMGEN_CACHE;
+      else process.env.STRUMGEN_CACHE = cache;
+    }
+    expect(code).toBe(0);
+    const report = join(dir, 'rtl-out', `${cfg.name}-${cfg.shortHash.slice(0, 8)}`, 'power', 'power.json');
+    expect(existsSync(report)).toBe(true);
+    expect(JSON.parse(readFileSync(report, 'utf8')).activity.stimulus).toMatch(/conv2d_417/);
+  }, 300_000);
 });

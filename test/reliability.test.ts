@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import { cacheRoot } from '../src/io/cache.ts';
 import { longTimeout, MAX_TIMER_MS } from '../src/io/process.ts';
@@ -116,7 +116,7 @@ describe('everyday filesystem errors are one line, exit 5, before long work', ()
 describe('one cache root', () => {
   const saved = { ...process.env };
   afterEach(() => {
-    for (const k of ['STRUMGEN_CACHE', 'XDG_CACHE_HOME', 'HOME']) {
+    for (const k of ['STRUMGEN_CACHE', 'STRUMGEN_CACHE_DIR', 'XDG_CACHE_HOME', 'HOME']) {
       if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
     }
@@ -130,6 +130,26 @@ describe('one cache root', () => {
     delete process.env.XDG_CACHE_HOME;
     process.env.HOME = '/x/home';
     expect(cacheRoot()).toBe('/x/home/.cache/strumgen');
+  });
+  it('the old STRUMGEN_CACHE_DIR is still read, with a one-line deprecation notice', () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      lines.push(String(s));
+      return true;
+    });
+    try {
+      delete process.env.STRUMGEN_CACHE;
+      process.env.STRUMGEN_CACHE_DIR = '/x/old';
+      expect(cacheRoot()).toBe('/x/old');
+      expect(cacheRoot()).toBe('/x/old');
+      process.env.STRUMGEN_CACHE = '/x/c';
+      expect(cacheRoot()).toBe('/x/c');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toEqual([
+      'strumgen: STRUMGEN_CACHE_DIR is deprecated; set STRUMGEN_CACHE instead (using /x/old)\n',
+    ]);
   });
 });
 

@@ -78,21 +78,31 @@ export async function runAccuracy(
     const progress = o.onProgress?.(s.id, i, schemes.length) ?? (() => {});
     runs.push(await evaluateScheme(task, model, s, keep, progress));
   }
+  const report = accuracyReport(task, model.bytes, runs, o.command ?? '');
+  return { report, runs };
+}
+
+/** The report of scheme runs over a task (the model's bytes give its sha256). */
+export function accuracyReport(
+  task: Task,
+  modelBytes: Uint8Array,
+  runs: readonly SchemeScores[],
+  command: string,
+): AccuracyReport {
   const { results, reference } = summarizeSchemes(runs);
-  const report: AccuracyReport = {
+  return {
     schema: 'strumgen.accuracy/1',
     task: task.name,
     model: task.model,
-    modelSha256: createHash('sha256').update(model.bytes).digest('hex'),
+    modelSha256: createHash('sha256').update(modelBytes).digest('hex'),
     source: task.source,
     metric: task.data.kind === 'classify' ? 'top-1' : 'exact lines',
     samples: sampleCount(task),
     schemes: results,
     reference,
     tools: { onnxruntime: onnxruntimeVersion(), node: process.version },
-    command: o.command ?? '',
+    command,
   };
-  return { report, runs };
 }
 
 const ACCURACY_OUTPUT: OutputMarker = {

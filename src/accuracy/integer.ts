@@ -55,6 +55,36 @@ export interface IntLayer {
   readonly outputTensor: string;
 }
 
+/** A layer record of a weight matrix; a conv's geometry is spread over it (an fc layer is a 1x1 one). */
+function matrixLayer(
+  kind: IntLayer['kind'],
+  name: string,
+  m: { readonly N: number; readonly K: number; readonly data: IntLayer['weights'] },
+  bias: Float32Array,
+  outputTensor: string,
+): IntLayer {
+  return {
+    kind,
+    name,
+    C: m.K,
+    H: 1,
+    W: 1,
+    N: m.N,
+    kh: 1,
+    kw: 1,
+    pads: [0, 0, 0, 0],
+    strides: [1, 1],
+    outH: 1,
+    outW: 1,
+    relu: false,
+    pool: null,
+    bias,
+    weights: m.data,
+    K: m.K,
+    outputTensor,
+  };
+}
+
 export interface IntegerNet {
   readonly layers: readonly IntLayer[];
   readonly inputDims: readonly [number, number, number];
@@ -120,24 +150,16 @@ export function integerGraph(model: LoadedModel): Omit<IntegerNet, 'actScales'> 
         const outH = Math.floor((H + p[0]! + p[2]! - kh) / s[0]!) + 1;
         const outW = Math.floor((W + p[1]! + p[3]! - kw) / s[1]!) + 1;
         layers.push({
-          kind: 'conv',
-          name: w.name,
+          ...matrixLayer('conv', w.name, m, bias, n.output![0]!),
           C,
           H,
           W,
-          N: m.N,
           kh,
           kw,
           pads: [p[0]!, p[1]!, p[2]!, p[3]!],
           strides: [s[0]!, s[1]!],
           outH,
           outW,
-          relu: false,
-          pool: null,
-          bias,
-          weights: m.data,
-          K: m.K,
-          outputTensor: n.output![0]!,
         });
         [C, H, W] = [m.N, outH, outW];
       } else {
@@ -150,26 +172,7 @@ export function integerGraph(model: LoadedModel): Omit<IntegerNet, 'actScales'> 
           throw unsupported(n, 'transA, alpha or beta');
         }
         if (m.K !== C * H * W) throw unsupported(n, `K ${m.K} does not match the ${C * H * W} inputs`);
-        layers.push({
-          kind: 'fc',
-          name: w.name,
-          C: m.K,
-          H: 1,
-          W: 1,
-          N: m.N,
-          kh: 1,
-          kw: 1,
-          pads: [0, 0, 0, 0],
-          strides: [1, 1],
-          outH: 1,
-          outW: 1,
-          relu: false,
-          pool: null,
-          bias,
-          weights: m.data,
-          K: m.K,
-          outputTensor: n.output![0]!,
-        });
+        layers.push({ ...matrixLayer('fc', w.name, m, bias, n.output![0]!), C: m.K });
         [C, H, W] = [m.N, 1, 1];
         flat = true;
       }

@@ -6,6 +6,7 @@ import { loadConfig, type Overrides, parseOverride } from '../config/load.ts';
 import { DEFAULT_PRESET, PRESETS } from '../config/presets.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { lowFormatNames } from '../format/registry.ts';
+import { YOSYS_IMPL_ENV, YOSYS_IMPLS } from '../synth/yosys.ts';
 
 export interface ConfigArgs {
   config?: string;
@@ -20,13 +21,19 @@ export interface ConfigArgs {
 
 /** Adds `[config]` and the override flags. */
 export function withConfigOptions<T>(y: Argv<T>, required = false) {
-  return y
-    .positional('config', {
+  return withOverrideOptions(
+    y.positional('config', {
       type: 'string',
       describe: `preset (${Object.keys(PRESETS).join(', ')}) or a .json/.ts config file`,
       default: required ? undefined : DEFAULT_PRESET,
       demandOption: required,
-    })
+    }),
+  );
+}
+
+/** The override flags (--rows ... --set) of a config. */
+export function withOverrideOptions<T>(y: Argv<T>) {
+  return y
     .option('rows', { type: 'number', describe: 'override array.rows', group: 'Overrides:' })
     .option('cols', { type: 'number', describe: 'override array.cols', group: 'Overrides:' })
     .option('block', { type: 'number', describe: 'override pe.block (B)', group: 'Overrides:' })
@@ -104,6 +111,25 @@ export function configArgsText(argv: ConfigArgs): string {
  */
 export const defaultOutDir = (cfg: ResolvedDpu) =>
   join('rtl-out', `${cfg.name}-${cfg.shortHash.slice(0, 8)}`);
+
+/** The synthesis tools of commands that synthesize: --liberty, --yosys, --cache. */
+export function withSynthToolOptions<T>(y: Argv<T>) {
+  return y
+    .option('liberty', {
+      type: 'string',
+      describe: 'liberty file, gzipped or not (default: osu018 from qflow-tech-osu018, or $STRUMGEN_LIBERTY)',
+    })
+    .option('yosys', {
+      type: 'string',
+      choices: YOSYS_IMPLS,
+      describe: `Yosys to use (default $${YOSYS_IMPL_ENV}, else yowasp: the pinned npm Yosys with Booth)`,
+    })
+    .option('cache', {
+      type: 'boolean',
+      default: true,
+      describe: 'reuse cached runs (--no-cache runs again)',
+    });
+}
 
 /** The --force flag of commands that write an output directory. */
 export function withForce<T>(y: Argv<T>) {

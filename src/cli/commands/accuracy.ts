@@ -11,7 +11,7 @@ import {
 import { checkIntegerTask, integerMarkdown, integerPath } from '../../accuracy/integer-run.ts';
 import { UserError } from '../../config/errors.ts';
 import { SELECT_POLICIES, type SelectPolicy } from '../../quant/index.ts';
-import { type ConfigArgs, overridesOf } from '../options.ts';
+import { type ConfigArgs, overridesOf, withOverrideOptions } from '../options.ts';
 
 interface Args extends ConfigArgs {
   task: string;
@@ -54,7 +54,7 @@ export const accuracyCommand: CommandModule<object, Args> = {
   describe:
     'Accuracy of a real network under each weight scheme (onnxruntime; --rtl: on the generated array)',
   builder: (y) =>
-    y
+    withOverrideOptions(y)
       .positional('task', {
         type: 'string',
         describe: `${TASKS.join(' | ')} | a model.onnx (with --data DIR)`,
@@ -96,18 +96,6 @@ export const accuracyCommand: CommandModule<object, Args> = {
       .option('config', {
         type: 'string',
         describe: 'base config (preset or file) of the format schemes and of --rtl',
-      })
-      .option('rows', { type: 'number', describe: 'override array.rows', group: 'Overrides:' })
-      .option('cols', { type: 'number', describe: 'override array.cols', group: 'Overrides:' })
-      .option('block', { type: 'number', describe: 'override pe.block (B)', group: 'Overrides:' })
-      .option('high', { type: 'number', describe: 'override pe.high (H)', group: 'Overrides:' })
-      .option('low', { type: 'string', describe: 'override pe.low', group: 'Overrides:' })
-      .option('mode', { type: 'string', describe: 'override pe.mode', group: 'Overrides:' })
-      .option('set', {
-        type: 'string',
-        array: true,
-        describe: 'override any field: --set path=value',
-        group: 'Overrides:',
       }) as never,
   handler: async (argv) => {
     if (!(SELECT_POLICIES as readonly string[]).includes(argv.select)) {

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { outputKind } from '../../config/atomic.ts';
 import { UserError } from '../../config/errors.ts';
+import { checkOutputDir, claimOutputDir } from '../../io/output.ts';
 import {
   type ActivationSource,
   DEFAULT_CYCLES,
@@ -10,9 +12,16 @@ import {
   DEFAULT_POWER_SEED,
   runPower,
 } from '../../power/index.ts';
-import { powerSummaryLines, writePowerReport } from '../../report/power.ts';
-import { YOSYS_IMPL_ENV, YOSYS_IMPLS } from '../../synth/index.ts';
-import { type ConfigArgs, configFromArgs, withConfigOptions } from '../options.ts';
+import { POWER_OUTPUT, powerSummaryLines, writePowerReport } from '../../report/power.ts';
+import { RTL_OUTPUT } from '../../rtl/index.ts';
+import {
+  type ConfigArgs,
+  configFromArgs,
+  defaultOutDir,
+  withConfigOptions,
+  withForce,
+  withSynthToolOptions,
+} from '../options.ts';
 
 interface Args extends ConfigArgs {
   weights?: string;
@@ -29,6 +38,7 @@ interface Args extends ConfigArgs {
   out?: string;
   timed?: boolean;
   'timed-cycles'?: number;
+  force?: boolean;
 }
 
 /** Cycles of the glitch-aware run. */
@@ -46,7 +56,7 @@ export const powerCommand: CommandModule<object, Args> = {
   describe:
     'PE power from simulated switching activity (gate level, real weights, golden-checked) with OpenSTA; --baseline compares with INT8',
   builder: (y) =>
-    withConfigOptions(y)
+    withSynthToolOptions(withForce(withConfigOptions(y)))
       .option('weights', {
         type: 'string',
         describe: `real weights: .onnx, .npy or JSON tensor file, or 'random' (default ${DEFAULT_MODEL})`,
@@ -76,21 +86,11 @@ export const powerCommand: CommandModule<object, Args> = {
         default: false,
         describe: 'also the INT8 baseline PE with the same stimulus, and the change',
       })
-      .option('liberty', { type: 'string', describe: 'liberty file (default osu018)' })
       .option('clock-ns', { type: 'number', default: 10, describe: 'clock period of the power figures, ns' })
-      .option('yosys', {
-        type: 'string',
-        choices: YOSYS_IMPLS,
-        describe: `Yosys to use (default $${YOSYS_IMPL_ENV}, else yowasp)`,
-      })
-      .option('cache', {
-        type: 'boolean',
-        default: true,
-        describe: 'reuse cached synthesis and power tables',
-      })
       .option('out', {
         type: 'string',
-        describe: 'output directory (default rtl-out/<name>-power/); replaced atomically',
+        describe:
+          'output directory (default rtl-out/<name>-<hash>/power/, beside the RTL); replaced atomically',
       })
       .option('json', {
         type: 'boolean',
@@ -110,6 +110,11 @@ export const powerCommand: CommandModule<object, Args> = {
     if (!(Number.isInteger(timedCycles) && timedCycles > 0))
       throw new UserError('--timed-cycles: a positive whole number');
     const timed = argv.timed ? Math.min(timedCycles, cycles) : undefined;
+    // The output directory is checked before minutes of simulation, and written after.
+    const rtlDir = argv.out === undefined ? defaultOutDir(cfg) : undefined;
+    const out = argv.out ?? join(rtlDir!, 'power');
+    if (rtlDir) checkOutputDir(rtlDir, outputKind(RTL_OUTPUT));
+    checkOutputDir(out, outputKind(POWER_OUTPUT));
     const weights =
       argv.weights === 'random'
         ? ('random' as const)
@@ -129,7 +134,8 @@ export const powerCommand: CommandModule<object, Args> = {
       cache: argv.cache,
       onProgress: (msg) => process.stderr.write(`${msg}\n`),
     });
-    const dir = await writePowerReport(report, argv.out ?? `rtl-out/${cfg.name}-power`);
+    if (rtlDir) claimOutputDir(rtlDir, outputKind(RTL_OUTPUT));
+    const dir = await writePowerReport(report, out, { force: argv.force });
     const where = relative(process.cwd(), dir) || '.';
     if (argv.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -5,8 +5,15 @@ import { UserError } from '../../config/errors.ts';
 import { checkOutputDir, claimOutputDir } from '../../io/output.ts';
 import { designSummary, fmtArea, fmtPct, SYNTH_OUTPUT, writeSynthReport } from '../../report/synth.ts';
 import { RTL_OUTPUT } from '../../rtl/index.ts';
-import { runSynth, SYNTH_TARGETS, type SynthTarget, YOSYS_IMPL_ENV, YOSYS_IMPLS } from '../../synth/index.ts';
-import { type ConfigArgs, configFromArgs, defaultOutDir, withConfigOptions, withForce } from '../options.ts';
+import { runSynth, SYNTH_TARGETS, type SynthTarget } from '../../synth/index.ts';
+import {
+  type ConfigArgs,
+  configFromArgs,
+  defaultOutDir,
+  withConfigOptions,
+  withForce,
+  withSynthToolOptions,
+} from '../options.ts';
 
 interface Args extends ConfigArgs {
   target?: string;
@@ -32,27 +39,17 @@ export const synthCommand: CommandModule<object, Args> = {
   command: 'synth [config]',
   describe: 'Synthesize the PE (or array) with Yosys and OpenSTA: area, fmax, and the change against INT8',
   builder: (y) =>
-    withForce(withConfigOptions(y))
+    withSynthToolOptions(withForce(withConfigOptions(y)))
       .option('target', {
         type: 'string',
         choices: SYNTH_TARGETS,
         default: 'pe',
         describe: 'what to synthesize',
       })
-      .option('liberty', {
-        type: 'string',
-        describe:
-          'liberty file, gzipped or not (default: osu018 from qflow-tech-osu018, or $STRUMGEN_LIBERTY)',
-      })
       .option('baseline', {
         type: 'boolean',
         default: false,
         describe: 'also synthesize the INT8 baseline with the same flow and report the change',
-      })
-      .option('yosys', {
-        type: 'string',
-        choices: YOSYS_IMPLS,
-        describe: `Yosys to use (default $${YOSYS_IMPL_ENV}, else yowasp: the pinned npm Yosys with Booth)`,
       })
       .option('flat', {
         type: 'boolean',
@@ -63,11 +60,6 @@ export const synthCommand: CommandModule<object, Args> = {
         type: 'boolean',
         default: true,
         describe: 'Booth multipliers (synth -booth) when Yosys has it',
-      })
-      .option('cache', {
-        type: 'boolean',
-        default: true,
-        describe: 'reuse cached runs (--no-cache runs again)',
       })
       .option('timeout', {
         type: 'number',
