@@ -2,9 +2,11 @@
 // router in every PE, 'group' of G = 4 output channels with the router at the array edge,
 // 'layer' = per-input-channel precision, no router) against INT8: weight SQNR on the
 // PaddleOCR v4 detector, accuracy on Fashion-MNIST (10,000 images) and the PaddleOCR v4
-// recognizer (1,000 rendered lines), and the hardware figures of `strumgen synth` /
-// `strumgen power` once measured. Usage:
-//   npx tsx bench/codesign-table.ts [--part sqnr|accuracy|hardware|all] [--write]
+// recognizer (--ocr-lines rendered lines, default 300), and the hardware figures of
+// `strumgen synth` / `strumgen power` (MIP2Q; DLIQ rows are not synthesized). Usage:
+//   npx tsx bench/codesign-table.ts [--part sqnr|accuracy|hardware|all] [--ocr-lines N] [--write]
+// The whole table: `npx tsx bench/codesign-table.ts --write` (about 90 minutes uncached on the
+// shared 2-core machine).
 // Accuracy runs share the per-scheme cache of bench/accuracy-table.ts
 // (.cache/strumgen/accuracy-table/; an interrupted run resumes); each part's results are
 // saved in .cache/strumgen/codesign/<part>.json, and --write renders every part measured so
@@ -31,7 +33,8 @@ const { values } = parseArgs({
   options: {
     part: { type: 'string', default: 'all' },
     write: { type: 'boolean', default: false },
-    'ocr-lines': { type: 'string', default: '1000' },
+    // 300 lines: about 2-5 minutes per scheme on the shared 2-core machine (1,000 take 3x that).
+    'ocr-lines': { type: 'string', default: '300' },
   },
 });
 const parts = values.part === 'all' ? ['sqnr', 'accuracy', 'hardware'] : [values.part!];
