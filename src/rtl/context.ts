@@ -452,8 +452,23 @@ export function planRtl(cfg: ResolvedDpu, options: RtlOptions = {}): RtlPlan {
   const capLo = sharedShift
     ? Math.min(signedBitsFor(...laneSumRange(plainLowRange(cfg), d.lowLanes)), ACC)
     : cap;
+  // Fixed-lane PEs (pe.maskScope 'group' / 'layer'): the narrower low products enter the
+  // tree sign-extended to the high products' width, so the tree is the INT8 PE's tree (equal
+  // leaves), not a mixed-width one that ABC maps to a slower structure (docs/CODESIGN.md).
+  const equalLeaves = fixedLanes && !sharedShift;
   const leaves = lanes.map((l, i) => {
     const c = l.low ? capLo : cap;
+    if (equalLeaves && l.bits < d.highProductBits) {
+      const w = Math.min(d.highProductBits, c);
+      return {
+        wire: `p${i}`,
+        bits: l.bits,
+        leafBits: w,
+        low: l.low === true,
+        expr: extend(`p${i}`, l.bits, w, true),
+        truncated: false,
+      };
+    }
     return {
       wire: `p${i}`,
       bits: l.bits,
