@@ -1,9 +1,11 @@
 // Shared by the RTL tests: seeded random configs and stimulus, the tool runs (Verilator
 // lint, Yosys read, a small Icarus simulation) and a limiter so at most two run at once.
+
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { groupChannelsOf, maskScopeOf } from '../src/config/mask-scope.ts';
 import type { ResolvedDpu } from '../src/config/resolve.ts';
 import type { DpuInput } from '../src/config/schema.ts';
 import { lowCodeProblem, toSigned } from '../src/format/index.ts';
@@ -117,6 +119,18 @@ export function yosysRead(bundle: RtlBundle): Promise<string> {
   });
 }
 
+/** A random weight block with the given mask. */
+function randomWeightBlockWithMask(cfg: ResolvedDpu, r: Rng, low: readonly boolean[]): WeightBlock {
+  const b = randomWeightBlock(cfg, r);
+  const W = cfg.weightBits;
+  const codes = low.map((isLow, i) => {
+    if (isLow === b.low[i]) return b.codes[i]!;
+    if (!isLow) return r.int(-(2 ** (W - 1)), 2 ** (W - 1) - 1);
+    return b.codes.find((_, j) => b.low[j]) ?? 0;
+  });
+  return { low: [...low], codes, meta: b.meta };
+}
+
 /** Random legal weight block: static blocks get exactly L low weights, dynamic any number. */
 export function randomWeightBlock(cfg: ResolvedDpu, r: Rng): WeightBlock {
   const B = cfg.pe.block;
@@ -146,8 +160,27 @@ export interface Stimulus {
   readonly layerMeta: readonly number[];
 }
 
-/** Random tiles of 1..4 blocks, with idle cycles (garbage inputs) between and inside them, sometimes none. */
-export function randomStimulus(cfg: ResolvedDpu, r: Rng, tiles: number): Stimulus {
+/**
+ * Random tiles of 1..4 blocks, with idle cycles (garbage inputs) between and inside them, sometimes none.
+ * Masks follow pe.maskScope (a column group shares one, 'layer' has the fixed lane pattern)
+ * unless `perPeMasks` (a wrong shared mask / a wrong permutation: the checks must fail).
+ */
+export function randomStimulus(
+  cfg: ResolvedDpu,
+  r: Rng,
+  tiles: number,
+  opts: { perPeMasks?: boolean } = {},
+): Stimulus {
+  const scope = maskScopeOf(cfg);
+  const G = opts.perPeMasks ? 1 : groupChannelsOf(cfg);
+  const fixed = !opts.perPeMasks && scope.kind === 'layer';
+  const scoped = (blocks: WeightBlock[]) =>
+    blocks.map((b, c) => {
+      const low = fixed
+        ? Array.from({ length: cfg.pe.block }, (_, i) => i >= cfg.pe.high)
+        : blocks[c - (c % G)]!.low;
+      return low === b.low ? b : { ...randomWeightBlockWithMask(cfg, r, low), meta: b.meta };
+    });
   const { rows, cols } = cfg.array;
   const A = cfg.activation.bits;
   const aLo = cfg.activation.signed ? -(2 ** (A - 1)) : 0;
@@ -157,7 +190,9 @@ export function randomStimulus(cfg: ResolvedDpu, r: Rng, tiles: number): Stimulu
     clear,
     last,
     act: Array.from({ length: rows }, () => Array.from({ length: cfg.pe.block }, () => r.int(aLo, aHi))),
-    wgt: Array.from({ length: cols }, () => packWeightBlock(cfg, randomWeightBlock(cfg, r))),
+    wgt: scoped(Array.from({ length: cols }, () => randomWeightBlock(cfg, r))).map((b) =>
+      packWeightBlock(cfg, b),
+    ),
   });
   const cycles: ArrayCycle[] = [];
   for (let t = 0; t < tiles; t++) {

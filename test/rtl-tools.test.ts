@@ -49,7 +49,7 @@ function randomConfigs(): ResolvedDpu[] {
 const presets = Object.entries(PRESETS).map(([key, p]) => resolveConfig(p.config, key));
 // The static presets with their router selects decoded per column instead of in each PE.
 const columnPresets = presets
-  .filter((c) => c.pe.mode === 'static' && c.pe.low !== 'none')
+  .filter((c) => c.pe.mode === 'static' && c.pe.low !== 'none' && !c.pe.maskScope)
   .map((c) =>
     resolveConfig({ ...configOf(c), name: `${c.name}_col`, pe: { ...c.pe, routeDecode: 'column' } }),
   );

@@ -122,7 +122,9 @@ export async function evaluateScheme(
     task.data.kind === 'classify'
       ? await classify(model, q.bytes, task.data, progress)
       : await recognize(model, q.bytes, task.data, progress);
-  return { scheme, scores, keptInt8: kept, seconds: (performance.now() - t0) / 1000 };
+  // Mask scope 'layer' keeps the layers whose input channels cannot be permuted INT8 too.
+  const fixed = q.layers.filter((l) => l.scheme !== scheme && !kept.includes(l.name)).map((l) => l.name);
+  return { scheme, scores, keptInt8: [...kept, ...fixed], seconds: (performance.now() - t0) / 1000 };
 }
 
 export { sampleCount };

@@ -3,7 +3,9 @@
 // ConvInteger/MatMulInteger graph (must agree logit for logit), the change against the
 // weight-only fake quantization, and with --rtl the conv/FC layers on the generated array
 // in Verilator (must give the golden model's predictions image for image).
+
 import { UserError } from '../config/errors.ts';
+import { maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { quantizeForConfig } from '../quant/index.ts';
 import { type LayerWeights, simulateMatmul } from '../sim/index.ts';
@@ -85,6 +87,11 @@ function inputsOf(d: ClassifyData, count: number): Int8Array {
 
 /** The layers' weight blocks for the array (the same quantizer, as packed for the config). */
 function layerBlocks(net: IntegerNet, cfg: ResolvedDpu, select: 'magnitude' | 'error'): LayerWeights[] {
+  if (maskScopeOf(cfg).kind === 'layer') {
+    throw new UserError(
+      `--rtl: ${cfg.name}: pe.maskScope 'layer' runs only as fake quantization (leave out --rtl)`,
+    );
+  }
   return net.layers.map((l) => {
     const q = quantizeForConfig(cfg, l.weights, l.N, l.K, { select });
     return { name: l.name, N: l.N, K: q.K, blocks: q.blocks, layerMeta: q.layerMeta };

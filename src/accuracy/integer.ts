@@ -12,8 +12,10 @@
 //                beta_n = bias_n / s_out in float64, lo = 0 after a Relu, else -127;
 //   last layer:  logits_n = acc_n * (s_in * s_w,n) + bias_n (float64), prediction = argmax.
 // Max-pooling commutes with this monotone map and runs on the int8 values.
+
 import onnxProto from 'onnx-proto';
 import { UserError } from '../config/errors.ts';
+import { maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { wrapSigned } from '../quant/golden.ts';
 import { layerMatrix, type QuantizedMatrix, quantizeMatrix, roundHalfEven } from '../quant/index.ts';
@@ -246,6 +248,12 @@ export async function calibrate(
 
 /** Quantize every layer's weights for a config (the scheme's policy). */
 export function quantizeNet(net: IntegerNet, cfg: ResolvedDpu, select: 'magnitude' | 'error'): IntWeights {
+  if (maskScopeOf(cfg).kind === 'layer') {
+    // Its layers run with permuted input channels (folded into their producers): not built here yet.
+    throw new UserError(
+      `--integer/--rtl: ${cfg.name}: pe.maskScope 'layer' runs only as fake quantization (leave out --integer and --rtl)`,
+    );
+  }
   return { cfg, q: net.layers.map((l) => quantizeMatrix(cfg, l.weights, l.N, l.K, { select })) };
 }
 

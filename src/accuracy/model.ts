@@ -5,8 +5,12 @@
 import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import { UserError } from '../config/errors.ts';
+import { maskScopeOf } from '../config/mask-scope.ts';
+import type { ResolvedDpu } from '../config/resolve.ts';
 import { type Layer, parseOnnx } from '../quant/load.ts';
-import { type QuantizedLayer, quantizeLayer, type Scheme } from './schemes.ts';
+import { type ChannelPlan, channelPlanProblem } from '../quant/scope.ts';
+import { type ChannelRole, channelRoles } from './channel-spaces.ts';
+import { int8Of, type QuantizedLayer, quantizeLayer, type Scheme } from './schemes.ts';
 
 const { onnx } = onnxProto;
 type ModelProto = ReturnType<typeof onnx.ModelProto.decode>;
@@ -153,6 +157,25 @@ export interface QuantizedModel {
   readonly layers: readonly QuantizedLayer[];
 }
 
+const channelsOf = (l: Layer) => (l.shape.length === 2 ? l.data.length / l.shape[0]! : l.shape[1]!);
+
+/**
+ * Mask scope 'layer' (null for the others): each weight layer's role, from the graph's
+ * channel spaces (channel-spaces.ts) and its shape (input channels that blocks cannot hold
+ * in fixed lanes: 'fixed', INT8 on the high lanes).
+ */
+export function layerScopeRoles(model: LoadedModel, cfg: ResolvedDpu): Map<string, ChannelRole> | null {
+  if (maskScopeOf(cfg).kind !== 'layer') return null;
+  const roles = channelRoles(model.bytes);
+  const out = new Map<string, ChannelRole>();
+  for (const l of model.layers) {
+    const role = roles.get(l.name) ?? { kind: 'fixed', reason: 'not a Conv, Gemm or MatMul input' };
+    const problem = channelPlanProblem(l.data.length / l.shape[0]!, channelsOf(l), cfg.pe.block);
+    out.set(l.name, problem && role.kind !== 'fixed' ? { kind: 'fixed', reason: problem } : role);
+  }
+  return out;
+}
+
 /** Quantize every weight layer (the `keepInt8` ones with `int8`) and write the values back. */
 export function quantizeModel(
   model: LoadedModel,
@@ -163,9 +186,23 @@ export function quantizeModel(
   if (scheme.kind === 'float') return { bytes: model.bytes, layers: [] };
   const proto = onnx.ModelProto.decode(model.bytes);
   const sites = weightSites(proto);
+  // Mask scope 'layer': a layer chooses its input channels' levels, follows the layer it
+  // shares its input with, or (input channels not permutable) runs INT8 on the high lanes.
+  const roles = scheme.kind === 'config' ? layerScopeRoles(model, scheme.cfg) : null;
+  const plans = new Map<string, ChannelPlan>();
   const layers = model.layers.map((l) => {
-    const s = keepInt8.includes(l.name) && int8 ? int8 : scheme;
-    const q = quantizeLayer(l, s);
+    let s = keepInt8.includes(l.name) && int8 ? int8 : scheme;
+    let plan: ChannelPlan | undefined;
+    const role = roles?.get(l.name);
+    if (role && s === scheme) {
+      plan = role.kind === 'follow' ? plans.get(role.of) : undefined;
+      if (role.kind === 'fixed' || (plan && plan.channels !== channelsOf(l))) {
+        s = int8Of(scheme);
+        plan = undefined;
+      }
+    }
+    const q = quantizeLayer(l, s, plan);
+    if (roles && q.qm?.channelPlan && !plan) plans.set(l.name, q.qm.channelPlan);
     const site = sites.get(l.name)!;
     const stored = toStored(site, q.data);
     site.tensor.rawData = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);

@@ -4,6 +4,7 @@
 // exactly the ones that config's array multiplies (quantizeMatrix, docs/QUANTIZATION.md).
 import { UserError } from '../config/errors.ts';
 import { applyOverrides, loadDescription, type Overrides } from '../config/load.ts';
+import type { MaskScope } from '../config/mask-scope.ts';
 import { PRESETS } from '../config/presets.ts';
 import { configOf, type ResolvedDpu, resolveConfig } from '../config/resolve.ts';
 import {
@@ -15,6 +16,7 @@ import {
   SELECT_POLICIES,
   type SelectPolicy,
 } from '../quant/index.ts';
+import { type ChannelPlan, inLayerOrder } from '../quant/scope.ts';
 
 export type Scheme =
   | { readonly kind: 'float'; readonly id: string }
@@ -72,7 +74,14 @@ export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Sc
   const base = applyOverrides(await loadDescription(ctx.config ?? 'strum-mip2q'), ctx.overrides);
   const out: Scheme[] = [];
   for (const name of names) {
-    const [head, policy, extra] = name.split(':') as [string, string | undefined, unknown];
+    const [full, policy, extra] = name.split(':') as [string, string | undefined, unknown];
+    const [head, scopeText, extraScope] = full.split('@') as [string, string | undefined, unknown];
+    const scope = scopeText === undefined ? undefined : parseScope(name, scopeText);
+    if (extraScope !== undefined || (scope && (head === 'float' || head === 'int4' || head === 'int8'))) {
+      throw new UserError(
+        `--schemes: '${name}': a mask scope (@pe, @g<G>, @layer) goes after a StruM format or preset`,
+      );
+    }
     if (
       extra !== undefined ||
       (policy !== undefined && !(SELECT_POLICIES as readonly string[]).includes(policy))
@@ -92,6 +101,7 @@ export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Sc
         pe.low = 'none';
         pe.mode = 'static';
         delete pe.high;
+        delete pe.maskScope;
       } else {
         if (pe.low === 'none' || pe.low === undefined) delete pe.high;
         pe.low = head;
@@ -107,13 +117,33 @@ export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Sc
           `config, or a preset: ${Object.keys(PRESETS).join(', ')})`,
       );
     }
+    if (scope) description = withScope(description, scope);
     const cfg = resolveConfig(description, `--schemes ${name}`);
     const id =
-      cfg.pe.low === 'none' && head !== 'config' ? head : `${head === 'config' ? cfg.name : head}:${select}`;
+      cfg.pe.low === 'none' && head !== 'config' ? head : `${head === 'config' ? cfg.name : full}:${select}`;
     out.push({ kind: 'config', id, cfg, select });
   }
   const seen = new Set<string>();
   return out.filter((s) => !seen.has(s.id) && seen.add(s.id));
+}
+
+/** '@pe', '@g4' (shared masks over 4 output channels), '@layer' (per input channel): pe.maskScope. */
+function parseScope(name: string, text: string): MaskScope {
+  if (text === 'pe' || text === 'layer') return { kind: text };
+  const g = /^g(\d+)$/.exec(text);
+  if (g) return { kind: 'group', channels: Number(g[1]) };
+  throw new UserError(`--schemes: '${name}': unknown mask scope '@${text}' (@pe, @g<G> such as @g4, @layer)`);
+}
+
+/** The description with that mask scope; a group scope widens array.cols to a multiple of G. */
+function withScope(description: Record<string, unknown>, scope: MaskScope): Record<string, unknown> {
+  const pe = { ...(description.pe as Record<string, unknown>), maskScope: scope };
+  const array = { ...((description.array as Record<string, unknown>) ?? {}) };
+  if (scope.kind === 'group') {
+    const cols = Number(array.cols ?? 4);
+    if (cols % scope.channels !== 0) array.cols = scope.channels * Math.ceil(cols / scope.channels);
+  }
+  return { ...description, pe, array };
 }
 
 /** [N, K] matrix order (layerMatrix) back to the tensor's output-channels-first layout. */
@@ -143,7 +173,7 @@ export interface QuantizedLayer {
 }
 
 /** Quantize one layer under a scheme. */
-export function quantizeLayer(layer: Layer, scheme: Scheme): QuantizedLayer {
+export function quantizeLayer(layer: Layer, scheme: Scheme, channelPlan?: ChannelPlan): QuantizedLayer {
   if (scheme.kind === 'float') return { name: layer.name, data: layer.data, scheme };
   const m = layerMatrix(layer);
   const mat = new Float32Array(m.N * m.K);
@@ -153,9 +183,15 @@ export function quantizeLayer(layer: Layer, scheme: Scheme): QuantizedLayer {
     for (let n = 0; n < m.N; n++)
       for (let k = 0; k < m.K; k++) mat[n * m.K + k] = u.values[n * m.K + k]! * u.scales[n]!;
   } else {
-    qm = quantizeMatrix(scheme.cfg, m.data, m.N, m.K, { select: scheme.select });
+    qm = quantizeMatrix(scheme.cfg, m.data, m.N, m.K, {
+      select: scheme.select,
+      channels: m.channels,
+      ...(channelPlan ? { channelPlan } : {}),
+    });
+    // Scope 'layer' permutes the input channels for the array; the graph keeps its own order.
+    const values = inLayerOrder(qm.values, qm);
     for (let n = 0; n < m.N; n++)
-      for (let k = 0; k < m.K; k++) mat[n * m.K + k] = qm.values[n * qm.Kp + k]! * qm.scales[n]!;
+      for (let k = 0; k < m.K; k++) mat[n * m.K + k] = values[n * qm.Kp + k]! * qm.scales[n]!;
   }
   return { name: layer.name, data: fromMatrix(layer.shape, mat), scheme, ...(qm ? { qm } : {}) };
 }

@@ -25,6 +25,24 @@ export const PRESETS: Readonly<Record<string, { readonly summary: string; readon
     summary: 'dynamic StruM (MIP2Q), B=16: 16 full lanes, each switched to shift mode per weight at run time',
     config: { name: 'strum_dynamic', ...small, pe: { block: 16, low: 'mip2q', mode: 'dynamic' } },
   },
+  'strum-mip2q-group': {
+    summary:
+      'static MIP2Q, B=16 H=8, one mask per 4 output channels: routers at the array edge (rows x cols / 4), PEs with fixed lanes',
+    config: {
+      name: 'strum_mip2q_group',
+      ...small,
+      pe: { block: 16, low: 'mip2q', mode: 'static', maskScope: { kind: 'group', channels: 4 } },
+    },
+  },
+  'strum-mip2q-layer': {
+    summary:
+      'static MIP2Q, B=16 H=8, one precision per input channel (channels permuted): no router anywhere',
+    config: {
+      name: 'strum_mip2q_layer',
+      ...small,
+      pe: { block: 16, low: 'mip2q', mode: 'static', maskScope: { kind: 'layer' } },
+    },
+  },
 };
 
 export const DEFAULT_PRESET = 'strum-mip2q';

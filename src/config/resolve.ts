@@ -9,6 +9,7 @@ import type { MetaField } from '../format/spec.ts';
 import { activationRange, highRange } from '../format/values.ts';
 import { UserError } from './errors.ts';
 import { type ArrayInterface, arrayInterface, MAX_LAYER_META_BITS } from './interface.ts';
+import { edgeStagesOf, maskScopeIssues } from './mask-scope.ts';
 import { type DpuInput, type DpuParsed, dpuSchema } from './schema.ts';
 
 export { signedBitsFor };
@@ -168,6 +169,7 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
       message: `'column' needs a static StruM PE (pe.mode 'static' with a low format); this PE has no router`,
     });
   }
+  issues.push(...maskScopeIssues({ ...c, pe: { ...c.pe, high } }, !isBaseline));
   if (c.lowBits > c.weightBits) {
     issues.push({ path: 'lowBits', message: `${c.lowBits} exceeds weightBits (${c.weightBits})` });
   }
@@ -238,7 +240,11 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
     meta: fmt.meta,
   });
   const latency =
-    1 + Number(c.pipeline.operands) + Number(c.pipeline.multiply) + Number(c.pipeline.adderTree);
+    1 +
+    edgeStagesOf(c) +
+    Number(c.pipeline.operands) +
+    Number(c.pipeline.multiply) +
+    Number(c.pipeline.adderTree);
   const derived: DerivedValues = {
     lowCount: L,
     highLanes,
@@ -267,7 +273,10 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
       meta: fmt.meta,
     }),
   };
-  const normalized: Record<string, unknown> = { ...c, pe: { ...c.pe, high } };
+  const pe: Record<string, unknown> = { ...c.pe, high };
+  // The default scope ('pe') is left out, so configs without the field keep their hashes.
+  if (c.pe.maskScope?.kind === 'pe') delete pe.maskScope;
+  const normalized: Record<string, unknown> = { ...c, pe };
   for (const f of parameterisedFormats()) delete normalized[f.name];
   if (spec.params) normalized[spec.name] = params;
   const hash = createHash('sha256')

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { type BUILTIN_FORMATS, lowFormatNames, parameterisedFormats } from '../format/registry.ts';
 import type { LowFormatSpec } from '../format/spec.ts';
+import { maskScopeSchema } from './mask-scope.ts';
 
 /** Verilog-2005 keywords plus SystemVerilog ones Verilator reserves: a name must not be one. */
 export const VERILOG_KEYWORDS = new Set(
@@ -93,6 +94,7 @@ const baseSchema = z.strictObject({
           "Static StruM router selects: 'pe' decodes the block mask in every PE; 'column' decodes it once " +
             'per array column and sends one-hot select lines down the column with the weights (static only)',
         ),
+      maskScope: maskScopeSchema,
     })
     .prefault({}),
   activation: z

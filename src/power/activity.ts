@@ -2,7 +2,9 @@
 // stimulus, exactly as the array drives a PE (its control pipeline reproduced here), count
 // every cell output toggle, and check every tile's result against the golden model
 // (a power figure from a wrong simulation is worthless).
+import { edgeStagesOf, laneOrder, maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
+import { packActivationBlock } from '../format/pack.ts';
 import { accumulate, blockDot } from '../quant/golden.ts';
 import { CTL_CLEAR, CTL_LAST, CTL_VALID } from '../sim/stimulus.ts';
 import type { GateSim } from './gatesim.ts';
@@ -59,7 +61,8 @@ export function runActivity(
 ): ActivityRun {
   const start = performance.now();
   const B = cfg.pe.block;
-  const lat = cfg.derived.latency;
+  // The PE's own latency: scope 'group' has an edge register stage in front of the PEs.
+  const lat = cfg.derived.latency - edgeStagesOf(cfg);
   const pipeMul = cfg.pipeline.multiply;
   const pipeSum = cfg.pipeline.adderTree;
   const bit1 = (name: string, optional = false) => portBits(net, name, 1, optional)?.[0] ?? -1;
@@ -133,6 +136,14 @@ export function runActivity(
 
   const { act, wgt } = stim;
   const aw = act.words;
+  // Scope 'group': the PE gets the block as the edge router sends it (high positions, then low).
+  const routed = maskScopeOf(cfg).kind === 'group' ? new Uint32Array(aw) : null;
+  const driveAct = (ai: number, wi: number) => {
+    if (!routed || wi < 0) return driveWords(actBits, act.packed, ai * aw);
+    const block = Array.from(act.values.subarray(ai * B, ai * B + B));
+    packActivationBlock(cfg, laneOrder(block, wgt.blocks[wi]!.low), routed);
+    driveWords(actBits, routed, 0);
+  };
   const ww = wgt.words;
   // Control history: ctl of the block k register stages back (0 before the first cycle).
   const hist: number[] = new Array(lat + 1).fill(0);
@@ -158,7 +169,7 @@ export function runActivity(
     drive(accEn, valid(c));
     drive(accClear, valid(c) && c & CTL_CLEAR ? 1 : 0);
     drive(accCapture, valid(c) && c & CTL_LAST ? 1 : 0);
-    if (ai >= 0) driveWords(actBits, act.packed, ai * aw);
+    if (ai >= 0) driveAct(ai, wi);
     if (wi >= 0) driveWords(wgtBits, wgt.packed, wi * ww);
     sim.settle();
     record();

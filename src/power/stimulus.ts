@@ -101,7 +101,7 @@ export async function loadWeights(
   const layers = await loadLayers(modelFile(w.path), w.layer === undefined ? {} : { layer: w.layer });
   const layer = layers[0]!;
   const m = layerMatrix(layer);
-  const q = quantizeForConfig(cfg, m.data, m.N, m.K);
+  const q = quantizeForConfig(cfg, m.data, m.N, m.K, { channels: m.channels });
   return { name: layer.name, N: m.N, K: q.K, blocks: q.blocks, layerMeta: q.layerMeta };
 }
 

@@ -1,5 +1,6 @@
 // Quantize layers under one scheme (a hardware format, or the INT4 quality baseline) and
 // measure them: what `strumgen quantize` and the quality table print.
+import { type MaskScope, maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { resolveConfig } from '../config/resolve.ts';
 import { packWeightBlock, wordsFor } from '../format/pack.ts';
@@ -15,12 +16,14 @@ import {
 } from './metrics.ts';
 import {
   layerMetaOf,
+  paddedLength,
   type QuantizedMatrix,
   quantizeMatrix,
   quantizeUniform,
   type SelectPolicy,
   weightBlockOf,
 } from './quantize.ts';
+import { channelPlanProblem, inLayerOrder, spreadOnHighLanes } from './scope.ts';
 
 /** The quantize schemes: int8 (pe.low 'none'), the INT4 quality baseline, and every registered low format. */
 export const QUANT_FORMATS: readonly string[] = [
@@ -39,6 +42,8 @@ export interface SchemeOptions {
   readonly select?: SelectPolicy;
   /** DLIQ shift per block (default) or per layer. */
   readonly granularity?: 'block' | 'layer';
+  /** pe.maskScope (default 'pe'); 'group' sets array.cols to a multiple of G. */
+  readonly maskScope?: MaskScope;
 }
 
 /** How to quantize: a hardware config (int8, mip2q, dliq, sparse) or the uniform INT4 baseline. */
@@ -61,7 +66,15 @@ export function makeScheme(o: SchemeOptions): Scheme {
   const cfg = resolveConfig(
     {
       name: 'quantize',
-      pe: { block, low, high: o.low === 'int8' ? undefined : o.high },
+      pe: {
+        block,
+        low,
+        high: o.low === 'int8' ? undefined : o.high,
+        ...(o.maskScope && o.maskScope.kind !== 'pe' ? { maskScope: o.maskScope } : {}),
+      },
+      ...(o.maskScope?.kind === 'group'
+        ? { array: { cols: o.maskScope.channels * Math.ceil(4 / o.maskScope.channels) } }
+        : {}),
       // --granularity applies to formats with a granularity parameter (DLIQ's shift per block or layer).
       ...(hasParam(low, 'granularity') ? { [low]: { granularity: o.granularity ?? 'block' } } : {}),
     },
@@ -78,8 +91,13 @@ function hasParam(low: string, key: string): boolean {
 export const schemeLabel = (s: Scheme) =>
   s.cfg && s.low !== 'int8'
     ? `${s.low} B=${s.cfg.pe.block} H=${s.cfg.pe.high} ${s.select}` +
-      s.cfg.derived.meta.map((m) => ` ${m.symbol}/${m.scope}`).join('')
+      s.cfg.derived.meta.map((m) => ` ${m.symbol}/${m.scope}`).join('') +
+      scopeLabel(maskScopeOf(s.cfg))
     : s.low;
+
+/** ' G=4' for shared masks, ' per input channel' for scope layer, '' for the default. */
+export const scopeLabel = (m: MaskScope) =>
+  m.kind === 'group' ? ` masks/${m.channels} channels` : m.kind === 'layer' ? ' per input channel' : '';
 
 export interface LayerMetrics {
   readonly name: string;
@@ -104,6 +122,14 @@ export interface LayerMetrics {
   readonly outputSqnrDb: number;
   /** The format's per-layer metadata values ([] unless per layer). */
   readonly layerMeta: readonly number[];
+  /** Scope 'layer': the precision a layer got instead when its input channels cannot be permuted. */
+  readonly precision?: string;
+  /**
+   * Scope 'layer': perm[c] = the original input channel the array sees as channel c (fold it
+   * into the producer's output channels), and each original channel's level (1 = low).
+   */
+  readonly permutation?: readonly number[];
+  readonly lowChannels?: readonly number[];
 }
 
 export interface LayerResult {
@@ -121,7 +147,7 @@ export interface EvaluateOptions {
 }
 
 export function evaluateLayer(layer: Layer, scheme: Scheme, opts: EvaluateOptions = {}): LayerResult {
-  const { N, K, data } = layerMatrix(layer);
+  const { N, K, data, channels } = layerMatrix(layer);
   let qm: QuantizedMatrix | null = null;
   let values: Int16Array;
   let scales: Float64Array;
@@ -129,11 +155,30 @@ export function evaluateLayer(layer: Layer, scheme: Scheme, opts: EvaluateOption
   let lows = 0;
   let storedBits: number;
   let bitsPerWeight: number;
-  if (scheme.cfg) {
-    const cfg = scheme.cfg;
-    qm = quantizeMatrix(cfg, data, N, K, { select: scheme.select });
-    ({ values, scales, Kp } = qm);
-    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) lows += qm.low[n * Kp + k]!;
+  let precision: string | undefined;
+  const cfg = scheme.cfg;
+  const B = cfg?.pe.block ?? 1;
+  const unpermutable =
+    cfg && maskScopeOf(cfg).kind === 'layer' && cfg.pe.high < B ? channelPlanProblem(K, channels, B) : null;
+  if (cfg && unpermutable) {
+    // Scope 'layer' with input channels that cannot be permuted: INT8 on the high lanes only.
+    precision = `INT8 on the ${cfg.pe.high} high lanes of ${B} (${unpermutable})`;
+    const spread = spreadOnHighLanes(data, N, K, B, cfg.pe.high);
+    qm = quantizeMatrix(cfg, spread.W, N, spread.Kx, { channels: spread.Kx, channelPlan: spread.plan });
+    scales = qm.scales;
+    Kp = paddedLength(K, B);
+    values = new Int16Array(N * Kp);
+    for (let n = 0; n < N; n++)
+      for (let k = 0; k < K; k++) values[n * Kp + k] = qm.values[n * qm.Kp + spread.pos[k]!]!;
+    storedBits = (N * qm.Kp * cfg.derived.weightBlockBits) / B + cfg.derived.interface.layerMetaBits;
+    bitsPerWeight = storedBits / (N * qm.Kp);
+  } else if (cfg) {
+    qm = quantizeMatrix(cfg, data, N, K, { select: scheme.select, channels });
+    ({ scales, Kp } = qm);
+    // Scope 'layer' quantizes in the permuted order; the error is measured in the layer's own.
+    values = inLayerOrder(qm.values, qm);
+    const low = inLayerOrder(qm.low, qm);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) lows += low[n * Kp + k]!;
     // Per-layer metadata (e.g. a DLIQ shift per layer) is stored once per layer.
     const layerBits = cfg.derived.interface.layerMetaBits;
     storedBits = (N * Kp * cfg.derived.weightBlockBits) / cfg.pe.block + layerBits;
@@ -168,6 +213,10 @@ export function evaluateLayer(layer: Layer, scheme: Scheme, opts: EvaluateOption
     storedBitsPerWeight: storedBits / sums.count,
     outputSqnrDb: sqnrDb(out.signal, out.error),
     layerMeta: qm ? layerMetaOf(qm) : [],
+    ...(precision ? { precision } : {}),
+    ...(qm?.channelPlan && !precision
+      ? { permutation: Array.from(qm.channelPlan.perm), lowChannels: Array.from(qm.channelPlan.low) }
+      : {}),
   };
   return { metrics, qm, sums: { ...sums, lows, storedBits, outSignal: out.signal, outError: out.error } };
 }

@@ -336,6 +336,8 @@ export function layerMatrix(layer: Pick<Layer, 'name' | 'shape' | 'data'>): {
   N: number;
   K: number;
   data: Float32Array;
+  /** Input channels I (K = positions x I; a matrix's K columns are its channels). */
+  channels: number;
 } {
   const { shape, data, name } = layer;
   if (shape.length < 2 || shape.length > 5) {
@@ -350,7 +352,7 @@ export function layerMatrix(layer: Pick<Layer, 'name' | 'shape' | 'data'>): {
   }
   const N = shape[0]!;
   const K = data.length / N;
-  if (shape.length === 2) return { N, K, data };
+  if (shape.length === 2) return { N, K, data, channels: K };
   const I = shape[1]!;
   const P = K / I;
   const out = new Float32Array(data.length);
@@ -358,5 +360,5 @@ export function layerMatrix(layer: Pick<Layer, 'name' | 'shape' | 'data'>): {
     const base = n * K;
     for (let i = 0; i < I; i++) for (let p = 0; p < P; p++) out[base + p * I + i] = data[base + i * P + p]!;
   }
-  return { N, K, data: out };
+  return { N, K, data: out, channels: I };
 }

@@ -3,14 +3,23 @@
 // Hot loops use typed arrays and precomputed nearest-value tables; no per-weight allocation.
 // The magnitude policy runs a generated, unrolled kernel (magnitude-kernel.ts) that mirrors
 // runGeneral below operation for operation; { general: true } forces runGeneral.
+import { type MaskScope, maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import type { WeightBlock } from '../format/pack.ts';
 import { formatOf } from '../format/registry.ts';
 import type { BoundFormat, FormatConfig, MetaScope } from '../format/spec.ts';
 import { magnitudeKernel } from './magnitude-kernel.ts';
+import {
+  type ChannelPlan,
+  channelPlanProblem,
+  permuteColumns,
+  planChannels,
+  runScoped,
+  spreadOnHighLanes,
+} from './scope.ts';
 
-/** The parts of a config the quantizer reads (a resolved config is one). */
-export type FormatParams = FormatConfig;
+/** The parts of a config the quantizer reads (a resolved config is one); pe.maskScope absent = 'pe'. */
+export type FormatParams = FormatConfig & { readonly pe: { readonly maskScope?: MaskScope } };
 
 export const SELECT_POLICIES = ['magnitude', 'error'] as const;
 /** magnitude: the L smallest |q| go low (the paper); error: the L cheapest moves go low. */
@@ -22,6 +31,18 @@ export interface QuantizeOptions {
   readonly metaIndex?: number;
   /** Use the general loop even where a specialised kernel exists (tests compare the two). */
   readonly general?: boolean;
+  /** Input channels I of the reduction (K = kernel positions x I, layerMatrix's order); default K. */
+  readonly channels?: number;
+  /**
+   * Per input channel (length I): the mean square calibration activation. Scales each
+   * channel's cost when masks are shared (scope 'group') or channels chosen (scope 'layer').
+   */
+  readonly sensitivity?: ArrayLike<number>;
+  /**
+   * Scope 'layer': use this plan instead of choosing one (a layer that shares its input
+   * channels with another layer follows that layer's permutation and levels).
+   */
+  readonly channelPlan?: ChannelPlan;
 }
 
 /** Compact result of quantizing one [N, K] matrix; rows are padded to Kp (multiple of B). */
@@ -50,6 +71,12 @@ export interface QuantizedMatrix {
   readonly layerMetaIndex: number;
   /** Sum over rows of s_c^2 * squared error in the integer domain (the search objective). */
   readonly weightedError: number;
+  /**
+   * Scope 'layer': each input channel's precision and the permutation. codes, low and values
+   * are then in the permuted (array) order: column p * I + c holds original channel perm[c].
+   * null for the other scopes (the layer's own column order).
+   */
+  readonly channelPlan: ChannelPlan | null;
 }
 
 const ROUND_MAGIC = 1.5 * 2 ** 52;
@@ -163,6 +190,7 @@ export function quantizeMatrix(
   const H = p.pe.high;
   const L = B - H;
   const Kp = paddedLength(K, B);
+  const scope = maskScopeOf(p);
   const nb = Kp / B;
   const qmax = 2 ** (p.weightBits - 1) - 1;
   const scales = new Float64Array(N);
@@ -181,14 +209,64 @@ export function quantizeMatrix(
   };
   const fmt = formatOf(p);
   const metaScope = metaScopeOf(fmt);
-  const base = { N, K, Kp, B, scales, ...out, metaValues: fmt.metaCandidates, metaScope };
+  const base0 = { N, K, Kp, B, scales, ...out, metaValues: fmt.metaCandidates, metaScope };
   if (!fmt.hasLow || L === 0) {
-    const err = run(p, W, N, K, opts, scales, invScales, out, null, 0);
-    return { ...base, layerMetaIndex: 0, weightedError: err };
+    const err = runPeScope(p, W, N, K, opts, scales, invScales, out, null, 0);
+    return { ...base0, layerMetaIndex: 0, weightedError: err, channelPlan: null };
   }
   const tables = lowTables(p);
+  let channelPlan: ChannelPlan | null = null;
+  let Wq = W;
+  if (scope.kind === 'layer') {
+    const I = opts.channels ?? K;
+    if (opts.channelPlan && opts.channelPlan.channels !== I) {
+      throw new RangeError(`channel plan for ${opts.channelPlan.channels} channels, the layer has ${I}`);
+    }
+    channelPlan =
+      opts.channelPlan ??
+      planChannels(
+        W,
+        N,
+        K,
+        I,
+        B,
+        H,
+        qmax,
+        scales,
+        invScales,
+        tables,
+        opts.select ?? 'magnitude',
+        opts.sensitivity,
+      );
+    Wq = permuteColumns(Float32Array.from(W), N, K, channelPlan.perm);
+  }
+  const base = { ...base0, channelPlan };
+  const sens =
+    opts.sensitivity && scope.kind === 'group'
+      ? { channels: opts.channels ?? K, weights: opts.sensitivity }
+      : undefined;
+  // One pass at a metadata candidate (fixedT >= 0) or searching per block (-1).
+  const run = (fixedT: number) =>
+    scope.kind === 'pe'
+      ? runPeScope(p, Wq, N, K, opts, scales, invScales, out, tables, fixedT)
+      : runScoped(
+          B,
+          H,
+          qmax,
+          Wq,
+          N,
+          K,
+          opts.select ?? 'magnitude',
+          scales,
+          invScales,
+          out,
+          tables,
+          fixedT,
+          scope,
+          sens,
+        );
   if (metaScope !== 'layer') {
-    const err = run(p, W, N, K, opts, scales, invScales, out, tables, -1);
+    const err = run(-1);
     return { ...base, layerMetaIndex: 0, weightedError: err };
   }
   let best = opts.metaIndex ?? 0;
@@ -196,7 +274,7 @@ export function quantizeMatrix(
     // The layer's t minimises the total weight error (each row weighted by s_c^2).
     let bestErr = Infinity;
     for (let t = 0; t < tables.length; t++) {
-      const e = run(p, W, N, K, opts, scales, invScales, out, tables, t);
+      const e = run(t);
       if (e < bestErr) {
         bestErr = e;
         best = t;
@@ -205,7 +283,7 @@ export function quantizeMatrix(
   } else if (!Number.isInteger(best) || best < 0 || best >= tables.length) {
     throw new RangeError(`metaIndex ${best} outside 0..${tables.length - 1}`);
   }
-  const err = run(p, W, N, K, opts, scales, invScales, out, tables, best);
+  const err = run(best);
   return { ...base, layerMetaIndex: best, weightedError: err };
 }
 
@@ -217,7 +295,7 @@ interface Out {
 }
 
 /** Dispatch: the magnitude kernel when it applies, else the general loop. Both give identical results. */
-function run(
+function runPeScope(
   p: FormatParams,
   W: ArrayLike<number>,
   N: number,
@@ -541,6 +619,8 @@ export interface ConfigQuantization {
   readonly layerMeta: readonly number[];
   /** Per output channel. */
   readonly scales: Float64Array;
+  /** Scope 'layer': the input channels' order in the blocks (QuantizedMatrix.channelPlan). */
+  readonly channelPlan: ChannelPlan | null;
 }
 
 /**
@@ -553,12 +633,27 @@ export function quantizeForConfig(
   weights: Float32Array,
   N: number,
   K: number,
-  opts: { select?: SelectPolicy } = {},
+  opts: { select?: SelectPolicy; channels?: number } = {},
 ): ConfigQuantization {
-  const qm = quantizeMatrix(cfg, weights, N, K, opts);
+  // Scope 'layer' and input channels that cannot be permuted: INT8 on the high lanes only.
+  const spread =
+    maskScopeOf(cfg).kind === 'layer' &&
+    cfg.pe.high < cfg.pe.block &&
+    channelPlanProblem(K, opts.channels ?? K, cfg.pe.block) !== null
+      ? spreadOnHighLanes(weights, N, K, cfg.pe.block, cfg.pe.high)
+      : null;
+  const qm = spread
+    ? quantizeMatrix(cfg, spread.W, N, spread.Kx, { channels: spread.Kx, channelPlan: spread.plan })
+    : quantizeMatrix(cfg, weights, N, K, opts);
   const nb = qm.Kp / qm.B;
   const blocks = Array.from({ length: N }, (_, n) =>
     Array.from({ length: nb }, (_, j) => weightBlockOf(qm, n, j)),
   );
-  return { K: qm.Kp, blocks, layerMeta: layerMetaOf(qm), scales: qm.scales };
+  return {
+    K: qm.Kp,
+    blocks,
+    layerMeta: layerMetaOf(qm),
+    scales: qm.scales,
+    channelPlan: spread ? null : qm.channelPlan,
+  };
 }

@@ -1,6 +1,8 @@
 // The array planner: rows x cols PEs in generate loops (templates/array.v.hbs), the control
-// pipeline, the result row mux, and (routeDecode 'column') one router decoder per column.
+// pipeline, the result row mux, (routeDecode 'column') one router decoder per column, and
+// (pe.maskScope 'group') one registered library router per row and column group at the edge.
 // Its ports are the port contract, derived.interface.
+import { edgeStagesOf, maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import type { ModulePlan } from './context.ts';
 import { bind, LIB, type LibraryModule } from './library.ts';
@@ -22,12 +24,14 @@ export function planArray(
   const lat = int(d.latency, 'latency', 1);
   const pipeMul = cfg.pipeline.multiply;
   const pipeSum = cfg.pipeline.adderTree;
-  if (lat !== 1 + Number(cfg.pipeline.operands) + Number(pipeMul) + Number(pipeSum))
+  // pe.maskScope 'group': the edge routers' outputs are registered (one stage before the PEs).
+  const edgeStages = edgeStagesOf(cfg);
+  if (lat !== 1 + edgeStages + Number(cfg.pipeline.operands) + Number(pipeMul) + Number(pipeSum))
     throw new Error('rtl: latency does not match the pipeline');
-  const pEnStage = Number(cfg.pipeline.operands);
+  const pEnStage = edgeStages + Number(cfg.pipeline.operands);
   const sEnStage = pEnStage + Number(pipeMul);
   const peConns: Record<string, string> = { clk: 'clk', rst: 'rst' };
-  if (cfg.pipeline.operands) peConns.r_en = 'v0';
+  if (cfg.pipeline.operands) peConns.r_en = `v${edgeStages}`;
   if (pipeMul) peConns.p_en = `v${pEnStage}`;
   if (pipeSum) peConns.s_en = `v${sEnStage}`;
   Object.assign(peConns, {
@@ -62,6 +66,39 @@ export function planArray(
       ),
     };
   }
+  let edge: Record<string, unknown> | null = null;
+  const scope = maskScopeOf(cfg);
+  if (pe.edgeRoute && scope.kind === 'group') {
+    // One router per row and column group, reading the mask of the group's first column; its
+    // output is the block in lane order {low lanes, high lanes} (what the fixed-lane PE
+    // takes), registered with the weights.
+    const G = scope.channels;
+    const H = cfg.pe.high;
+    const A = cfg.activation.bits;
+    const low = d.lowLanes > 0;
+    const mask = d.weightLayout.mask!;
+    const conns: Record<string, string> = {
+      mask: `wgt_col[g*${G}][${mask.offset + B - 1}:${mask.offset}]`,
+      act: 'act_row[r]',
+      hi_act: 'hi',
+      lo_act: 'lo',
+    };
+    library.push(LIB.router);
+    edge = {
+      groups: C / G,
+      G,
+      hiBits: H * A,
+      lo: {
+        name: 'lo',
+        bits: (low ? B - H : 1) * A,
+        unused: low ? null : 'sparse: the router has no low lanes (zeros)',
+      },
+      routedExpr: low ? '{lo, hi}' : `{${lit((B - H) * A, 0)}, hi}`,
+      router: inst(LIB.router.module, 'u_route', conns, bind({ B, H, A, LOW: low ? 1 : 0 })),
+    };
+    peConns.act = `act_pe[r*${C / G} + c/${G}]`;
+    peConns.wgt = 'wgt_pe[c]';
+  }
   const plan: ModulePlan = {
     template: 'array',
     role: 'array',
@@ -84,6 +121,7 @@ export function planArray(
       last: lat - 1,
       pe: inst(pe.plan.module, 'u_pe', peConns),
       decode,
+      edge,
     },
   };
   return { plan, library };

@@ -3,6 +3,7 @@
 // planners here only choose library modules, bind their parameters (every width from
 // cfg.derived and the format) and wire them: planLanes (lanes.ts) the lanes, planPe (pe.ts)
 // the PE, planArray (array.ts) the array. Templates only print.
+import { maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { formatOf } from '../format/registry.ts';
 import { planArray } from './array.ts';
@@ -63,7 +64,13 @@ export function applicableFaults(cfg: ResolvedDpu): FaultKind[] {
   const out: FaultKind[] = [];
   const fmt = formatOf(cfg);
   if (fmt.lane && (cfg.pe.mode === 'dynamic' || d.lowLanes > 0)) out.push('low-lane-sign');
-  if (cfg.pe.mode === 'static' && fmt.hasLow && routePlan(cfg.pe.block, cfg.pe.high, false))
+  // A router exists in the PE ('pe'), at the array edge ('group'), or nowhere ('layer').
+  if (
+    cfg.pe.mode === 'static' &&
+    fmt.hasLow &&
+    routePlan(cfg.pe.block, cfg.pe.high, false) &&
+    maskScopeOf(cfg).kind !== 'layer'
+  )
     out.push('route-off-by-one');
   if (d.highLanes > 0) out.push('high-lane-bit');
   return out;

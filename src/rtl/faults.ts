@@ -148,13 +148,26 @@ export function injectFault(cfg: ResolvedDpu, bundle: RtlBundle, fault: FaultKin
     }
   };
   reach(target);
-  if (!edited.has(bundle.pe)) throw new Error(`fault overlay: ${bundle.pe} does not reach ${target}`);
-  edited = new Map([[bundle.pe, edited.get(bundle.pe)!]]);
+  // pe.maskScope 'group': the router sits at the array edge, not in the PE: the array's
+  // edge routers get the fault (every PE behind them sees it).
+  const atEdge = !edited.has(bundle.pe) && uses(files.get(bundle.top)!, target);
+  if (atEdge) edited.set(bundle.top, redirect(files.get(bundle.top)!, target));
+  else if (!edited.has(bundle.pe)) throw new Error(`fault overlay: ${bundle.pe} does not reach ${target}`);
+  const host = atEdge ? bundle.top : bundle.pe;
+  edited = new Map([[host, edited.get(host)!]]);
   const out: { name: string; content: string }[] = [];
   for (const f of bundle.files) {
-    if (f.name === `${bundle.pe}.v`) out.push(...added, { name: f.name, content: edited.get(bundle.pe)! });
+    if (f.name === `${host}.v`)
+      out.push(...(atEdge ? [] : added), { name: f.name, content: edited.get(host)! });
     else out.push(f);
   }
+  // The wrapper must come before the array that instantiates it (leaves first).
+  if (atEdge)
+    out.splice(
+      out.findIndex((f) => f.name === `${bundle.top}.v`),
+      0,
+      ...added,
+    );
   const roles = new Map(bundle.modules.map((m) => [m.name, m.role]));
   return {
     ...bundle,

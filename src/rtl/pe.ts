@@ -2,7 +2,10 @@
 // library module with bound parameters; templates/pe.v.hbs prints the instances, the lane
 // generate loops and the pipeline registers. The PE's `act` input carries a raw activation
 // block, or (Verilog parameter ROUTED = 1, for a router at the array's edge) the block already
-// routed: {low lanes' activations, high lanes' activations}.
+// routed: {low lanes' activations, high lanes' activations}. pe.maskScope 'group' / 'layer'
+// (docs/CODESIGN.md): a fixed-lane PE, no router at all; its `act` is always in that lane
+// order (routed at the array edge, planArray, or permuted by the quantizer).
+import { maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { signedBitsFor } from '../format/bits.ts';
 import { formatOf } from '../format/registry.ts';
@@ -64,6 +67,8 @@ export interface PePlan {
   /** Library modules the PE uses, leaves first. */
   readonly library: readonly LibraryModule[];
   readonly route: RoutePlan | null;
+  /** pe.maskScope 'group': the router the array puts at its edge (the PE has fixed lanes). */
+  readonly edgeRoute: RoutePlan | null;
   /** routeDecode 'column': the PE takes one-hot selects (`sel`) decoded at the array edge. */
   readonly columnDecode: boolean;
   readonly tree: TreePlan;
@@ -117,6 +122,10 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
   let routerInst: Instance | null = null;
   let routed: { lhs: string; rhs: string }[] = [];
   let columnDecode = false;
+  // pe.maskScope 'group' / 'layer': the block arrives in lane order, the lanes read fixed positions.
+  const scope = maskScopeOf(cfg).kind;
+  let fixedLanes = false;
+  let edgeRoute: RoutePlan | null = null;
   const sharedShift = !dynamic && TB > 0 && d.lowLanes > 0;
   // The low lanes' sum before the shift is exact in capLo bits (or wraps with the accumulator:
   // (x mod 2^c) << t is still x << t mod 2^c).
@@ -139,8 +148,10 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
     c: number,
     low: boolean,
     extra: (g: Group) => void = () => {},
+    leafBits = kind.pBits,
   ) => {
-    const leaf = Math.min(kind.pBits, c);
+    // A leaf wider than the product (equal leaves): the product sign-extended.
+    const leaf = Math.min(leafBits, c);
     const g: Group = {
       what,
       block,
@@ -154,7 +165,12 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
         },
       ],
       insts: [],
-      assigns: [{ lhs: at(bus, 0, leaf), rhs: leaf < kind.pBits ? `p[${leaf - 1}:0]` : 'p' }],
+      assigns: [
+        {
+          lhs: at(bus, 0, leaf),
+          rhs: leaf < kind.pBits ? `p[${leaf - 1}:0]` : extend('p', kind.pBits, leaf, true),
+        },
+      ],
     };
     const conns: Record<string, string> = Object.fromEntries(ops.map((o) => [o.port, o.name]));
     if (!('meta' in conns)) conns.meta = lit(kind.mBits, 0);
@@ -218,6 +234,11 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
     const L = B - H;
     const lowLanes = d.lowLanes;
     route = routePlan(B, H, lowLanes > 0);
+    if (route && scope !== 'pe') {
+      fixedLanes = true;
+      if (scope === 'group') edgeRoute = route;
+      route = null;
+    }
     if (route) {
       columnDecode = cfg.pe.routeDecode === 'column';
       const loBits = (lowLanes > 0 ? L : 1) * A;
@@ -250,11 +271,16 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
     if (lowLanes > 0) {
       const low = lowLane(cfg, false);
       const ops = [
-        { port: 'a', name: 'a', bits: A, src: at(loSrc, 0, A) },
+        { port: 'a', name: 'a', bits: A, src: at(loSrc, fixedLanes ? H * A : 0, A) },
         { port: 'code', name: 'c', bits: low.cBits, src: at('wgt', layout.low[0]!.offset, low.cBits) },
       ];
       const what = `${lowLanes} low lanes (${fmt.name})${route ? ': lane j takes the j-th 1 of the mask' : ''}${sharedShift ? ", before their block's shared shift" : ''}`;
-      laneLoop(what, 'g_lo', lowLanes, low, ops, 'prod_lo', capLo, sharedShift);
+      // Fixed-lane PEs: the narrower low products enter the tree sign-extended to the high
+      // products' width, so the tree is the INT8 PE's tree (equal leaves), not a mixed-width
+      // one that ABC maps to a slower structure (docs/CODESIGN.md).
+      const equalLeaves = fixedLanes && !sharedShift && low.pBits < d.highProductBits;
+      const leafBits = equalLeaves ? d.highProductBits : low.pBits;
+      laneLoop(what, 'g_lo', lowLanes, low, ops, 'prod_lo', capLo, sharedShift, undefined, leafBits);
     }
     used.act = H > 0 || lowLanes > 0;
     used.shift = lowLanes > 0 && TB > 0;
@@ -318,7 +344,9 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
     peUnusedWgt.push(
       columnDecode
         ? 'the mask (decoded per column: the PE gets the selects on sel)'
-        : 'the mask (no routing needed when H = 0 or H = B)',
+        : fixedLanes
+          ? `the mask (pe.maskScope '${scope}': the block arrives in lane order, fixed lanes)`
+          : 'the mask (no routing needed when H = 0 or H = B)',
     );
   if (layout.meta.length && !used.shift)
     peUnusedWgt.push(`the ${layout.meta.map((f) => f.name).join(', ')} metadata (no low lanes)`);
@@ -331,7 +359,15 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
     input(null, 'acc_en'),
     input(null, 'acc_clear'),
     input(null, 'acc_capture'),
-    input(d.activationBlockBits, 'act', used.act ? null : noLanes),
+    input(
+      d.activationBlockBits,
+      'act',
+      !used.act
+        ? noLanes
+        : fixedLanes && d.lowLanes === 0
+          ? 'sparse with fixed lanes: positions H..B-1 hold the activations of zero weights'
+          : null,
+    ),
     input(d.weightBlockBits, 'wgt', peUnusedWgt.length ? `unused here: ${peUnusedWgt.join('; ')}` : null),
   );
   if (columnDecode) pePorts.push(input(route!.muxInputs, 'sel'));
@@ -394,6 +430,7 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
     plan,
     library,
     route,
+    edgeRoute,
     columnDecode,
     tree: tree?.plan ?? treePlan([], cap),
     lowTree: lowTree?.plan ?? null,

@@ -5,7 +5,7 @@
 import { closeSync, openSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../config/errors.ts';
-import { configOf, type ResolvedDpu } from '../config/resolve.ts';
+import { configOf, type ResolvedDpu, resolveConfig } from '../config/resolve.ts';
 import { cacheDir } from '../io/cache.ts';
 import { fsStep, makeDirs } from '../io/fs-errors.ts';
 import { checkOutputFile } from '../io/output.ts';
@@ -61,6 +61,13 @@ export interface SimOptions {
   readonly waves?: string;
   /** Test-only deliberate RTL bug. */
   readonly fault?: FaultKind;
+  /**
+   * Test-only wrong weights: 'per-pe-masks' draws (or quantizes) them with a mask per PE, as
+   * pe.maskScope 'pe' would, whatever the config's scope: with 'group' a column group's masks
+   * then differ (a wrong shared mask), with 'layer' the blocks are not in lane order (a wrong
+   * permutation). The checker must flag the result.
+   */
+  readonly stimulusFault?: 'per-pe-masks';
   /** Simulate this RTL instead of the config's generated RTL (hand-edited RTL, tests). */
   readonly rtl?: RtlBundle;
   /** How Verilator builds the array (default: the PE as one module; bench/sim-scale.ts). */
@@ -152,6 +159,13 @@ function configFile(cfg: ResolvedDpu): string {
   return rel.startsWith('..') ? file : rel;
 }
 
+/** The config with one mask per PE (pe.maskScope 'pe'): the test-only stimulus fault. */
+function perPeMaskTwin(cfg: ResolvedDpu): ResolvedDpu {
+  const c = configOf(cfg);
+  const { maskScope: _scope, ...pe } = c.pe;
+  return resolveConfig({ ...c, pe }, `${cfg.name} with per-PE masks`);
+}
+
 async function loadLayer(
   cfg: ResolvedDpu,
   w: { path: string; layer?: string },
@@ -163,7 +177,7 @@ async function loadLayer(
     progress(`${w.path}: ${layers.length} tensors, using the first (${layer.name}); pick one with --layer`);
   }
   const m = layerMatrix(layer);
-  const q = quantizeForConfig(cfg, m.data, m.N, m.K);
+  const q = quantizeForConfig(cfg, m.data, m.N, m.K, { channels: m.channels });
   const weights: LayerWeights = {
     name: layer.name,
     N: m.N,
@@ -238,7 +252,8 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
     });
   }
   const progress = opts.onProgress ?? (() => {});
-  const layer = opts.weights ? await loadLayer(cfg, opts.weights, progress) : undefined;
+  const stimCfg = opts.stimulusFault ? perPeMaskTwin(cfg) : cfg;
+  const layer = opts.weights ? await loadLayer(stimCfg, opts.weights, progress) : undefined;
 
   const build = await buildModel(cfg, {
     fault: opts.fault,
@@ -268,9 +283,9 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
     const rng = new Rng(seed);
     const layerMeta = layer ? layer.layerMeta : randomLayerMeta(cfg, rng);
     const act = activationPool(cfg, rng, POOL_BLOCKS);
-    const wgt = layer ? layerPool(cfg, layer) : weightPool(cfg, rng, POOL_BLOCKS, layerMeta);
+    const wgt = layer ? layerPool(cfg, layer) : weightPool(stimCfg, rng, POOL_BLOCKS, layerMeta);
     const stream = new StimulusStream(
-      cfg,
+      stimCfg,
       act,
       wgt,
       rng,

@@ -5,6 +5,7 @@
 // Every block goes through the shared packer (packActivationBlock / packWeightBlock) once
 // when the pool is made; a cycle then only picks pool indices, so millions of cycles cost
 // little. Each pool also holds the decoded integer values the checker multiplies.
+import { groupChannelsOf, maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import {
   decodeWeightBlock,
@@ -198,9 +199,13 @@ export function weightPool(
     special[name] = items.length;
     items.push(b);
   };
-  // Static blocks always have L low positions; place them first, last or spread.
-  const firstL = Array.from({ length: B }, (_, i) => hasLow && i < L);
+  // Static blocks always have L low positions; place them first, last or spread. Mask scope
+  // 'layer': every block has the fixed pattern (high lanes 0..H-1); 'group': the random
+  // blocks come in families of G with one mask (the stream gives a column group one family).
+  const scope = maskScopeOf(cfg);
+  const G = groupChannelsOf(cfg);
   const lastL = Array.from({ length: B }, (_, i) => hasLow && i >= B - L);
+  const firstL = scope.kind === 'layer' ? lastL : Array.from({ length: B }, (_, i) => hasLow && i < L);
   add(
     'zero',
     make(
@@ -269,12 +274,18 @@ export function weightPool(
     );
   }
   const first = items.length;
-  for (let k = 0; k < random; k++) {
+  let family: boolean[] = [];
+  for (let k = 0; k < Math.ceil(random / G) * G; k++) {
+    if (G > 1 && k % G === 0) family = choose(rng, B, L);
     const low = !hasLow
       ? new Array(B).fill(false)
       : dynamic
         ? choose(rng, B, rng.int(0, B))
-        : choose(rng, B, L);
+        : scope.kind === 'layer'
+          ? lastL
+          : G > 1
+            ? family
+            : choose(rng, B, L);
     items.push(
       make(
         low,
@@ -409,6 +420,9 @@ export class StimulusStream {
   private vectors = 0;
   private tileIndex = 0;
   private readonly maxBlocks: number;
+  /** Mask scope 'group': G columns share a mask, so they draw from one family of the pool. */
+  private readonly G: number;
+  private family = 0;
   /** Label of every tile that was not random (tile index -> label). */
   readonly labels = new Map<number, string>();
 
@@ -424,18 +438,25 @@ export class StimulusStream {
     this.cols = cfg.array.cols;
     this.B = cfg.pe.block;
     this.maxBlocks = opts.maxBlocks ?? 32;
+    this.G = groupChannelsOf(cfg);
     if (!layer && opts.edges !== false) this.edgeTiles(cfg);
   }
 
   private randomAct = () => this.act.first + this.rng.below(this.act.ordinary);
-  private randomWgt = () => this.wgt.first + this.rng.below(this.wgt.ordinary);
+  /** A random ordinary weight block for column c (columns are asked in order 0, 1, ...). */
+  private randomWgt = (c = 0) => {
+    const { G, wgt } = this;
+    if (G === 1) return wgt.first + this.rng.below(wgt.ordinary);
+    if (c % G === 0) this.family = this.rng.below(wgt.ordinary / G);
+    return wgt.first + this.family * G + (c % G);
+  };
 
   /** The edge cases, in order; each is one or a few tiles. */
   private edgeTiles(cfg: ResolvedDpu) {
     const a = this.act.special;
     const w = this.wgt.special;
     const ra = () => this.randomAct();
-    const rw = () => this.randomWgt();
+    const rw = (_b: number, c: number) => this.randomWgt(c);
     const push = (label: string, spec: Omit<TileSpec, 'label'>) => this.specs.push({ label, ...spec });
     push('all-zero', { blocks: 2, act: () => a.zero!, wgt: () => w.zero! });
     push('zero activations', { blocks: 2, act: () => a.zero!, wgt: rw });
@@ -546,6 +567,7 @@ export class StimulusStream {
     if (spec?.act) for (let r = 0; r < rows; r++) aIdx[ao + r] = spec.act(b, r);
     else for (let r = 0; r < rows; r++) aIdx[ao + r] = act.first + rng.below(act.ordinary);
     if (spec?.wgt) for (let c = 0; c < cols; c++) wIdx[wo + c] = spec.wgt(b, c);
+    else if (this.G > 1) for (let c = 0; c < cols; c++) wIdx[wo + c] = this.randomWgt(c);
     else for (let c = 0; c < cols; c++) wIdx[wo + c] = wgt.first + rng.below(wgt.ordinary);
   }
 

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../config/errors.ts';
+import { MASK_SCOPES } from '../../config/mask-scope.ts';
 import { configOf } from '../../config/resolve.ts';
 import { checkOutputDir, type OutputKind, writeOutputDir } from '../../io/output.ts';
 import {
@@ -26,6 +27,8 @@ interface Args {
   high?: number;
   select: SelectPolicy;
   granularity: 'block' | 'layer';
+  scope: string;
+  group: number;
   rows: number;
   acts?: string;
   json: boolean;
@@ -135,7 +138,7 @@ async function writeOut(
         return {
           ...r.metrics,
           file,
-          blocksPerRow: r.metrics.Kp / cfg.pe.block,
+          blocksPerRow: r.qm!.Kp / cfg.pe.block,
           scales: Array.from(r.qm!.scales),
         };
       });
@@ -150,7 +153,10 @@ async function writeOut(
         wordsPerBlock: Math.max(1, Math.ceil(cfg.derived.weightBlockBits / 32)),
         layout:
           'each .bin: little-endian uint32 words; row n (output channel), block j at word ' +
-          '(n * blocksPerRow + j) * wordsPerBlock; block bits as docs/FORMATS.md; K order as docs/QUANTIZATION.md',
+          '(n * blocksPerRow + j) * wordsPerBlock; block bits as docs/FORMATS.md; K order as docs/QUANTIZATION.md' +
+          '; mask scope layer: a layer with "permutation" is stored with its input channels in that order ' +
+          "(channel c = original channel permutation[c]; permute the producer's output channels the same way), " +
+          'a layer with "precision" runs INT8 on the high lanes (docs/CODESIGN.md)',
         layers,
       };
       writeFileSync(join(tmp, 'weights.json'), `${toJson(description)}\n`);
@@ -179,6 +185,17 @@ export const quantizeCommand: CommandModule<object, Args> = {
         describe: 'which weights go low: smallest |q| (magnitude) or least added error (error)',
       })
       .option('granularity', { type: 'string', default: 'block', describe: 'DLIQ shift per block|layer' })
+      .option('scope', {
+        type: 'string',
+        default: 'pe',
+        describe:
+          'mask scope: pe (a mask per output channel), group (one per --group output channels), layer (per input channel, permuted)',
+      })
+      .option('group', {
+        type: 'number',
+        default: 4,
+        describe: 'G: output channels per shared mask (--scope group)',
+      })
       .option('acts', {
         type: 'string',
         describe:
@@ -205,7 +222,12 @@ export const quantizeCommand: CommandModule<object, Args> = {
     oneOf('--low', argv.low, QUANT_FORMATS);
     oneOf('--select', argv.select, SELECT_POLICIES);
     oneOf('--granularity', argv.granularity, ['block', 'layer']);
+    oneOf('--scope', argv.scope, MASK_SCOPES);
     const scheme = makeScheme({
+      maskScope:
+        argv.scope === 'group'
+          ? { kind: 'group', channels: argv.group }
+          : { kind: argv.scope as 'pe' | 'layer' },
       low: argv.low,
       block: argv.block,
       high: argv.high,
