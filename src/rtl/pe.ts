@@ -7,8 +7,9 @@
 // order (routed at the array edge, planArray, or permuted by the quantizer).
 import { maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
-import { signedBitsFor } from '../format/bits.ts';
+import { productRange, signedBitsFor } from '../format/bits.ts';
 import { formatOf } from '../format/registry.ts';
+import { activationRange, highRange } from '../format/values.ts';
 import type { Instance, ModulePlan, Port } from './context.ts';
 import { dynLane, fullLane, type LaneKind, laneShift, lowLane, plainLowRange } from './lanes.ts';
 import { bind, byteList, LIB, type LibraryModule } from './library.ts';
@@ -89,7 +90,7 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
   const shift = laneShift(cfg);
   const TB = int(shift?.field.bits ?? 0, 'shift bits');
   const dynamic = cfg.pe.mode === 'dynamic';
-  const cap = Math.min(int(d.blockSumBits, 'blockSumBits', 1), ACC);
+  let cap = Math.min(int(d.blockSumBits, 'blockSumBits', 1), ACC);
   const layerShift = shift?.field.scope === 'layer';
   const layerShiftPort = layerShift
     ? d.interface.layerMeta.find((m) => m.field.name === shift!.field.name)!.port
@@ -238,6 +239,14 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
       fixedLanes = true;
       if (scope === 'group') edgeRoute = route;
       route = null;
+      // A fixed-lane PE without a shared shift sums B equal leaves (below): its tree and sum
+      // get the INT8 PE's widths too (B full products), so tree and accumulator are the INT8
+      // PE's modules. Exact: the narrower real block sum fits. With the 1-bit narrower sum
+      // the accumulator's sign fan-out put it 0.12 ns behind INT8's (docs/CODESIGN.md).
+      if (!sharedShift) {
+        const full = productRange(activationRange(cfg), highRange(cfg));
+        cap = Math.min(signedBitsFor(B * full[0], B * full[1]), ACC);
+      }
     }
     if (route) {
       columnDecode = cfg.pe.routeDecode === 'column';
@@ -280,7 +289,7 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
       // one that ABC maps to a slower structure (docs/CODESIGN.md).
       const equalLeaves = fixedLanes && !sharedShift && low.pBits < d.highProductBits;
       const leafBits = equalLeaves ? d.highProductBits : low.pBits;
-      laneLoop(what, 'g_lo', lowLanes, low, ops, 'prod_lo', capLo, sharedShift, undefined, leafBits);
+      laneLoop(what, 'g_lo', lowLanes, low, ops, 'prod_lo', sharedShift ? capLo : cap, sharedShift, undefined, leafBits);
     }
     used.act = H > 0 || lowLanes > 0;
     used.shift = lowLanes > 0 && TB > 0;
