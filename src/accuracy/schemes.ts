@@ -47,8 +47,9 @@ export const isInt8 = (s: Scheme) => s.kind === 'config' && s.cfg.pe.low === 'no
 /** Human label: the id plus B and H for the StruM schemes. */
 export function schemeLabel(s: Scheme): string {
   if (s.kind !== 'config' || s.cfg.pe.low === 'none') return s.id;
-  const { block, high, mode } = s.cfg.pe;
-  return `${s.id} B=${block} H=${high}${mode === 'dynamic' ? ' dynamic' : ''}`;
+  const { block, high, mode, mid } = s.cfg.pe;
+  const m = mid ? ` M=${mid.lanes} ${mid.format}${mid.bits}` : '';
+  return `${s.id} B=${block} H=${high}${m}${mode === 'dynamic' ? ' dynamic' : ''}`;
 }
 
 export interface SchemeContext {

@@ -3,6 +3,7 @@
 import { type MaskScope, maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { resolveConfig } from '../config/resolve.ts';
+import type { MidLevel } from '../format/levels.ts';
 import { packWeightBlock, wordsFor } from '../format/pack.ts';
 import { lowFormatNames, lowFormatSpec } from '../format/registry.ts';
 import { type Layer, layerMatrix } from './load.ts';
@@ -44,6 +45,8 @@ export interface SchemeOptions {
   readonly granularity?: 'block' | 'layer';
   /** pe.maskScope (default 'pe'); 'group' sets array.cols to a multiple of G. */
   readonly maskScope?: MaskScope;
+  /** pe.mid: a middle level (three-level per-input-channel precision; scope layer). */
+  readonly mid?: MidLevel;
 }
 
 /** How to quantize: a hardware config (int8, mip2q, dliq, sparse) or the uniform INT4 baseline. */
@@ -71,6 +74,7 @@ export function makeScheme(o: SchemeOptions): Scheme {
         low,
         high: o.low === 'int8' ? undefined : o.high,
         ...(o.maskScope && o.maskScope.kind !== 'pe' ? { maskScope: o.maskScope } : {}),
+        ...(o.mid ? { mid: o.mid } : {}),
       },
       ...(o.maskScope?.kind === 'group'
         ? { array: { cols: o.maskScope.channels * Math.ceil(4 / o.maskScope.channels) } }
@@ -92,6 +96,7 @@ export const schemeLabel = (s: Scheme) =>
   s.cfg && s.low !== 'int8'
     ? `${s.low} B=${s.cfg.pe.block} H=${s.cfg.pe.high} ${s.select}` +
       s.cfg.derived.meta.map((m) => ` ${m.symbol}/${m.scope}`).join('') +
+      (s.cfg.pe.mid ? ` M=${s.cfg.pe.mid.lanes} ${s.cfg.pe.mid.format}${s.cfg.pe.mid.bits}` : '') +
       scopeLabel(maskScopeOf(s.cfg))
     : s.low;
 
