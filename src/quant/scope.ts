@@ -206,37 +206,28 @@ export function planChannels(
   return { channels: I, perm, low };
 }
 
-/** W [N, K] with its input channels reordered: column p * I + c is original column p * I + perm[c]. */
-export function permuteColumns<T extends Float32Array | Int16Array | Float64Array>(
+/**
+ * Reorder the input channels of a row-major [N, rowLen] array whose first K columns are a
+ * layer's (column p * I + c, I = perm.length): 'toArray' puts original channel perm[c] at c
+ * (the order the array's fixed lanes see), 'toLayer' is its inverse. Columns K..rowLen-1
+ * (block padding) stay where they are.
+ */
+export function permuteColumns<T extends Float32Array | Int16Array | Float64Array | Uint8Array>(
   W: T,
   N: number,
   K: number,
   perm: Int32Array,
+  direction: 'toArray' | 'toLayer' = 'toArray',
+  rowLen = K,
 ): T {
   const I = perm.length;
   const out = new (W.constructor as new (n: number) => T)(W.length);
   for (let n = 0; n < N; n++) {
-    for (let k = 0; k < K; k++) {
-      const p = k - (k % I);
-      out[n * K + k] = W[n * K + p + perm[k % I]!]!;
-    }
-  }
-  return out;
-}
-
-/** The inverse of permuteColumns (array order back to the layer's own order). */
-export function unpermuteColumns<T extends Float32Array | Int16Array | Float64Array | Uint8Array>(
-  W: T,
-  N: number,
-  K: number,
-  perm: Int32Array,
-): T {
-  const I = perm.length;
-  const out = new (W.constructor as new (n: number) => T)(W.length);
-  for (let n = 0; n < N; n++) {
-    for (let k = 0; k < K; k++) {
-      const p = k - (k % I);
-      out[n * K + p + perm[k % I]!] = W[n * K + k]!;
+    const o = n * rowLen;
+    for (let k = 0; k < rowLen; k++) {
+      const src = k < K ? k - (k % I) + perm[k % I]! : k;
+      if (direction === 'toArray') out[o + k] = W[o + src]!;
+      else out[o + src] = W[o + k]!;
     }
   }
   return out;
@@ -447,17 +438,7 @@ export function inLayerOrder<T extends Int16Array | Uint8Array>(
   },
 ): T {
   const plan = qm.channelPlan;
-  if (!plan) return arr;
-  const { N, K, Kp } = qm;
-  const I = plan.channels;
-  const out = new (arr.constructor as new (n: number) => T)(arr.length);
-  for (let n = 0; n < N; n++) {
-    const o = n * Kp;
-    for (let k = 0; k < Kp; k++) {
-      out[o + (k < K ? k - (k % I) + plan.perm[k % I]! : k)] = arr[o + k]!;
-    }
-  }
-  return out;
+  return plan ? permuteColumns(arr, qm.N, qm.K, plan.perm, 'toLayer', qm.Kp) : arr;
 }
 
 /**
