@@ -2,7 +2,10 @@
 // output channels against brute force, per-input-channel precision with its permutation,
 // and a two-layer chain through the golden model with and without the permutation.
 import { describe, expect, it } from 'vitest';
-import { layerScopeRoles, loadModel } from '../src/accuracy/model.ts';
+import { layerScopeRoles, loadModel, quantizeModel } from '../src/accuracy/model.ts';
+import { parseSchemes } from '../src/accuracy/schemes.ts';
+import { channelSensitivity } from '../src/accuracy/sensitivity.ts';
+import { fashionMnistTask } from '../src/accuracy/tasks/fashion-mnist.ts';
 import { maskScopeOf } from '../src/config/mask-scope.ts';
 import { ConfigError, resolveConfig } from '../src/config/resolve.ts';
 import { packWeightBlock } from '../src/format/pack.ts';
@@ -320,5 +323,34 @@ describe('which layers of a real graph can be permuted (scope layer)', () => {
     });
     expect(roles(16)['conv2.weight']).toBe('fixed');
     expect(layerScopeRoles(model, cfgOf({ low: 'mip2q' }))).toBeNull();
+  });
+});
+
+describe('sensitivity fed by calibration activations (scope layer)', () => {
+  it('measures each layer input per channel and changes the channel choice of a permutable layer', async () => {
+    const model = await loadModel('models/fashion-mnist-cnn.onnx');
+    const task = fashionMnistTask();
+    const calib = task.calibration!().data;
+    const sens = await channelSensitivity(model, calib, 64);
+    // conv1 reads the network input (not measured); every other layer: one value per input channel.
+    expect([...sens.keys()]).toEqual(['conv2.weight', 'fc1.weight', 'fc2.weight']);
+    expect(sens.get('conv2.weight')!.length).toBe(8);
+    expect([...sens.get('fc2.weight')!].every((v) => v >= 0)).toBe(true);
+    expect([...sens.get('conv2.weight')!].some((v) => v > 0)).toBe(true);
+    const [scheme] = await parseSchemes('mip2q@layer:error', {
+      overrides: { 'pe.block': 8 },
+      select: 'error',
+    });
+    const plan = (s?: ReadonlyMap<string, Float64Array>) =>
+      quantizeModel(model, scheme!, [], undefined, s).layers.find((l) => l.name === 'fc2.weight')!.qm!
+        .channelPlan!;
+    // A channel the plain error sends low, made very sensitive, goes high.
+    const low = plan().low.indexOf(1);
+    const boosted = new Map(sens);
+    boosted.set(
+      'fc2.weight',
+      Float64Array.from(sens.get('fc2.weight')!, (v, i) => (i === low ? 1e9 : v + 1e-9)),
+    );
+    expect(plan(boosted).low[low]).toBe(0);
   });
 });

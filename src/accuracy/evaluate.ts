@@ -113,11 +113,13 @@ export async function evaluateScheme(
   scheme: Scheme,
   keepInt8: readonly string[],
   progress: Progress,
+  /** Per layer, per input channel: mean square calibration activation (scopes group, layer). */
+  sensitivity?: ReadonlyMap<string, Float64Array>,
 ): Promise<SchemeScores> {
   const t0 = performance.now();
   const kept =
     scheme.kind === 'float' || (scheme.kind === 'config' && scheme.cfg.pe.low === 'none') ? [] : keepInt8;
-  const q = quantizeModel(model, scheme, kept, kept.length ? int8Of(scheme) : undefined);
+  const q = quantizeModel(model, scheme, kept, kept.length ? int8Of(scheme) : undefined, sensitivity);
   const scores =
     task.data.kind === 'classify'
       ? await classify(model, q.bytes, task.data, progress)

@@ -11,6 +11,7 @@ import { evaluateScheme, type Progress, type SchemeScores } from './evaluate.ts'
 import { loadModel, resolveExceptions } from './model.ts';
 import { type AccuracyReport, renderMarkdown, renderSvg, summarizeSchemes } from './report.ts';
 import { isInt8, parseSchemes, type Scheme, type SchemeContext } from './schemes.ts';
+import { channelSensitivity } from './sensitivity.ts';
 import { sampleCount, type Task } from './task.ts';
 import { FASHION_MNIST_DIR, fashionMnistTask } from './tasks/fashion-mnist.ts';
 import { ocrTask } from './tasks/ocr.ts';
@@ -62,6 +63,11 @@ export interface AccuracyOptions {
   readonly keepInt8?: readonly string[];
   readonly command?: string;
   readonly onProgress?: (scheme: string, index: number, count: number) => Progress;
+  /**
+   * Weight each input channel's cost by its mean square activation on the task's calibration
+   * samples (mask scopes group and layer; classifiers with calibration data only).
+   */
+  readonly sensitivity?: boolean;
 }
 
 /** Every scheme over the task; the report without the integer / RTL parts. */
@@ -73,10 +79,17 @@ export async function runAccuracy(
   if (!schemes.some(isInt8)) schemes = [...(await parseSchemes('int8', o.context)), ...schemes];
   const model = await loadModel(task.model);
   const keep = resolveExceptions(model, o.keepInt8 ?? []);
+  let sensitivity: Map<string, Float64Array> | undefined;
+  if (o.sensitivity) {
+    if (!task.calibration) {
+      throw new UserError(`--sensitivity: task '${task.name}' has no calibration samples (classifiers only)`);
+    }
+    sensitivity = await channelSensitivity(model, task.calibration().data);
+  }
   const runs: SchemeScores[] = [];
   for (const [i, s] of schemes.entries()) {
     const progress = o.onProgress?.(s.id, i, schemes.length) ?? (() => {});
-    runs.push(await evaluateScheme(task, model, s, keep, progress));
+    runs.push(await evaluateScheme(task, model, s, keep, progress, sensitivity));
   }
   const report = accuracyReport(task, model.bytes, runs, o.command ?? '');
   return { report, runs };

@@ -182,6 +182,8 @@ export function quantizeModel(
   scheme: Scheme,
   keepInt8: readonly string[] = [],
   int8?: Scheme,
+  /** Layer name -> per input channel mean square calibration activation (sensitivity.ts). */
+  sensitivity?: ReadonlyMap<string, Float64Array>,
 ): QuantizedModel {
   if (scheme.kind === 'float') return { bytes: model.bytes, layers: [] };
   const proto = onnx.ModelProto.decode(model.bytes);
@@ -201,7 +203,7 @@ export function quantizeModel(
         plan = undefined;
       }
     }
-    const q = quantizeLayer(l, s, plan);
+    const q = quantizeLayer(l, s, plan, sensitivity?.get(l.name));
     if (roles && q.qm?.channelPlan && !plan) plans.set(l.name, q.qm.channelPlan);
     const site = sites.get(l.name)!;
     const stored = toStored(site, q.data);

@@ -174,7 +174,13 @@ export interface QuantizedLayer {
 }
 
 /** Quantize one layer under a scheme. */
-export function quantizeLayer(layer: Layer, scheme: Scheme, channelPlan?: ChannelPlan): QuantizedLayer {
+export function quantizeLayer(
+  layer: Layer,
+  scheme: Scheme,
+  channelPlan?: ChannelPlan,
+  /** Per input channel: the mean square calibration activation (sensitivity.ts). */
+  sensitivity?: Float64Array,
+): QuantizedLayer {
   if (scheme.kind === 'float') return { name: layer.name, data: layer.data, scheme };
   const m = layerMatrix(layer);
   const mat = new Float32Array(m.N * m.K);
@@ -188,6 +194,7 @@ export function quantizeLayer(layer: Layer, scheme: Scheme, channelPlan?: Channe
       select: scheme.select,
       channels: m.channels,
       ...(channelPlan ? { channelPlan } : {}),
+      ...(sensitivity && sensitivity.length === m.channels ? { sensitivity } : {}),
     });
     // Scope 'layer' permutes the input channels for the array; the graph keeps its own order.
     const values = inLayerOrder(qm.values, qm);

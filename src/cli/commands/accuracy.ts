@@ -20,6 +20,7 @@ interface Args extends ConfigArgs {
   schemes?: string;
   select: string;
   keepInt8?: string;
+  sensitivity: boolean;
   limit?: number;
   seed: number;
   rtl: boolean;
@@ -78,6 +79,12 @@ export const accuracyCommand: CommandModule<object, Args> = {
         type: 'string',
         describe: 'layers kept INT8 under every scheme: first, last or weight names (comma list)',
       })
+      .option('sensitivity', {
+        type: 'boolean',
+        default: false,
+        describe:
+          "mask scopes group/layer: weight each input channel's cost by its mean square activation on the calibration samples (classifiers)",
+      })
       .option('limit', { type: 'number', describe: 'only the first N samples (OCR: render N lines)' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the rendered OCR lines' })
       .option('integer', {
@@ -121,6 +128,7 @@ export const accuracyCommand: CommandModule<object, Args> = {
       keepInt8,
       command,
       onProgress: progressBar,
+      sensitivity: argv.sensitivity,
     });
     let report = base;
     let extra = '';
