@@ -56,7 +56,10 @@ export async function channelSensitivity(
         const C = dims.length === 4 ? dims[1]! : dims[dims.length - 1]!;
         const inner = dims.length === 4 ? dims[2]! * dims[3]! : 1;
         let s = sums.get(name);
-        if (!s) sums.set(name, (s = { sq: new Float64Array(C), n: 0 }));
+        if (!s) {
+          s = { sq: new Float64Array(C), n: 0 };
+          sums.set(name, s);
+        }
         for (let k = 0; k < d.length; k++) {
           const c = dims.length === 4 ? Math.floor(k / inner) % C : k % C;
           s.sq[c]! += d[k]! * d[k]!;
