@@ -3,7 +3,7 @@
 // and a two-layer chain through the golden model with and without the permutation.
 import { describe, expect, it } from 'vitest';
 import { layerScopeRoles, loadModel, quantizeModel } from '../src/accuracy/model.ts';
-import { parseSchemes } from '../src/accuracy/schemes.ts';
+import { parseSchemes, quantizeLayer } from '../src/accuracy/schemes.ts';
 import { channelSensitivity } from '../src/accuracy/sensitivity.ts';
 import { fashionMnistTask } from '../src/accuracy/tasks/fashion-mnist.ts';
 import { maskScopeOf } from '../src/config/mask-scope.ts';
@@ -257,6 +257,25 @@ describe('per-input-channel precision (scope layer)', () => {
       expect(Array.from(layer2(layer1(wrong.weights, wrong.bias!), packed))).not.toEqual(Array.from(ref));
     },
   );
+});
+
+describe('scope layer in the accuracy path (fake quantization in the layer order)', () => {
+  // A 3x3 conv (K = 9 I, B | I): the channels are permuted for the array and put back. With
+  // 8-bit low lanes every channel is INT8, so any misplaced channel or kernel position shows.
+  const layer = { name: 'w', shape: [12, 32, 3, 3], data: weights(12 * 32 * 9, 23) };
+  const at = async (list: string, overrides: Record<string, unknown>) => {
+    const [s] = await parseSchemes(list, { overrides, select: 'magnitude' });
+    return quantizeLayer(layer, s!);
+  };
+  it('with 8-bit low lanes equals INT8 exactly, through a non-trivial permutation', async () => {
+    const int8 = await at('int8', { 'pe.block': 16 });
+    const q = await at('config@layer:error', { 'pe.block': 16, 'pe.low': 'int', lowBits: 8 });
+    const perm = q.qm!.channelPlan!.perm;
+    expect(perm.some((p, c) => p !== c)).toBe(true);
+    expect(Array.from(q.data)).toEqual(Array.from(int8.data));
+    const q4 = await at('config@layer:error', { 'pe.block': 16, 'pe.low': 'int', lowBits: 4 });
+    expect(Array.from(q4.data)).not.toEqual(Array.from(int8.data));
+  });
 });
 
 describe('co-simulation stimulus and timing per scope', () => {
