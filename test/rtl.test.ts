@@ -22,7 +22,6 @@ import { wrapSigned } from '../src/quant/golden.ts';
 import {
   applicableFaults,
   FAULT_KINDS,
-  lowModeProductBits,
   planRtl,
   renderRtl,
   routeEval,
@@ -314,7 +313,9 @@ describe('renderRtl', () => {
     for (const low of ['mip2q', 'dliq'] as const) {
       for (const signed of [true, false]) {
         const s = cfgOf({ pe: { low }, activation: { signed } });
-        expect(lowModeProductBits(s)).toBe(s.derived.lowProductBits);
+        const dyn = cfgOf({ pe: { low, mode: 'dynamic' }, activation: { signed } });
+        expect(dyn.derived.lowModeProductBits).toBe(s.derived.lowProductBits);
+        expect(s.derived.lowModeProductBits).toBe(s.derived.lowProductBits);
       }
     }
   });

@@ -8,13 +8,7 @@ import { join } from 'node:path';
 import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { type RtlBundle, type RtlOptions, renderRtl } from '../rtl/index.ts';
-import {
-  baselineConfig,
-  flowEnv,
-  peKinds,
-  type SynthReport,
-  synthesizeBundle,
-} from '../synth/index.ts';
+import { baselineConfig, flowEnv, peKinds, type SynthReport, synthesizeBundle } from '../synth/index.ts';
 import { baseModuleName, cleanNetlistForSta } from '../synth/netlist.ts';
 import { type ActivityRun, runActivity, type TileMismatch } from './activity.ts';
 import { type CellLibrary, cellLibrary } from './cells.ts';

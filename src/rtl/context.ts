@@ -14,8 +14,6 @@ import type { TreePlan } from './tree.ts';
 import type { FaultKind, RtlModule } from './types.ts';
 import { ident } from './verilog.ts';
 
-export { lowModeProductBits, plainLowProductBits } from './lanes.ts';
-
 /** A generated module's template in templates/ (the PE and the array; the rest is the library). */
 export type TemplateName = 'pe' | 'array';
 

@@ -10,7 +10,7 @@ import type { ResolvedDpu } from '../config/resolve.ts';
 import { signedBitsFor } from '../format/bits.ts';
 import { formatOf } from '../format/registry.ts';
 import type { Instance, ModulePlan, Port } from './context.ts';
-import { dynLane, fullLane, type LaneKind, laneShift, lowLane, plainLowRange } from './lanes.ts';
+import { dynLane, fullLane, type LaneKind, laneShift, lowLane } from './lanes.ts';
 import { bind, byteList, LIB, type LibraryModule } from './library.ts';
 import { type RoutePlan, routePlan } from './route.ts';
 import { type TreePlan, treePlan } from './tree.ts';
@@ -130,7 +130,10 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
   // The low lanes' sum before the shift is exact in capLo bits (or wraps with the accumulator:
   // (x mod 2^c) << t is still x << t mod 2^c).
   const capLo = sharedShift
-    ? Math.min(signedBitsFor(d.lowLanes * plainLowRange(cfg)[0], d.lowLanes * plainLowRange(cfg)[1]), ACC)
+    ? Math.min(
+        signedBitsFor(d.lowLanes * d.plainLowProductRange[0], d.lowLanes * d.plainLowProductRange[1]),
+        ACC,
+      )
     : cap;
 
   /**
