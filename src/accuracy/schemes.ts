@@ -7,6 +7,7 @@ import { applyOverrides, loadDescription, type Overrides } from '../config/load.
 import type { MaskScope } from '../config/mask-scope.ts';
 import { PRESETS } from '../config/presets.ts';
 import { configOf, type ResolvedDpu, resolveConfig } from '../config/resolve.ts';
+import { formatOf, lowFormatNames, lowFormatSpec } from '../format/registry.ts';
 import {
   type Layer,
   layerMatrix,
@@ -28,19 +29,28 @@ export type Scheme =
       readonly select: SelectPolicy;
     };
 
-export const FORMAT_SCHEMES = ['mip2q', 'dliq', 'sparse'] as const;
+/** The low formats a scheme may name: every registered format with low weights (the registry's list). */
+export const formatSchemes = (): string[] => lowFormatNames().filter((n) => lowFormatSpec(n).hasLow);
 
-/** What `--schemes all` means: float, the INT8 and INT4 baselines, each format x policy. */
-export const ALL_SCHEMES = [
-  'float',
-  'int8',
-  'int4',
-  'mip2q:magnitude',
-  'mip2q:error',
-  'dliq:magnitude',
-  'dliq:error',
-  'sparse:magnitude',
-];
+/**
+ * What `--schemes all` means: float, the INT8 and INT4 baselines, each format x policy. A
+ * format whose low weights all take one value and carry no metadata (sparse: 0) is listed
+ * with the magnitude policy only.
+ */
+export function allSchemes(): string[] {
+  const oneValue = (name: string) => {
+    const f = formatOf(resolveConfig({ name: 'acc_all', pe: { low: name } }, name));
+    return f.codes.length <= 1 && f.meta.length === 0;
+  };
+  return [
+    'float',
+    'int8',
+    'int4',
+    ...formatSchemes().flatMap((n) =>
+      oneValue(n) ? [`${n}:magnitude`] : SELECT_POLICIES.map((p) => `${n}:${p}`),
+    ),
+  ];
+}
 
 export const isInt8 = (s: Scheme) => s.kind === 'config' && s.cfg.pe.low === 'none';
 
@@ -60,7 +70,7 @@ export interface SchemeContext {
 }
 
 /**
- * Parse a comma list: float, int8, int4, all, a format (mip2q, dliq, sparse), a preset
+ * Parse a comma list: float, int8, int4, all, a registered format (mip2q, dliq, sparse), a preset
  * (strum-dliq, ...) or `config` (the --config exactly); each but float/int4 may end in
  * `:magnitude` or `:error`. Formats and presets take the command's overrides.
  */
@@ -69,7 +79,7 @@ export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Sc
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
-    .flatMap((s) => (s === 'all' ? ALL_SCHEMES : [s]));
+    .flatMap((s) => (s === 'all' ? allSchemes() : [s]));
   if (names.length === 0) throw new UserError('--schemes: name at least one scheme');
   const base = applyOverrides(await loadDescription(ctx.config ?? 'strum-mip2q'), ctx.overrides);
   const out: Scheme[] = [];
@@ -95,7 +105,7 @@ export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Sc
       continue;
     }
     let description: Record<string, unknown>;
-    if (head === 'int8' || (FORMAT_SCHEMES as readonly string[]).includes(head)) {
+    if (head === 'int8' || formatSchemes().includes(head)) {
       const pe = { ...(base.pe as Record<string, unknown>) };
       if (head === 'int8') {
         pe.low = 'none';
@@ -113,7 +123,7 @@ export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Sc
       description = base;
     } else {
       throw new UserError(
-        `--schemes: unknown scheme '${head}' (float, int8, int4, all, ${FORMAT_SCHEMES.join(', ')}, ` +
+        `--schemes: unknown scheme '${head}' (float, int8, int4, all, ${formatSchemes().join(', ')}, ` +
           `config, or a preset: ${Object.keys(PRESETS).join(', ')})`,
       );
     }

@@ -106,6 +106,8 @@ export interface LowFormatSpec<P = Record<string, never>, N extends string = str
   readonly hasLow: boolean;
   /** One line for docs and the config reference. */
   readonly summary: string;
+  /** Its colour in plots (the sweep's fronts); a neutral one when absent. */
+  readonly color?: string;
   /**
    * The parameters as a zod object (defaults included), validated under the config key
    * `name`. They exist in the resolved config, and enter its hash, only when pe.low = name.

@@ -4,6 +4,7 @@
 // aria-label Vega writes). And the one self-contained HTML page: the plots and a sortable table.
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
+import { lowFormatNames, lowFormatSpec } from '../format/registry.ts';
 import { FRONTS, type FrontSpec } from './pareto.ts';
 import type { PointRow, SweepReport } from './report.ts';
 
@@ -13,10 +14,11 @@ export interface Plot {
   readonly svg: string;
 }
 
-const FORMAT_COLORS = { none: '#555555', mip2q: '#1f77b4', dliq: '#d62728', sparse: '#2ca02c' } as Record<
-  string,
-  string
->;
+/** A format's plot colour (its spec's `color`), by the label a point shows ('INT8' is 'none'). */
+const formatColor = (label: string) => {
+  const name = label === 'INT8' ? 'none' : label;
+  return (lowFormatNames().includes(name) ? lowFormatSpec(name).color : undefined) ?? '#9467bd';
+};
 
 /** The claimed region on a front's axes. */
 function claimBox(
@@ -139,7 +141,7 @@ export function vegaLiteSpec(r: SweepReport, f: FrontSpec): Record<string, unkno
             title: 'format',
             scale: {
               domain: formats,
-              range: formats.map((k) => FORMAT_COLORS[k === 'INT8' ? 'none' : k] ?? '#9467bd'),
+              range: formats.map(formatColor),
             },
           },
           shape: { field: 'pipeline', type: 'nominal', title: 'pipeline' },
