@@ -7,7 +7,8 @@ import { applyOverrides, loadDescription, type Overrides } from '../config/load.
 import type { MaskScope } from '../config/mask-scope.ts';
 import { PRESETS } from '../config/presets.ts';
 import { configOf, type ResolvedDpu, resolveConfig } from '../config/resolve.ts';
-import { formatOf, lowFormatNames, lowFormatSpec } from '../format/registry.ts';
+import { int8Format } from '../format/int8.ts';
+import { formatOf, isBaselineFormat, lowFormatNames, lowFormatSpec } from '../format/registry.ts';
 import {
   type Layer,
   layerMatrix,
@@ -52,11 +53,11 @@ export function allSchemes(): string[] {
   ];
 }
 
-export const isInt8 = (s: Scheme) => s.kind === 'config' && s.cfg.pe.low === 'none';
+export const isInt8 = (s: Scheme) => s.kind === 'config' && isBaselineFormat(s.cfg.pe.low);
 
 /** Human label: the id plus B and H for the StruM schemes. */
 export function schemeLabel(s: Scheme): string {
-  if (s.kind !== 'config' || s.cfg.pe.low === 'none') return s.id;
+  if (s.kind !== 'config' || isBaselineFormat(s.cfg.pe.low)) return s.id;
   const { block, high, mode } = s.cfg.pe;
   return `${s.id} B=${block} H=${high}${mode === 'dynamic' ? ' dynamic' : ''}`;
 }
@@ -108,12 +109,12 @@ export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Sc
     if (head === 'int8' || formatSchemes().includes(head)) {
       const pe = { ...(base.pe as Record<string, unknown>) };
       if (head === 'int8') {
-        pe.low = 'none';
+        pe.low = int8Format.name;
         pe.mode = 'static';
         delete pe.high;
         delete pe.maskScope;
       } else {
-        if (pe.low === 'none' || pe.low === undefined) delete pe.high;
+        if (pe.low === undefined || isBaselineFormat(String(pe.low))) delete pe.high;
         pe.low = head;
       }
       description = { ...base, name: `acc_${head}`, pe };
@@ -130,7 +131,9 @@ export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Sc
     if (scope) description = withScope(description, scope);
     const cfg = resolveConfig(description, `--schemes ${name}`);
     const id =
-      cfg.pe.low === 'none' && head !== 'config' ? head : `${head === 'config' ? cfg.name : full}:${select}`;
+      isBaselineFormat(cfg.pe.low) && head !== 'config'
+        ? head
+        : `${head === 'config' ? cfg.name : full}:${select}`;
     out.push({ kind: 'config', id, cfg, select });
   }
   const seen = new Set<string>();
@@ -211,9 +214,9 @@ export function int8Of(s: Scheme): Scheme {
   const cfg =
     s.kind === 'config'
       ? resolveConfig(
-          { ...configOf(s.cfg), pe: { block: s.cfg.pe.block, low: 'none', mode: 'static' } },
+          { ...configOf(s.cfg), pe: { block: s.cfg.pe.block, low: int8Format.name, mode: 'static' } },
           'int8 exception',
         )
-      : resolveConfig({ name: 'acc_int8', pe: { block: 16, low: 'none' } }, 'int8 exception');
+      : resolveConfig({ name: 'acc_int8', pe: { block: 16, low: int8Format.name } }, 'int8 exception');
   return { kind: 'config', id: 'int8', cfg, select: 'magnitude' };
 }

@@ -25,6 +25,9 @@ export function registerLowFormat(spec: AnySpec): void {
   registry.set(spec.name, spec);
 }
 
+/** Whether `name` is the INT8 baseline, the registered format without low weights ('none'); false for unknown names. */
+export const isBaselineFormat = (name: string): boolean => registry.get(name)?.hasLow === false;
+
 /** Every registered format name (pe.low values). */
 export const lowFormatNames = (): string[] => [...registry.keys()];
 

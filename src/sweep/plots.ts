@@ -4,7 +4,7 @@
 // aria-label Vega writes). And the one self-contained HTML page: the plots and a sortable table.
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import { lowFormatNames, lowFormatSpec } from '../format/registry.ts';
+import { isBaselineFormat, lowFormatNames, lowFormatSpec } from '../format/registry.ts';
 import { FRONTS, type FrontSpec } from './pareto.ts';
 import type { PointRow, SweepReport } from './report.ts';
 
@@ -14,11 +14,10 @@ export interface Plot {
   readonly svg: string;
 }
 
-/** A format's plot colour (its spec's `color`), by the label a point shows ('INT8' is 'none'). */
-const formatColor = (label: string) => {
-  const name = label === 'INT8' ? 'none' : label;
-  return (lowFormatNames().includes(name) ? lowFormatSpec(name).color : undefined) ?? '#9467bd';
-};
+/** A format's label in the plots, and its colour (the spec's `color`). */
+const formatLabel = (low: string) => (isBaselineFormat(low) ? 'INT8' : low);
+const formatColor = (low: string) =>
+  (lowFormatNames().includes(low) ? lowFormatSpec(low).color : undefined) ?? '#9467bd';
 
 /** The claimed region on a front's axes. */
 function claimBox(
@@ -55,7 +54,8 @@ export function vegaLiteSpec(r: SweepReport, f: FrontSpec): Record<string, unkno
     label: p.label,
     x: p[f.x.key],
     y: p[f.y.key],
-    format: p.low === 'none' ? 'INT8' : p.low,
+    format: formatLabel(p.low),
+    low: p.low,
     pipeline: p.pipeline,
     front: onFront.has(p.index) ? 'on the Pareto front' : 'dominated',
     tip: `${p.label} (point ${p.index}): ${f.x.title} ${p[f.x.key]}, ${f.y.title} ${p[f.y.key]}${p.areaUm2 !== null ? `, area ${p.areaUm2} µm²` : ''}${p.powerMw !== null ? `, power ${p.powerMw} mW` : ''}${p.top1Pct !== null ? `, top-1 ${p.top1Pct}%` : ''}`,
@@ -141,7 +141,7 @@ export function vegaLiteSpec(r: SweepReport, f: FrontSpec): Record<string, unkno
             title: 'format',
             scale: {
               domain: formats,
-              range: formats.map(formatColor),
+              range: formats.map((label) => formatColor(values.find((v) => v.format === label)!.low)),
             },
           },
           shape: { field: 'pipeline', type: 'nominal', title: 'pipeline' },

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { UserError } from '../config/errors.ts';
 import { applyOverrides, loadDescription } from '../config/load.ts';
 import { ConfigError, canonicalJson, type ResolvedDpu, resolveConfig } from '../config/resolve.ts';
+import { isBaselineFormat } from '../format/registry.ts';
 import { xorshift32 } from '../quant/metrics.ts';
 import { baselineConfig } from '../synth/baseline.ts';
 
@@ -196,8 +197,9 @@ export interface Expansion {
 export function pointLabel(cfg: ResolvedDpu): string {
   const p = cfg.pipeline;
   const pipe = [p.operands && 'op', p.multiply && 'mul', p.adderTree && 'tree'].filter(Boolean).join('+');
-  const kind = cfg.pe.low === 'none' ? 'INT8' : `${cfg.pe.mode === 'dynamic' ? 'dyn-' : ''}${cfg.pe.low}`;
-  const h = cfg.pe.low === 'none' ? '' : ` H${cfg.pe.high}`;
+  const base = isBaselineFormat(cfg.pe.low);
+  const kind = base ? 'INT8' : `${cfg.pe.mode === 'dynamic' ? 'dyn-' : ''}${cfg.pe.low}`;
+  const h = base ? '' : ` H${cfg.pe.high}`;
   return `${kind} B${cfg.pe.block}${h}${pipe ? ` ${pipe}` : ''}`;
 }
 
@@ -267,7 +269,7 @@ export async function expandSpec(spec: SweepSpec): Promise<Expansion> {
     }
     if (seen.has(cfg.hash)) continue;
     seen.add(cfg.hash);
-    const kind: PointKind = cfg.pe.low === 'none' ? 'int8' : 'design';
+    const kind: PointKind = isBaselineFormat(cfg.pe.low) ? 'int8' : 'design';
     points.push({ index: points.length, kind, settings, cfg, label: pointLabel(cfg) });
     if (spec.int8 && kind === 'design') int8s.push({ cfg: baselineConfig(cfg), settings });
   }
