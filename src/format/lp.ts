@@ -280,3 +280,50 @@ export function lpAccumulator(
     fractionBits: -lpHardwareScaleExp(p),
   };
 }
+
+// ---- LP on the PE's integer weight grid (pe.low = 'lp') -----------------------------------
+
+/**
+ * The constants of an LP lane on a `gridBits`-bit integer weight grid (the INT8 grid of a
+ * StruM PE's high lanes, or weightBits of an all-LP PE) with a per-layer scale t in
+ * 0..shiftMax: the lane's weight is round(|hv| * 2^(t - R)) with the sign of the code (hv =
+ * lpHardwareValue, sf = 0), so the code's real value in grid units is about
+ * 2^(log2|v| + sf) with sf = R + pMin - M - t. R is chosen so that the largest magnitude at
+ * t = shiftMax stays below 2^(gridBits-1): R = magBits + shiftMax - (gridBits - 1).
+ */
+export interface LpGrid {
+  /** Right shift (with rounding, half away from zero) after the scale: >= 1 for a legal grid. */
+  readonly R: number;
+  /** Bits of the magnitude after the shift by t, before rounding: magBits + shiftMax. */
+  readonly wideBits: number;
+  readonly shiftMax: number;
+}
+
+export function lpGrid(p: Pick<LpParams, 'n' | 'es' | 'rs'>, gridBits: number, shiftMax: number): LpGrid {
+  const dp = lpDatapath(p);
+  return { R: dp.magBits + shiftMax - (gridBits - 1), wideBits: dp.magBits + shiftMax, shiftMax };
+}
+
+/**
+ * The integer weight an LP lane computes for `code` at scale t: sign(code) * floor((|hv| *
+ * 2^t + 2^(R-1)) / 2^R) (magnitude rounded half up, then the sign). Zero and NaR give 0.
+ * templates/lib/strum_lane_lp.v computes exactly this.
+ */
+export function lpGridValue(
+  p: Pick<LpParams, 'n' | 'es' | 'rs'>,
+  code: number,
+  t: number,
+  R: number,
+): number {
+  const hv = lpHardwareValue({ ...p, sf: 0 }, code);
+  const mag = hv < 0n ? -hv : hv;
+  if (R < 1) throw new RangeError(`LP grid shift R = ${R} must be at least 1`);
+  const v = Number(((mag << BigInt(t)) + (1n << BigInt(R - 1))) >> BigInt(R));
+  return hv < 0n ? -v : v;
+}
+
+/** sf of the LP value a grid code stands for at scale t (value in grid units = LP value at sf). */
+export function lpGridSf(p: Pick<LpParams, 'n' | 'es' | 'rs'>, grid: LpGrid, t: number): number {
+  const tb = lpTable(p);
+  return grid.R + tb.pMin - lpMantissaBits(tb.Fmax) - t;
+}
