@@ -89,7 +89,7 @@ export const lpFormat: LowFormatSpec<LpFormatParams, 'lp'> = {
           ]
         : [];
     const candidates = Array.from({ length: p.shiftMax + 1 }, (_, s) => (bits > 0 ? [s] : []));
-    const decode = (code: number, m: readonly number[]) => lpGridValue(lp, code, m[0] ?? 0, grid.R);
+    const decode = (code: number, m: readonly number[]) => lpGridValue(lp, code, m[0] ?? 0, grid);
     const top = (code: number) => decode(code, [p.shiftMax]);
     let lo = 0;
     let hi = 0;
@@ -134,6 +134,7 @@ export const lpFormat: LowFormatSpec<LpFormatParams, 'lp'> = {
           PMIN_NEG: -t.pMin,
           WIDE_BITS: grid.wideBits,
           R: grid.R,
+          G_BITS: c.weightBits,
           MANT: mantLiteral,
         },
         shift: null,

@@ -2,8 +2,9 @@
 // the PE's integer grid (src/format/lp.ts lpGridValue is the definition; docs/FORMATS.md).
 // code = {s, body}, body = regime run (k), ES exponent bits (e), fraction j (a base-2 log
 // fraction, left-aligned to F_MAX bits); |v| = round((MANT[j] << (k*2^ES + e + PMIN_NEG +
-// meta)) / 2^R), rounded half up; v = s ? -|v| : |v|; body 0 (zero and NaR) is 0. meta is
-// the layer's scale t. Port contract: strum_lane_full.v.
+// meta)) / 2^R), rounded half up and saturated at 2^(G_BITS-1) - 1 (the grid's largest
+// integer); v = s ? -|v| : |v|; body 0 (zero and NaR) is 0. meta is the layer's scale t.
+// Port contract: strum_lane_full.v.
 module strum_lane_lp #(
   parameter A_BITS = 8,
   parameter A_SIGNED = 1,
@@ -16,7 +17,8 @@ module strum_lane_lp #(
   parameter MF = 4,
   parameter PMIN_NEG = 2,
   parameter WIDE_BITS = 16,
-  parameter R = 9,
+  parameter R = 7,
+  parameter G_BITS = 8,
   // the mantissa table: entry j (MF+1 bits, round(2^MF * 2^(j/2^F_MAX))) at bits j*(MF+1)
   parameter [(2**F_MAX)*(MF+1)-1:0] MANT = 10'h2f0
 ) (
@@ -72,9 +74,12 @@ module strum_lane_lp #(
     rounded = {1'b0, wide} + ({{WIDE_BITS{1'b0}}, 1'b1} << (R - 1));
   end
 
-  wire [VM_BITS-1:0] mag = body == {NB{1'b0}} ? {VM_BITS{1'b0}} : rounded[WIDE_BITS:R];
+  localparam [VM_BITS-1:0] QMAX = {{(VM_BITS-G_BITS+1){1'b0}}, {(G_BITS-1){1'b1}}};
+  wire [VM_BITS-1:0] mag_r = rounded[WIDE_BITS:R];
+  wire [G_BITS-2:0] mag_s = mag_r > QMAX ? {(G_BITS-1){1'b1}} : mag_r[G_BITS-2:0];
+  wire [G_BITS-2:0] mag = body == {NB{1'b0}} ? {(G_BITS-1){1'b0}} : mag_s;
   wire signed [P_BITS-1:0] a_x = {{(P_BITS-A_BITS){A_SIGNED != 0 && a[A_BITS-1]}}, a};
-  wire [P_BITS-1:0] mag_x = {{(P_BITS-VM_BITS){1'b0}}, mag};
+  wire [P_BITS-1:0] mag_x = {{(P_BITS-G_BITS+1){1'b0}}, mag};
   wire signed [P_BITS-1:0] v_x = s ? -mag_x : mag_x;
   assign p = a_x * v_x;
 endmodule
