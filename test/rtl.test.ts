@@ -119,7 +119,8 @@ describe('adder tree plan', () => {
   });
 
   it('never needs more than the exact block-sum width: worst-case sums fit the root', () => {
-    for (const cfg of presets) {
+    // (lp8 has no high lanes: its tree is of low lanes only)
+    for (const cfg of presets.filter((c) => c.derived.highLanes > 0)) {
       const leaf = cfg.derived.highProductBits;
       const plan = treePlan(new Array(cfg.derived.highLanes).fill(leaf), cfg.derived.blockSumBits);
       const most = -(2 ** (leaf - 1)) * cfg.derived.highLanes;
