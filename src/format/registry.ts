@@ -4,6 +4,7 @@
 import { dliqFormat } from './dliq.ts';
 import { intFormat } from './int.ts';
 import { int8Format } from './int8.ts';
+import { lpFormat } from './lp-format.ts';
 import { mip2qFormat } from './mip2q.ts';
 import { sparseFormat } from './sparse.ts';
 import type { BoundFormat, FormatConfig, LowFormatSpec } from './spec.ts';
@@ -12,7 +13,14 @@ import type { BoundFormat, FormatConfig, LowFormatSpec } from './spec.ts';
 type AnySpec = LowFormatSpec<any>;
 
 /** The built-in formats, in the order docs and the config reference list them. */
-export const BUILTIN_FORMATS = [int8Format, mip2qFormat, dliqFormat, sparseFormat, intFormat] as const;
+export const BUILTIN_FORMATS = [
+  int8Format,
+  mip2qFormat,
+  dliqFormat,
+  sparseFormat,
+  intFormat,
+  lpFormat,
+] as const;
 
 const registry = new Map<string, AnySpec>(BUILTIN_FORMATS.map((f) => [f.name, f]));
 

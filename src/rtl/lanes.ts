@@ -15,18 +15,24 @@ import { int } from './verilog.ts';
  */
 export function laneShift(
   cfg: ResolvedDpu,
-): { field: MetaField; plainRange: readonly [number, number] } | null {
+): { field: MetaField; plainRange: readonly [number, number]; inLane: boolean } | null {
   const fmt = formatOf(cfg);
   const shift = fmt.lane?.shift ?? null;
-  const routed = fmt.meta.filter((_, i) => shift?.meta === i);
+  // A field the lane takes itself (LP's scale) travels like a shift but is never shared.
+  const own = shift ? undefined : fmt.lane?.laneMeta;
+  const index = shift?.meta ?? own;
+  const routed = fmt.meta.filter((_, i) => index === i);
   if (routed.length !== fmt.meta.length) {
     throw new Error(
       `rtl: format '${fmt.name}' has metadata no lane applies (only a lane shift is supported)`,
     );
   }
-  return shift && fmt.meta[shift.meta]
-    ? { field: fmt.meta[shift.meta]!, plainRange: shift.plainRange }
-    : null;
+  if (index === undefined || !fmt.meta[index]) return null;
+  return {
+    field: fmt.meta[index]!,
+    plainRange: shift ? shift.plainRange : fmt.valueRange,
+    inLane: !shift,
+  };
 }
 
 /** One kind of lane of a PE: its library module, bound parameters and product width. */
@@ -65,15 +71,16 @@ export function lowLane(cfg: ResolvedDpu, shifted: boolean): LaneKind {
   if (!lane) throw new Error(`rtl: format '${fmt.name}' has no low lane`);
   const shift = laneShift(cfg);
   const dynamic = cfg.pe.mode === 'dynamic';
-  // A static lane without a shift computes the low product; with one, the product before the shift.
+  // A static lane without a shift computes the low product; with a shift the PE applies, the
+  // product before the shift; a lane that applies its metadata itself (shift.inLane) the low product.
   const d = cfg.derived;
   const P = int(
-    dynamic ? d.lowModeProductBits : shift ? d.plainLowProductBits : d.lowProductBits,
+    dynamic ? d.lowModeProductBits : shift && !shift.inLane ? d.plainLowProductBits : d.lowProductBits,
     'low product bits',
     1,
   );
   const N = int(fmt.codeBits, 'codeBits', 1);
-  const M = shifted && shift ? int(shift.field.bits, 'shift bits', 1) : 1;
+  const M = (shifted || shift?.inLane) && shift ? int(shift.field.bits, 'shift bits', 1) : 1;
   const params: Record<string, number> = { ...common(cfg, N, M, P), ...lane.params };
   if (lane.shift) params.SHIFT = shifted ? 1 : 0;
   return { lib: laneModule(lane.kind, lane.source), params: bind(params), pBits: P, cBits: N, mBits: M };

@@ -127,7 +127,7 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
   const scope = maskScopeOf(cfg).kind;
   let fixedLanes = false;
   let edgeRoute: RoutePlan | null = null;
-  const sharedShift = !dynamic && TB > 0 && d.lowLanes > 0;
+  const sharedShift = !dynamic && TB > 0 && d.lowLanes > 0 && !shift!.inLane;
   // The low lanes' sum before the shift is exact in capLo bits (or wraps with the accumulator:
   // (x mod 2^c) << t is still x << t mod 2^c).
   const capLo = sharedShift
@@ -304,6 +304,15 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
       // one that ABC maps to a slower structure (docs/CODESIGN.md).
       const equalLeaves = fixedLanes && !sharedShift && low.pBits < d.highProductBits;
       const leafBits = equalLeaves ? d.highProductBits : low.pBits;
+      // A lane that takes its metadata itself (LP's layer scale) gets it on its meta port.
+      const ownMeta = shift?.inLane
+        ? (g: Group) => {
+            g.insts[0] = {
+              ...g.insts[0]!,
+              conns: g.insts[0]!.conns.map((c) => (c.port === 'meta' ? { ...c, expr: shiftNow! } : c)),
+            };
+          }
+        : undefined;
       laneLoop(
         what,
         'g_lo',
@@ -313,7 +322,7 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
         'prod_lo',
         sharedShift ? capLo : cap,
         sharedShift,
-        undefined,
+        ownMeta,
         leafBits,
       );
     }
