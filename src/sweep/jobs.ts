@@ -12,8 +12,11 @@ import { cacheRoot } from '../io/cache.ts';
 import { renderRtl } from '../rtl/index.ts';
 import type { Metric, SweepPoint, SweepSpec } from './spec.ts';
 
-/** Bump when a job's result record changes meaning: every cached sweep result is then recomputed. */
-export const SWEEP_RESULT_VERSION = 1;
+/**
+ * Bump when a job's result record changes meaning: every cached sweep result is then recomputed.
+ * 2: synth records carry the area by role (the router's area: a 'group' PE's edge share).
+ */
+export const SWEEP_RESULT_VERSION = 2;
 
 export const JOBS = ['synth', 'power', 'accuracy', 'sqnr'] as const;
 export type Job = (typeof JOBS)[number];
@@ -23,7 +26,7 @@ export function jobsOf(metrics: readonly Metric[]): Job[] {
   const want = new Set<Job>();
   for (const m of metrics) {
     if (m === 'area' || m === 'fmax') want.add('synth');
-    else if (m === 'power' || m === 'energy') want.add('power');
+    else if (m === 'power' || m === 'energy' || m === 'inference') want.add('power');
     else want.add(m);
   }
   return JOBS.filter((j) => want.has(j));
@@ -34,6 +37,8 @@ export interface SynthResult {
   readonly areaPerMacUm2: number;
   readonly fmaxMhz: number;
   readonly cells: number;
+  /** Area by role (lane, route, adder_tree, accumulator, ...): route = the PE's router. */
+  readonly byRoleUm2: Readonly<Record<string, number>>;
 }
 export interface PowerResult {
   readonly powerMw: number;
