@@ -90,6 +90,98 @@ describe('sweep spec', () => {
   });
 });
 
+describe('sweep spec: regions and mask scopes', () => {
+  it('unions the regions of `spaces` (a config met twice is one point), labels the scope, skips illegal scopes with their message', async () => {
+    const spec = parseSpec({
+      base: 'strum-mip2q',
+      set: { 'array.rows': 1, 'array.cols': 4 },
+      axes: [
+        { field: 'pe.block', values: [8] },
+        { field: 'pe.high', values: [4] },
+      ],
+      spaces: [
+        {
+          axes: [
+            { field: 'pe.maskScope.kind', values: ['pe', 'group', 'layer'] },
+            { field: 'pe.block', values: [8] },
+            { field: 'pe.high', ratioOf: 'pe.block', values: [0.5, 1] },
+          ],
+        },
+        {
+          set: { 'pe.maskScope.kind': 'group', 'pe.maskScope.channels': 3 },
+          axes: [{ field: 'pe.block', values: [8] }],
+        },
+      ],
+      metrics: ['sqnr'],
+    });
+    const { points, skipped } = await expandSpec(spec);
+    // The main region's point and the 'pe' point of the first space are one config.
+    expect(points.map((p) => p.label)).toEqual([
+      'mip2q B8 H4',
+      'mip2q B8 H8',
+      'mip2q B8 H4 g4',
+      'mip2q B8 H4 layer',
+      'INT8 B8',
+    ]);
+    expect(skipped.map((s) => s.reason)).toEqual([
+      "pe.maskScope.kind: 'group' needs 0 < pe.high < pe.block (got 8 of 8): with one precision there is no mask",
+      "pe.maskScope.kind: 'layer' needs 0 < pe.high < pe.block (got 8 of 8): with one precision there is no mask",
+      'pe.maskScope.channels: 3 does not divide array.cols (4): each column group shares one edge router',
+    ]);
+    expect(
+      errorsOf({
+        base: 'int8',
+        axes: [{ field: 'pe.block', values: [2] }],
+        spaces: [{ axes: [] }],
+        metrics: ['area'],
+      }),
+    ).toEqual([expect.stringMatching(/^s\.json: spaces\.0\.axes: /)]);
+  });
+});
+
+describe('energy per inference', () => {
+  it('counts the Fashion-MNIST CNN on the array as simulateMatmul tiles it; scope layer runs unpermutable layers on H lanes', async () => {
+    const { inferenceCost, inferenceEnergyUj } = await import('../src/accuracy/inference.ts');
+    const { loadModel } = await import('../src/accuracy/model.ts');
+    const { FASHION_MNIST_MODEL } = await import('../src/accuracy/tasks/fashion-mnist.ts');
+    const model = await loadModel(FASHION_MNIST_MODEL);
+    const cfgOf = async (set: Record<string, unknown>) =>
+      (
+        await expandSpec(
+          parseSpec({
+            base: 'strum-mip2q',
+            set: { 'array.rows': 1, 'array.cols': 4, ...set },
+            axes: [{ field: 'pe.block', values: [set['pe.block'] as number] }],
+            metrics: ['area'],
+            int8: false,
+          }),
+        )
+      ).points[0]!.cfg;
+    // The CNN: conv 3x3 1->8 on 28x28 (784 rows), pool, conv 3x3 8->16 on 14x14 (196 rows), pool, fc 784->32, fc 32->10.
+    const shapes = [
+      [784, 8, 9],
+      [196, 16, 72],
+      [1, 32, 784],
+      [1, 10, 32],
+    ] as const;
+    const by = (blocks: (K: number) => number, lat: number) =>
+      shapes.reduce((t, [rows, N, K]) => t + rows * Math.ceil(N / 4) * blocks(K) + lat, 0);
+    const pe16 = await cfgOf({ 'pe.block': 16, 'pe.high': 8 });
+    const c = inferenceCost(model, pe16);
+    expect(c.macs).toBe(784 * 8 * 9 + 196 * 16 * 72 + 32 * 784 + 10 * 32);
+    expect(c.cycles).toBe(by((K) => Math.ceil(K / 16), pe16.derived.latency));
+    expect(c.peCycles).toBe(4 * c.cycles);
+    const layer16 = await cfgOf({ 'pe.block': 16, 'pe.high': 8, 'pe.maskScope.kind': 'layer' });
+    // conv1 (the network input), conv2 and fc1 cannot be permuted at B = 16: INT8 on the 8 high lanes.
+    const onH = new Set([9, 72, 784]);
+    expect(inferenceCost(model, layer16).cycles).toBe(
+      by((K) => (onH.has(K) ? Math.ceil(K / 8) : Math.ceil(K / 16)), layer16.derived.latency),
+    );
+    // 10 mW at 100 MHz: 0.1 nJ per PE-cycle.
+    expect(inferenceEnergyUj(c, 10, 100)).toBeCloseTo((c.peCycles * 0.1) / 1000, 9);
+  });
+});
+
 describe('pareto front', () => {
   it('keeps exactly the non-dominated points, once per distinct figure', () => {
     const rows = [

@@ -14,7 +14,8 @@ import type { Metric, SweepPoint, SweepSpec } from './spec.ts';
 
 /**
  * Bump when a job's result record changes meaning: every cached sweep result is then recomputed.
- * 2: synth records carry the area by role (the router's area: a 'group' PE's edge share).
+ * 2: synth records carry the area by role (the router's area: a 'group' PE's edge share);
+ *    weight SQNR through the quantizer's evaluateLayer (right under pe.maskScope 'layer').
  */
 export const SWEEP_RESULT_VERSION = 2;
 

@@ -109,21 +109,20 @@ export function correctOf(r: AccuracyResult): Uint8Array {
 }
 
 async function sqnrJob(cfg: ResolvedDpu, spec: SweepSpec): Promise<SqnrResult> {
-  const { loadLayers, layerMatrix, quantizeMatrix, sqnrDb, weightErrorSums } = await import(
-    '../quant/index.ts'
-  );
+  const { loadLayers, sqnrDb } = await import('../quant/index.ts');
+  const { evaluateLayer } = await import('../quant/evaluate.ts');
   const path = spec.sqnr.weights ?? defaultWeights().path;
   const layerName = spec.sqnr.layer ?? (spec.sqnr.weights ? undefined : defaultWeights().layer);
   const layers = await loadLayers(path, layerName === undefined ? {} : { layer: layerName });
-  // Every layer of the file (or the one named): SQNR of the pooled weight error.
+  // Every layer of the file (or the one named): SQNR of the pooled weight error, measured by the
+  // quantizer's own evaluation (in the layer's order under scope 'layer'; unpermutable layers on H lanes).
+  const scheme = { low: cfg.pe.low, select: 'magnitude', cfg, block: cfg.pe.block } as const;
   let signal = 0;
   let error = 0;
   for (const layer of layers) {
-    const m = layerMatrix(layer);
-    const q = quantizeMatrix(cfg, m.data, m.N, m.K);
-    const s = weightErrorSums(m.data, m.N, m.K, q.values, q.Kp, q.scales);
-    signal += s.signal;
-    error += s.error;
+    const { sums } = evaluateLayer(layer, scheme as Parameters<typeof evaluateLayer>[1], { rows: 1 });
+    signal += sums.signal;
+    error += sums.error;
   }
   return { layer: layerName ?? `${layers.length} layers`, weightSqnrDb: sqnrDb(signal, error) };
 }
