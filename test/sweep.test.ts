@@ -139,6 +139,57 @@ describe('sweep spec: regions and mask scopes', () => {
   });
 });
 
+describe('sweep report: mask scopes', () => {
+  it("counts a 'group' PE's share of the edge router (its 'pe' twin's router / G) in the area change", async () => {
+    const { buildReport } = await import('../src/sweep/report.ts');
+    const spec = parseSpec({
+      base: 'strum-mip2q',
+      set: { 'array.rows': 1, 'array.cols': 4 },
+      axes: [
+        { field: 'pe.maskScope.kind', values: ['pe', 'group', 'layer'] },
+        { field: 'pe.block', values: [8] },
+        { field: 'pe.high', values: [4] },
+      ],
+      metrics: ['area'],
+    });
+    const { points } = await expandSpec(spec);
+    const area: Record<string, [number, number]> = {
+      'mip2q B8 H4': [100, 12],
+      'mip2q B8 H4 g4': [80, 0],
+      'mip2q B8 H4 layer': [80, 0],
+      'INT8 B8': [110, 0],
+    };
+    const plan = points.map((point) => {
+      const [a, route] = area[point.label]!;
+      const value = { areaUm2: a, areaPerMacUm2: a / 8, fmaxMhz: 100, cells: 1, byRoleUm2: { route } };
+      const record = {
+        schema: 'strumgen.sweep-job/1',
+        job: 'synth',
+        configHash: point.cfg.hash,
+        key: point.cfg.hash,
+        inputs: {},
+        ok: true,
+        value,
+        seconds: 1,
+        at: '',
+      } as const;
+      return { point, jobs: [{ job: 'synth' as const, key: point.cfg.hash, inputs: {}, record }] };
+    });
+    const rows = buildReport(spec, plan, []).points;
+    const row = (l: string) => rows.find((p) => p.label === l)!;
+    expect(row('mip2q B8 H4').scope).toBe('pe');
+    expect(row('mip2q B8 H4 g4')).toMatchObject({ scope: 'g4', edgeAreaUm2: 3, areaChangePct: -24.55 });
+    expect(row('mip2q B8 H4 layer')).toMatchObject({ scope: 'layer', edgeAreaUm2: 0, areaChangePct: -27.27 });
+    // Without the 'pe' twin the edge share is unknown: no area change rather than a flattering one.
+    const noTwin = buildReport(
+      spec,
+      plan.filter((p) => p.point.label !== 'mip2q B8 H4'),
+      [],
+    ).points;
+    expect(noTwin.find((p) => p.scope === 'g4')).toMatchObject({ edgeAreaUm2: null, areaChangePct: null });
+  });
+});
+
 describe('energy per inference', () => {
   it('counts the Fashion-MNIST CNN on the array as simulateMatmul tiles it; scope layer runs unpermutable layers on H lanes', async () => {
     const { inferenceCost, inferenceEnergyUj } = await import('../src/accuracy/inference.ts');
