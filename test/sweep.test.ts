@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { JobValue } from '../src/sweep/jobs.ts';
 import { paretoFront } from '../src/sweep/pareto.ts';
 import type { SweepReport } from '../src/sweep/report.ts';
 import { expandSpec, parseSpec } from '../src/sweep/spec.ts';
@@ -140,7 +141,7 @@ describe('sweep spec: regions and mask scopes', () => {
 });
 
 describe('sweep report: mask scopes', () => {
-  it("counts a 'group' PE's share of the edge router (its 'pe' twin's router / G) in the area change", async () => {
+  it("counts a 'group' PE's share of the edge router (its 'pe' twin's router / G) in the area and power changes", async () => {
     const { buildReport } = await import('../src/sweep/report.ts');
     const spec = parseSpec({
       base: 'strum-mip2q',
@@ -150,7 +151,7 @@ describe('sweep report: mask scopes', () => {
         { field: 'pe.block', values: [8] },
         { field: 'pe.high', values: [4] },
       ],
-      metrics: ['area'],
+      metrics: ['area', 'power'],
     });
     const { points } = await expandSpec(spec);
     const area: Record<string, [number, number]> = {
@@ -161,24 +162,46 @@ describe('sweep report: mask scopes', () => {
     };
     const plan = points.map((point) => {
       const [a, route] = area[point.label]!;
-      const value = { areaUm2: a, areaPerMacUm2: a / 8, fmaxMhz: 100, cells: 1, byRoleUm2: { route } };
-      const record = {
-        schema: 'strumgen.sweep-job/1',
-        job: 'synth',
-        configHash: point.cfg.hash,
-        key: point.cfg.hash,
-        inputs: {},
-        ok: true,
-        value,
-        seconds: 1,
-        at: '',
-      } as const;
-      return { point, jobs: [{ job: 'synth' as const, key: point.cfg.hash, inputs: {}, record }] };
+      const record = (job: 'synth' | 'power', value: JobValue) =>
+        ({
+          schema: 'strumgen.sweep-job/1',
+          job,
+          configHash: point.cfg.hash,
+          key: job,
+          inputs: {},
+          ok: true,
+          value,
+          seconds: 1,
+          at: '',
+        }) as const;
+      // Power in mW: a tenth of the area figures.
+      const synth = { areaUm2: a, areaPerMacUm2: a / 8, fmaxMhz: 100, cells: 1, byRoleUm2: { route } };
+      const power = {
+        powerMw: a / 10,
+        idleMw: 0,
+        clockMhz: 100,
+        meanToggleRate: 0.1,
+        energyPerMacPj: a / 80,
+        byRoleMw: { route: route / 10 },
+      };
+      return {
+        point,
+        jobs: [
+          { job: 'synth' as const, key: 's', inputs: {}, record: record('synth', synth) },
+          { job: 'power' as const, key: 'p', inputs: {}, record: record('power', power) },
+        ],
+      };
     });
     const rows = buildReport(spec, plan, []).points;
     const row = (l: string) => rows.find((p) => p.label === l)!;
     expect(row('mip2q B8 H4').scope).toBe('pe');
-    expect(row('mip2q B8 H4 g4')).toMatchObject({ scope: 'g4', edgeAreaUm2: 3, areaChangePct: -24.55 });
+    expect(row('mip2q B8 H4 g4')).toMatchObject({
+      scope: 'g4',
+      edgeAreaUm2: 3,
+      areaChangePct: -24.55,
+      edgePowerMw: 0.3,
+      powerChangePct: -24.55,
+    });
     expect(row('mip2q B8 H4 layer')).toMatchObject({ scope: 'layer', edgeAreaUm2: 0, areaChangePct: -27.27 });
     // Without the 'pe' twin the edge share is unknown: no area change rather than a flattering one.
     const noTwin = buildReport(
@@ -186,7 +209,11 @@ describe('sweep report: mask scopes', () => {
       plan.filter((p) => p.point.label !== 'mip2q B8 H4'),
       [],
     ).points;
-    expect(noTwin.find((p) => p.scope === 'g4')).toMatchObject({ edgeAreaUm2: null, areaChangePct: null });
+    expect(noTwin.find((p) => p.scope === 'g4')).toMatchObject({
+      edgeAreaUm2: null,
+      areaChangePct: null,
+      powerChangePct: null,
+    });
   });
 });
 

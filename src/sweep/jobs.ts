@@ -14,7 +14,7 @@ import type { Metric, SweepPoint, SweepSpec } from './spec.ts';
 
 /**
  * Bump when a job's result record changes meaning: every cached sweep result is then recomputed.
- * 2: synth records carry the area by role (the router's area: a 'group' PE's edge share);
+ * 2: synth and power records carry area and power by role (the router's: a 'group' PE's edge share);
  *    weight SQNR through the quantizer's evaluateLayer (right under pe.maskScope 'layer').
  */
 export const SWEEP_RESULT_VERSION = 2;
@@ -48,6 +48,8 @@ export interface PowerResult {
   readonly meanToggleRate: number;
   /** Energy of one multiply-accumulate: P / (f * B), in pJ. */
   readonly energyPerMacPj: number;
+  /** Power by role (route = the PE's router), mW. */
+  readonly byRoleMw: Readonly<Record<string, number>>;
 }
 export interface AccuracyResult {
   readonly task: string;

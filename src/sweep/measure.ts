@@ -60,6 +60,7 @@ async function powerJob(
     clockMhz: mhz,
     meanToggleRate: r.activity.meanToggleRate,
     energyPerMacPj: (r.power.totalW / (mhz * 1e6) / cfg.pe.block) * 1e12,
+    byRoleMw: Object.fromEntries(Object.entries(r.power.byRole).map(([k, v]) => [k, v.totalW * 1e3])),
   };
 }
 

@@ -188,6 +188,7 @@ const COLUMNS: [string, (p: PointRow) => unknown, 'num' | 'text'][] = [
   ['scope', (p) => p.scope, 'text'],
   ['area µm²', (p) => p.areaUm2, 'num'],
   ['edge µm²', (p) => p.edgeAreaUm2, 'num'],
+  ['edge mW', (p) => p.edgePowerMw, 'num'],
   ['area vs INT8 %', (p) => p.areaChangePct, 'num'],
   ['fmax MHz', (p) => p.fmaxMhz, 'num'],
   ['power mW', (p) => p.powerMw, 'num'],

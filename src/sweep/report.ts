@@ -60,9 +60,12 @@ export interface PointRow {
    * The edge registers are not in it.
    */
   readonly edgeAreaUm2: number | null;
+  /** Scope 'group': likewise the power of 1/G of the router (its power in the 'pe' twin, at the twin's activity). */
+  readonly edgePowerMw: number | null;
   readonly areaPerMacUm2: number | null;
   readonly fmaxMhz: number | null;
   readonly powerMw: number | null;
+  /** P / (f B); scope 'group': with the edge share of the power. */
   readonly energyPerMacPj: number | null;
   /** Metric 'inference': cycles of one inference of the task's network on the config's array, and its energy (µJ). */
   readonly inferenceCycles: number | null;
@@ -152,9 +155,9 @@ export function buildReport(
 ): SweepReport {
   const byHash = new Map(plan.map((p) => [p.point.cfg.hash, p]));
   const fields = sweptFields(spec);
-  const energyOf = (cfg: ResolvedDpu, w: PowerResult | null) => {
+  const energyOf = (cfg: ResolvedDpu, w: PowerResult | null, powerMw: number | null) => {
     const c = inference.get(cfg.hash);
-    return typeof c === 'object' && w ? inferenceEnergyUj(c, w.powerMw, w.clockMhz) : null;
+    return typeof c === 'object' && w && powerMw !== null ? inferenceEnergyUj(c, powerMw, w.clockMhz) : null;
   };
   const cyclesOf = (cfg: ResolvedDpu) => {
     const c = inference.get(cfg.hash);
@@ -175,18 +178,25 @@ export function buildReport(
     const errors = p.jobs.filter((j) => j.record && !j.record.ok).map((j) => `${j.job}: ${j.record!.error}`);
     // 'group': the edge router (the 'pe' PE's router) is shared by G columns.
     let edgeAreaUm2: number | null = 0;
+    let edgePowerMw: number | null = 0;
     if (maskScopeOf(cfg).kind === 'group') {
       const twinHash = perPeScopeHash(cfg);
       const twin = twinHash ? byHash.get(twinHash) : undefined;
       const ts = twin ? jobValue<SynthResult>(twin, 'synth') : null;
-      edgeAreaUm2 = ts?.byRoleUm2 ? (ts.byRoleUm2.route ?? 0) / groupChannelsOf(cfg) : null;
+      const tw = twin ? jobValue<PowerResult>(twin, 'power') : null;
+      const G = groupChannelsOf(cfg);
+      edgeAreaUm2 = ts?.byRoleUm2 ? (ts.byRoleUm2.route ?? 0) / G : null;
+      edgePowerMw = tw?.byRoleMw ? (tw.byRoleMw.route ?? 0) / G : null;
     }
     const inferenceWhy = inference.get(cfg.hash);
     if (typeof inferenceWhy === 'string') errors.push(`inference: ${inferenceWhy}`);
     const status: PointStatus = errors.length ? 'failed' : records.every((r) => r?.ok) ? 'ok' : 'missing';
     const areaChangePct = pct(s && edgeAreaUm2 !== null ? s.areaUm2 + edgeAreaUm2 : null, bs?.areaUm2);
-    const energyPerInferenceUj = energyOf(cfg, w);
-    const powerChangePct = pct(w?.powerMw, bw?.powerMw);
+    // 'group': the PE and its share of the edge router.
+    const powerMw = w && edgePowerMw !== null ? w.powerMw + edgePowerMw : null;
+    const powerChangePct = pct(powerMw, bw?.powerMw);
+    const energyPerMacPj = w && powerMw !== null ? (w.energyPerMacPj * powerMw) / w.powerMw : null;
+    const energyPerInferenceUj = energyOf(cfg, w, powerMw);
     const top1ChangePp = change ? 100 * change.value : null;
     const checks: boolean[] = [];
     if (areaChangePct !== null)
@@ -214,10 +224,11 @@ export function buildReport(
       fields: Object.fromEntries(fields.map((f) => [f, getPath(c, f) ?? null])),
       areaUm2: round(s?.areaUm2 ?? null, 1),
       edgeAreaUm2: round(edgeAreaUm2, 1),
+      edgePowerMw: round(edgePowerMw, 4),
       areaPerMacUm2: round(s?.areaPerMacUm2 ?? null, 1),
       fmaxMhz: round(s?.fmaxMhz ?? null, 2),
       powerMw: round(w?.powerMw ?? null, 4),
-      energyPerMacPj: round(w?.energyPerMacPj ?? null, 4),
+      energyPerMacPj: round(energyPerMacPj, 4),
       inferenceCycles: cyclesOf(cfg),
       energyPerInferenceUj: round(energyPerInferenceUj, 4),
       weightSqnrDb: round(q?.weightSqnrDb ?? null, 3),
@@ -228,9 +239,9 @@ export function buildReport(
       areaChangePct: round(areaChangePct, 2),
       fmaxChangePct: round(pct(s?.fmaxMhz, bs?.fmaxMhz), 2),
       powerChangePct: round(powerChangePct, 2),
-      energyChangePct: round(pct(w?.energyPerMacPj, bw?.energyPerMacPj), 2),
+      energyChangePct: round(pct(energyPerMacPj, bw?.energyPerMacPj), 2),
       energyPerInferenceChangePct: round(
-        pct(energyPerInferenceUj, baseP ? energyOf(baseP.point.cfg, bw) : null),
+        pct(energyPerInferenceUj, baseP ? energyOf(baseP.point.cfg, bw, bw?.powerMw ?? null) : null),
         2,
       ),
       top1ChangePp: round(top1ChangePp, 3),
@@ -282,6 +293,7 @@ export function toCsv(r: SweepReport): string {
     ['pipeline', (p) => p.pipeline],
     ['area_um2', (p) => p.areaUm2],
     ['edge_area_um2', (p) => p.edgeAreaUm2],
+    ['edge_power_mw', (p) => p.edgePowerMw],
     ['area_per_mac_um2', (p) => p.areaPerMacUm2],
     ['fmax_mhz', (p) => p.fmaxMhz],
     ['power_mw', (p) => p.powerMw],
@@ -341,12 +353,13 @@ const signed = (v: number | null, d = 1, unit = '') =>
 export function frontTable(r: SweepReport, name: FrontName): string {
   const rows = r.fronts[name].map((i) => r.points.find((p) => p.index === i)!);
   const edge = r.points.some((p) => (p.edgeAreaUm2 ?? 0) > 0);
-  const head = `| point | area µm²${edge ? ' (PE + edge share)' : ''} | vs INT8 | power mW | vs INT8 | fmax MHz | top-1 % | vs INT8 (pp, 95% CI) |\n|---|---:|---:|---:|---:|---:|---:|---:|`;
-  const area = (p: PointRow) =>
-    p.areaUm2 === null || p.edgeAreaUm2 === null ? null : p.areaUm2 + p.edgeAreaUm2;
+  const plus = edge ? ' (PE + edge share)' : '';
+  const head = `| point | area µm²${plus} | vs INT8 | power mW${plus} | vs INT8 | fmax MHz | top-1 % | vs INT8 (pp, 95% CI) |\n|---|---:|---:|---:|---:|---:|---:|---:|`;
+  const withEdge = (v: number | null, e: number | null) => (v === null || e === null ? null : v + e);
+  const area = (p: PointRow) => withEdge(p.areaUm2, p.edgeAreaUm2);
   const body = rows.map(
     (p) =>
-      `| ${p.label} | ${fmt(area(p), 0)} | ${signed(p.areaChangePct, 1, '%')} | ${fmt(p.powerMw, 2)} | ${signed(p.powerChangePct, 1, '%')} | ${fmt(p.fmaxMhz, 1)} | ${fmt(p.top1Pct, 2)} | ${signed(p.top1ChangePp, 2)}${p.top1ChangeLoPp !== null ? ` [${signed(p.top1ChangeLoPp, 2)}, ${signed(p.top1ChangeHiPp, 2)}]` : ''} |`,
+      `| ${p.label} | ${fmt(area(p), 0)} | ${signed(p.areaChangePct, 1, '%')} | ${fmt(withEdge(p.powerMw, p.edgePowerMw), 2)} | ${signed(p.powerChangePct, 1, '%')} | ${fmt(p.fmaxMhz, 1)} | ${fmt(p.top1Pct, 2)} | ${signed(p.top1ChangePp, 2)}${p.top1ChangeLoPp !== null ? ` [${signed(p.top1ChangeLoPp, 2)}, ${signed(p.top1ChangeHiPp, 2)}]` : ''} |`,
   );
   return [head, ...body].join('\n');
 }
@@ -367,8 +380,8 @@ export function renderMarkdown(r: SweepReport): string {
   if (r.points.some((p) => p.scope !== 'pe'))
     parts.push(
       "Mask scopes: 'pe' a router in every PE; 'gG' one mask per G output channels, the router at the " +
-        "array edge (a PE's area counts 1/G of it, the router's area in the same PE with scope 'pe'; " +
-        "the edge registers and the router's power are not counted); 'layer' per-input-channel precision, no router.",
+        "array edge (a PE's area and power count 1/G of it: the router's area and power in the same PE with " +
+        "scope 'pe'; the edge registers are not counted); 'layer' per-input-channel precision, no router.",
     );
   if (r.inferenceTask)
     parts.push(
