@@ -19,7 +19,7 @@ let cannot = '';
 
 beforeAll(() => {
   try {
-    const out = execFileSync('scripts/slurm-local', ['start'], {
+    const out = execFileSync('scripts/slurm-local', ['start', '--owner', String(process.pid)], {
       env: { ...process.env, ...env },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],

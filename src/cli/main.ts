@@ -17,7 +17,8 @@ type AnyCommand = CommandModule<object, never>;
 /**
  * The commands, in --help order. Each is imported only when it runs (or its --help is asked
  * for): `strumgen --help` then loads none of the stages, which is most of the start-up time.
- * `usage` and `describe` are what `strumgen --help` lists.
+ * `usage` and `describe` are what `strumgen --help` lists. The imports are spelled out (not
+ * built from the name) so the bundler behind dist/ (scripts/build-dist.mjs) can split them.
  */
 const COMMAND_TABLE: { usage: string; describe: string; load: () => Promise<AnyCommand> }[] = [
   {

@@ -4,6 +4,7 @@
 // Its ports are the port contract, derived.interface.
 import { edgeStagesOf, maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
+import { formatOf } from '../format/registry.ts';
 import type { ModulePlan } from './context.ts';
 import { bind, LIB, type LibraryModule } from './library.ts';
 import { input, inst, output, type PePlan } from './pe.ts';
@@ -91,7 +92,7 @@ export function planArray(
       lo: {
         name: 'lo',
         bits: (low ? B - H : 1) * A,
-        unused: low ? null : 'sparse: the router has no low lanes (zeros)',
+        unused: low ? null : `${formatOf(cfg).name}: the router has no low lanes (zeros)`,
       },
       routedExpr: low ? '{lo, hi}' : `{${lit((B - H) * A, 0)}, hi}`,
       router: inst(LIB.router.module, 'u_route', conns, bind({ B, H, A, LOW: low ? 1 : 0 })),

@@ -7,6 +7,7 @@ import { maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { formatOf } from '../format/registry.ts';
 import { planArray } from './array.ts';
+import { withUses } from './library.ts';
 import { planPe } from './pe.ts';
 import { type RoutePlan, routePlan } from './route.ts';
 import type { TreePlan } from './tree.ts';
@@ -82,9 +83,12 @@ export function planRtl(cfg: ResolvedDpu, opts: { isolation?: boolean } = {}): R
   const header = `strumgen, config '${name}' (hash ${cfg.shortHash})`;
   const pe = planPe(cfg, header, opts.isolation !== false);
   const array = planArray(cfg, header, pe);
-  // Library modules leaves first (each once), then the PE, then the array.
-  const seen = new Set<string>();
-  const library = [...pe.library, ...array.library].filter((m) => !seen.has(m.module) && seen.add(m.module));
+  // Library modules leaves first (each once, with the modules they instantiate), then the PE, then the array.
+  const library = withUses([...pe.library, ...array.library]).map(({ role, module, source }) => ({
+    role,
+    module,
+    source,
+  }));
   return {
     top: array.plan.module,
     pe: pe.plan.module,

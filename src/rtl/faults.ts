@@ -150,8 +150,15 @@ export function injectFault(cfg: ResolvedDpu, bundle: RtlBundle, fault: FaultKin
   reach(target);
   // pe.maskScope 'group': the router sits at the array edge, not in the PE: the array's
   // edge routers get the fault (every PE behind them sees it).
-  const atEdge = !edited.has(bundle.pe) && uses(files.get(bundle.top)!, target);
-  if (atEdge) edited.set(bundle.top, redirect(files.get(bundle.top)!, target));
+  // The top may instantiate the target or a library module that reaches it (strum_router
+  // holds strum_route_mux).
+  const reaching = [target, ...[...edited.keys()].filter((m) => m !== bundle.pe)];
+  const atEdge = !edited.has(bundle.pe) && reaching.some((m) => uses(files.get(bundle.top)!, m));
+  if (atEdge)
+    edited.set(
+      bundle.top,
+      reaching.reduce((text, m) => redirect(text, m), files.get(bundle.top)!),
+    );
   else if (!edited.has(bundle.pe)) throw new Error(`fault overlay: ${bundle.pe} does not reach ${target}`);
   const host = atEdge ? bundle.top : bundle.pe;
   edited = new Map([[host, edited.get(host)!]]);

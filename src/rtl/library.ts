@@ -8,29 +8,51 @@ import { ident, int } from './verilog.ts';
 
 export const LIBRARY_DIR = fileURLToPath(new URL('../../templates/lib/', import.meta.url));
 
-/** A library module the planner uses: its name, role and source file. */
+/** A library module the planner uses: its name, role, source file and the library modules it instantiates. */
 export interface LibraryModule {
   readonly module: string;
   readonly role: RtlModule['role'];
   readonly source: string;
+  readonly uses: readonly LibraryModule[];
 }
 
-export const libraryModule = (module: string, role: RtlModule['role'], source?: string): LibraryModule => ({
+export const libraryModule = (
+  module: string,
+  role: RtlModule['role'],
+  source?: string,
+  uses: readonly LibraryModule[] = [],
+): LibraryModule => ({
   module: ident(module),
   role,
   source: source ?? `${LIBRARY_DIR}${module}.v`,
+  uses,
 });
+
+/** `modules` with every module they instantiate, leaves first, each once. */
+export function withUses(modules: readonly LibraryModule[]): LibraryModule[] {
+  const out: LibraryModule[] = [];
+  const add = (m: LibraryModule) => {
+    if (out.some((x) => x.module === m.module)) return;
+    m.uses.forEach(add);
+    out.push(m);
+  };
+  modules.forEach(add);
+  return out;
+}
 
 /** The lane module of a lane kind: strum_lane_<kind> (a format outside the repository names its file). */
 export const laneModule = (kind: string, source?: string) =>
   libraryModule(`strum_lane_${kind}`, 'lane', source);
 
+const routeDecode = libraryModule('strum_route_decode', 'route');
+const routeMux = libraryModule('strum_route_mux', 'route');
+
 export const LIB = {
   laneFull: libraryModule('strum_lane_full', 'lane'),
   laneDyn: libraryModule('strum_lane_dyn', 'lane'),
-  router: libraryModule('strum_router', 'route'),
-  routeDecode: libraryModule('strum_route_decode', 'route'),
-  routeMux: libraryModule('strum_route_mux', 'route'),
+  router: libraryModule('strum_router', 'route', undefined, [routeDecode, routeMux]),
+  routeDecode,
+  routeMux,
   adderTree: libraryModule('strum_adder_tree', 'adder_tree'),
   accumulator: libraryModule('strum_accumulator', 'accumulator'),
 } as const;
@@ -38,7 +60,7 @@ export const LIB = {
 const texts = new Map<string, string>();
 
 /** The text of a library file (read once per process); it must define exactly `module`. */
-export function libraryText(m: LibraryModule): string {
+export function libraryText(m: Pick<LibraryModule, 'module' | 'source'>): string {
   let text = texts.get(m.source);
   if (text === undefined) {
     text = readFileSync(m.source, 'utf8');

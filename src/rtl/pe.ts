@@ -209,7 +209,7 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
             conns.at(-1)!,
           ],
         };
-        const why = 'sparse: a low weight is zero, the low path is not used';
+        const why = `${fmt.name}: a low weight is zero, the low path is not used`;
         g.wires.push(
           { name: 'a_low', bits: A, unused: low ? null : why },
           { name: 'c_low', bits: low ? low.cBits : 1, unused: low ? null : why },
@@ -246,7 +246,7 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
       wires.push({
         name: 'lo_act',
         bits: loBits,
-        unused: lowLanes > 0 ? null : 'sparse: the router has no low lanes (zeros)',
+        unused: lowLanes > 0 ? null : `${fmt.name}: the router has no low lanes (zeros)`,
       });
       const params = bind({ B, H, A, LOW: lowLanes > 0 ? 1 : 0 });
       const conns: Record<string, string> = columnDecode ? { sel: 'sel' } : { mask: `wgt[${B - 1}:0]` };

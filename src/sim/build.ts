@@ -147,6 +147,24 @@ export function simWrapper(cfg: ResolvedDpu, top: string): { name: string; conte
   return { name: `${module}.v`, content };
 }
 
+/** The options every model shares, the array's and each PE model's (see verilatorFlags). */
+function speedFlags(trace?: TraceFormat): string[] {
+  return [
+    '-O3',
+    '--x-assign',
+    'fast',
+    '--x-initial',
+    'fast',
+    '--noassert',
+    '-Wno-fatal',
+    '-Wno-lint',
+    '-Wno-style',
+    '--output-split',
+    '0',
+    ...(trace ? [trace === 'vcd' ? '--trace' : '--trace-fst'] : []),
+  ];
+}
+
 /**
  * The Verilator options: the speed advice of Verilator's manual (-O3, fast X handling, no
  * assertions), never --threads. The model's C++ is compiled at -O1: -O2 and -O3 build slower
@@ -166,18 +184,7 @@ export function verilatorFlags(
   return [
     '--cc',
     '--exe',
-    '-O3',
-    '--x-assign',
-    'fast',
-    '--x-initial',
-    'fast',
-    '--noassert',
-    '-Wno-fatal',
-    '-Wno-lint',
-    '-Wno-style',
-    '--output-split',
-    '0',
-    ...(trace ? [trace === 'vcd' ? '--trace' : '--trace-fst'] : []),
+    ...speedFlags(trace),
     ...(mode === 'hierarchical' ? ['--hierarchical'] : []),
     '--top-module',
     `${top}_simwrap`,
@@ -330,18 +337,7 @@ function splitSources(bundle: RtlBundle): SplitSources {
 function peModelFlags(k: PeKind, split: SplitSources, trace?: TraceFormat): string[] {
   return [
     '--cc',
-    '-O3',
-    '--x-assign',
-    'fast',
-    '--x-initial',
-    'fast',
-    '--noassert',
-    '-Wno-fatal',
-    '-Wno-lint',
-    '-Wno-style',
-    '--output-split',
-    '0',
-    ...(trace ? [trace === 'vcd' ? '--trace' : '--trace-fst'] : []),
+    ...speedFlags(trace),
     '--top-module',
     `${k.module}_host`,
     '--prefix',

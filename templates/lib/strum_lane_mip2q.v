@@ -17,18 +17,26 @@ module strum_lane_mip2q #(
   /* verilator lint_on UNUSEDSIGNAL */
   output [P_BITS-1:0] p
 );
-  wire [P_BITS-1:0] a_x = {{(P_BITS-A_BITS){A_SIGNED != 0 && a[A_BITS-1]}}, a};
   wire [C_BITS-2:0] k = code[C_BITS-2:0];
   wire neg = code[C_BITS-1];
-  wire [P_BITS-1:0] mag;
+  // The sign is applied to the activation (A_BITS + 1 bits: -(-2^(A-1)) fits) before the
+  // shift, in parallel with decoding e, instead of negating the wide shifted product after
+  // it: a shorter carry chain on the lane's path into the adder tree.
+  wire [A_BITS:0] a_s = {A_SIGNED != 0 && a[A_BITS-1], a};
+  wire [A_BITS:0] a_n = (neg ? -a_s : a_s) & {(A_BITS+1){k != {(C_BITS-1){1'b0}}}};
+  wire [P_BITS-1:0] a_x;
   generate
+    if (P_BITS > A_BITS + 1) begin : g_ext
+      assign a_x = {{(P_BITS-A_BITS-1){a_n[A_BITS]}}, a_n};
+    end else begin : g_same
+      assign a_x = a_n[P_BITS-1:0];
+    end
     if (E_BITS > 0) begin : g_shift
       // k + all-ones = k - 1 (mod 2^E_BITS)
       wire [E_BITS-1:0] e = k[E_BITS-1:0] + {E_BITS{1'b1}};
-      assign mag = (k == {(C_BITS-1){1'b0}}) ? {P_BITS{1'b0}} : (a_x << e);
+      assign p = a_x << e;
     end else begin : g_one
-      assign mag = (k == {(C_BITS-1){1'b0}}) ? {P_BITS{1'b0}} : a_x;
+      assign p = a_x;
     end
   endgenerate
-  assign p = neg ? -mag : mag;
 endmodule
