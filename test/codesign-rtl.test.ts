@@ -32,12 +32,15 @@ describe('mask scope RTL (Icarus)', () => {
       const b = renderRtl(cfg);
       const isGroup = cfg.pe.maskScope?.kind === 'group';
       const routers = b.modules.filter((m) => m.role === 'route').map((m) => m.name);
-      expect(routers.length).toBe(isGroup ? 1 : 0);
+      // The router module and the decode/mux halves it instantiates.
+      expect(routers.length > 0).toBe(isGroup);
+      let instances = 0;
       for (const r of routers) {
         expect(text(b, '_pe.v')).not.toMatch(new RegExp(`\\b${r}\\b`));
-        // One instance inside the array's generate loops over rows and column groups.
-        expect((text(b, '_array.v').match(new RegExp(`^\\s*${r}\\b`, 'gm')) ?? []).length).toBe(1);
+        instances += (text(b, '_array.v').match(new RegExp(`^\\s*${r}\\b`, 'gm')) ?? []).length;
       }
+      // One router instance inside the array's generate loops over rows and column groups.
+      expect(instances).toBe(isGroup ? 1 : 0);
       expect(applicableFaults(cfg).includes('route-off-by-one')).toBe(isGroup);
     }
   });
