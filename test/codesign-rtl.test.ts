@@ -3,7 +3,7 @@
 // Yosys read and Icarus against the golden model; the faults the issue names are caught:
 // a fault in the edge router, a wrong shared mask and a wrong permutation (weights with a mask
 // per PE); and one small Verilator co-simulation per scope (pass, and the wrong-mask stimulus
-// caught on the same build).
+// caught on the same build). Three-level PEs (pe.mid): the same Icarus checks.
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config/resolve.ts';
 import { applicableFaults, renderRtl } from '../src/rtl/index.ts';
@@ -22,7 +22,18 @@ const layer = (low: string) =>
     array: { rows: 2, cols: 2 },
     pe: { block: 8, low, maskScope: { kind: 'layer' } },
   });
-const CONFIGS = ['mip2q', 'dliq', 'sparse'].flatMap((low) => [group(low), layer(low)]);
+// Three levels (pe.mid): H = 3 high, M = 2 INT4, 3 low lanes, so no lane boundary is aligned.
+const layer3 = (low: string) =>
+  resolveConfig({
+    name: `cd_layer3_${low}`,
+    array: { rows: 2, cols: 2 },
+    pe: { block: 8, high: 3, low, maskScope: { kind: 'layer' }, mid: { lanes: 2, format: 'int', bits: 4 } },
+  });
+const CONFIGS = [
+  ...['mip2q', 'dliq', 'sparse'].flatMap((low) => [group(low), layer(low)]),
+  layer3('mip2q'),
+  layer3('dliq'),
+];
 const text = (b: ReturnType<typeof renderRtl>, suffix: string) =>
   b.files.find((f) => f.name.endsWith(suffix))!.content;
 
@@ -62,6 +73,8 @@ describe('mask scope RTL (Icarus)', () => {
     ).not.toEqual([]);
     expect(await simulateAgainstGolden(g, renderRtl(g), stim(g, true))).not.toEqual([]);
     expect(await simulateAgainstGolden(l, renderRtl(l), stim(l, true))).not.toEqual([]);
+    const l3 = layer3('mip2q');
+    expect(await simulateAgainstGolden(l3, renderRtl(l3), stim(l3, true))).not.toEqual([]);
     // The faulty variants stay lint-clean (the co-simulation builds them too).
     expect(await verilatorLint(renderRtl(g, { fault: 'route-off-by-one' }))).toBe('');
   }, 120_000);

@@ -174,77 +174,86 @@ describe('per-input-channel precision (scope layer)', () => {
     expect(channelPlanProblem(12, 12, 8)).toBeNull(); // a matrix: the tail block is padded
   });
 
-  it('a two-layer chain gives the same outputs with and without the permutation (golden model)', () => {
-    const rows = 2;
-    const K0 = 16;
-    const C = 32; // layer 1 outputs = layer 2 inputs
-    const N2 = 4;
-    const cfg1 = cfgOf({ block: 8, low: 'none' }, { array: { rows, cols: 4 } });
-    const cfg2 = cfgOf(
-      { block: 8, low: 'dliq', maskScope: { kind: 'layer' } },
-      { array: { rows, cols: N2 } },
-    );
-    const W1 = weights(C * K0, 21);
-    const b1 = weights(C, 22);
-    const W2 = weights(N2 * C, 23);
-    const r = xorshift32(5);
-    const A0 = Float64Array.from({ length: rows * K0 }, () => Math.floor(r() * 255) - 127);
-    const q2 = quantizeMatrix(cfg2, W2, N2, C, { select: 'error' });
-    const perm = q2.channelPlan!.perm;
+  it.each([
+    ['two levels (DLIQ)', { low: 'dliq' }],
+    [
+      'three levels (INT8, INT4, MIP2Q)',
+      { low: 'mip2q', high: 4, mid: { lanes: 2, format: 'int', bits: 4 } },
+    ],
+  ])(
+    'a two-layer chain gives the same outputs with and without the permutation (golden model): %s',
+    (_, pe2) => {
+      const rows = 2;
+      const K0 = 16;
+      const C = 32; // layer 1 outputs = layer 2 inputs
+      const N2 = 4;
+      const cfg1 = cfgOf({ block: 8, low: 'none' }, { array: { rows, cols: 4 } });
+      const cfg2 = cfgOf({ block: 8, maskScope: { kind: 'layer' }, ...pe2 }, { array: { rows, cols: N2 } });
+      const W1 = weights(C * K0, 21);
+      const b1 = weights(C, 22);
+      const W2 = weights(N2 * C, 23);
+      const r = xorshift32(5);
+      const A0 = Float64Array.from({ length: rows * K0 }, () => Math.floor(r() * 255) - 127);
+      const q2 = quantizeMatrix(cfg2, W2, N2, C, { select: 'error' });
+      const perm = q2.channelPlan!.perm;
 
-    /** Layer 1 (INT8) then ReLU + requantization to int8: activations [rows, C]. */
-    const layer1 = (w: Float32Array, b: Float32Array) => {
-      const q1 = quantizeMatrix(cfg1, w, C, K0);
-      const acc = new Float64Array(rows * C);
-      for (let c0 = 0; c0 < C; c0 += 4) {
-        const wt = q1.values.subarray(c0 * q1.Kp, (c0 + 4) * q1.Kp);
-        const t = tileResults(cfg1, A0, wt, q1.Kp);
-        for (let rr = 0; rr < rows; rr++) for (let c = 0; c < 4; c++) acc[rr * C + c0 + c] = t[rr * 4 + c]!;
-      }
-      return acc.map((a, i) => {
-        const c = i % C;
-        return Math.min(127, Math.max(0, roundHalfEven(a * q1.scales[c]! * 0.02 + b[c]! * 50)));
-      });
-    };
-    /** Layer 2 on the array, cycle by cycle from packed words: one tile of rows x N2. */
-    const layer2 = (acts: Float64Array, blocks: Uint32Array[][]) => {
-      const g = new GoldenArray(cfg2);
-      const nb = q2.Kp / 8;
-      let out: Float64Array | null = null;
-      for (let j = 0; j < nb; j++) {
-        out = g.step({
-          valid: true,
-          clear: j === 0,
-          last: j === nb - 1,
-          act: Array.from({ length: rows }, (_, rr) =>
-            Array.from(acts.subarray(rr * C + j * 8, rr * C + j * 8 + 8)),
-          ),
-          wgt: blocks.map((row) => row[j]!),
+      /** Layer 1 (INT8) then ReLU + requantization to int8: activations [rows, C]. */
+      const layer1 = (w: Float32Array, b: Float32Array) => {
+        const q1 = quantizeMatrix(cfg1, w, C, K0);
+        const acc = new Float64Array(rows * C);
+        for (let c0 = 0; c0 < C; c0 += 4) {
+          const wt = q1.values.subarray(c0 * q1.Kp, (c0 + 4) * q1.Kp);
+          const t = tileResults(cfg1, A0, wt, q1.Kp);
+          for (let rr = 0; rr < rows; rr++) for (let c = 0; c < 4; c++) acc[rr * C + c0 + c] = t[rr * 4 + c]!;
+        }
+        return acc.map((a, i) => {
+          const c = i % C;
+          return Math.min(127, Math.max(0, roundHalfEven(a * q1.scales[c]! * 0.02 + b[c]! * 50)));
         });
-      }
-      return out!;
-    };
-    const packed = Array.from({ length: N2 }, (_, n) =>
-      Array.from({ length: q2.Kp / 8 }, (_, j) => packWeightBlock(cfg2, weightBlockOf(q2, n, j))),
-    );
+      };
+      /** Layer 2 on the array, cycle by cycle from packed words: one tile of rows x N2. */
+      const layer2 = (acts: Float64Array, blocks: Uint32Array[][]) => {
+        const g = new GoldenArray(cfg2);
+        const nb = q2.Kp / 8;
+        let out: Float64Array | null = null;
+        for (let j = 0; j < nb; j++) {
+          out = g.step({
+            valid: true,
+            clear: j === 0,
+            last: j === nb - 1,
+            act: Array.from({ length: rows }, (_, rr) =>
+              Array.from(acts.subarray(rr * C + j * 8, rr * C + j * 8 + 8)),
+            ),
+            wgt: blocks.map((row) => row[j]!),
+          });
+        }
+        return out!;
+      };
+      const packed = Array.from({ length: N2 }, (_, n) =>
+        Array.from({ length: q2.Kp / 8 }, (_, j) => packWeightBlock(cfg2, weightBlockOf(q2, n, j))),
+      );
 
-    // Without the permutation: layer 2's decoded weights in the layer's own channel order.
-    const a1 = layer1(W1, b1);
-    const ref = tileResults(cfg2, a1, inLayerOrder(q2.values, q2), q2.Kp);
-    // With it: folded into layer 1's rows and bias; layer 2 runs its packed blocks (fixed lanes).
-    const folded = foldIntoProducer(W1, b1, perm);
-    const a1p = layer1(folded.weights, folded.bias!);
-    expect(Array.from(layer2(a1p, packed))).toEqual(Array.from(ref));
-    expect(ref.some((v) => v !== 0)).toBe(true);
-    // A wrong permutation (two channels of different precision swapped) changes the outputs.
-    const differ = (x: number, y: number) => a1[x] !== a1[y] || a1[C + x] !== a1[C + y];
-    const hi = perm.findIndex((p) => q2.channelPlan!.low[p] === 0);
-    const lo = perm.findIndex((p) => q2.channelPlan!.low[p] === 1 && differ(p, perm[hi]!));
-    const bad = Int32Array.from(perm);
-    [bad[hi], bad[lo]] = [bad[lo]!, bad[hi]!];
-    const wrong = foldIntoProducer(W1, b1, bad);
-    expect(Array.from(layer2(layer1(wrong.weights, wrong.bias!), packed))).not.toEqual(Array.from(ref));
-  });
+      // Without the permutation: layer 2's decoded weights in the layer's own channel order.
+      const a1 = layer1(W1, b1);
+      const ref = tileResults(cfg2, a1, inLayerOrder(q2.values, q2), q2.Kp);
+      // With it: folded into layer 1's rows and bias; layer 2 runs its packed blocks (fixed lanes).
+      const folded = foldIntoProducer(W1, b1, perm);
+      const a1p = layer1(folded.weights, folded.bias!);
+      expect(Array.from(layer2(a1p, packed))).toEqual(Array.from(ref));
+      expect(ref.some((v) => v !== 0)).toBe(true);
+      // A wrong permutation (two channels of different precision swapped) changes the outputs;
+      // with three levels, a middle and a low channel.
+      const plan = q2.channelPlan!;
+      const levelOf = (p: number) => (plan.level ? plan.level[p]! : plan.low[p]!);
+      const differ = (x: number, y: number) => a1[x] !== a1[y] || a1[C + x] !== a1[C + y];
+      const hi = perm.findIndex((p) => levelOf(p) === (plan.level ? 1 : 0));
+      const lo = perm.findIndex((p) => levelOf(p) === (plan.level ? 2 : 1) && differ(p, perm[hi]!));
+      const bad = Int32Array.from(perm);
+      [bad[hi], bad[lo]] = [bad[lo]!, bad[hi]!];
+      const wrong = foldIntoProducer(W1, b1, bad);
+      expect(Array.from(layer2(layer1(wrong.weights, wrong.bias!), packed))).not.toEqual(Array.from(ref));
+    },
+  );
 });
 
 describe('co-simulation stimulus and timing per scope', () => {

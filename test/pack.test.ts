@@ -29,6 +29,8 @@ describe('documented layouts (docs/FORMATS.md examples)', () => {
       // Mask scopes change where the router is, not the packed block.
       'strum-mip2q-group': 112,
       'strum-mip2q-layer': 112,
+      // Three levels: mask, 8 high, 4 INT4 middle and 4 MIP2Q low codes (16 + 64 + 16 + 16).
+      'strum-layer3': 112,
     });
   });
 

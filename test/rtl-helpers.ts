@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { groupChannelsOf, maskScopeOf } from '../src/config/mask-scope.ts';
 import type { ResolvedDpu } from '../src/config/resolve.ts';
 import type { DpuInput } from '../src/config/schema.ts';
-import { lowCodeProblem, toSigned } from '../src/format/index.ts';
+import { formatOf, lowCodeProblem, midFormatOf, toSigned } from '../src/format/index.ts';
 import { packActivationBlock, packWeightBlock, type WeightBlock } from '../src/format/pack.ts';
 import { type ArrayCycle, GoldenArray } from '../src/quant/golden.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../src/rtl/index.ts';
@@ -128,7 +128,23 @@ function randomWeightBlockWithMask(cfg: ResolvedDpu, r: Rng, low: readonly boole
     if (!isLow) return r.int(-(2 ** (W - 1)), 2 ** (W - 1) - 1);
     return b.codes.find((_, j) => b.low[j]) ?? 0;
   });
-  return { low: [...low], codes, meta: b.meta };
+  return withLevels(cfg, r, { low: [...low], codes, meta: b.meta });
+}
+
+/** pe.mid: the block's first M low positions get legal middle-format codes. */
+function withLevels(cfg: ResolvedDpu, r: Rng, b: WeightBlock): WeightBlock {
+  const mid = midFormatOf(cfg);
+  if (!mid) return b;
+  const M = cfg.derived.midLanes;
+  const low = formatOf(cfg);
+  const draw = (f: { codes: readonly number[] }) => f.codes[r.int(0, f.codes.length - 1)] ?? 0;
+  let j = 0;
+  const codes = b.codes.map((c, i) => {
+    if (!b.low[i]) return c;
+    if (j++ < M) return draw(mid);
+    return low.codeProblem(c) ? draw(low) : c;
+  });
+  return { ...b, codes };
 }
 
 /** Random legal weight block: static blocks get exactly L low weights, dynamic any number. */
@@ -151,7 +167,7 @@ export function randomWeightBlock(cfg: ResolvedDpu, r: Rng): WeightBlock {
     }
   });
   const cands = metaCandidates(cfg, 'block');
-  return { low, codes, meta: cands[r.int(0, cands.length - 1)]! };
+  return withLevels(cfg, r, { low, codes, meta: cands[r.int(0, cands.length - 1)]! });
 }
 
 export interface Stimulus {

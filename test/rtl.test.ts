@@ -182,8 +182,6 @@ describe('renderRtl', () => {
       'array:array',
     ]);
     expect(roles(presets[1]!)).toEqual([
-      'route:strum_route_decode',
-      'route:strum_route_mux',
       'route:strum_router',
       'lane:strum_lane_full',
       'lane:strum_lane_mip2q',

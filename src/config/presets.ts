@@ -43,6 +43,22 @@ export const PRESETS: Readonly<Record<string, { readonly summary: string; readon
       pe: { block: 16, low: 'mip2q', mode: 'static', maskScope: { kind: 'layer' } },
     },
   },
+  'strum-layer3': {
+    summary:
+      'three levels per input channel, B=16: 8 INT8 + 4 INT4 + 4 MIP2Q lanes in fixed positions (channels permuted): no router',
+    config: {
+      name: 'strum_layer3',
+      ...small,
+      pe: {
+        block: 16,
+        high: 8,
+        low: 'mip2q',
+        mode: 'static',
+        maskScope: { kind: 'layer' },
+        mid: { lanes: 4, format: 'int', bits: 4 },
+      },
+    },
+  },
 };
 
 export const DEFAULT_PRESET = 'strum-mip2q';

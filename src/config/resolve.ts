@@ -4,12 +4,14 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { bitsFor, productRange, type Range, signedBitsFor } from '../format/bits.ts';
 import { type WeightBlockLayout, weightBlockLayout } from '../format/layout.ts';
+import { midFormatOf } from '../format/levels.ts';
 import { lowFormatSpec, parameterisedFormats } from '../format/registry.ts';
 import type { MetaField } from '../format/spec.ts';
 import { activationRange, highRange } from '../format/values.ts';
 import { UserError } from './errors.ts';
 import { type ArrayInterface, arrayInterface, MAX_LAYER_META_BITS } from './interface.ts';
 import { edgeStagesOf, maskScopeIssues } from './mask-scope.ts';
+import { midLevelIssues } from './mid-level.ts';
 import { type DpuInput, type DpuParsed, dpuSchema } from './schema.ts';
 
 export { signedBitsFor };
@@ -42,11 +44,16 @@ export interface DerivedValues {
   readonly lowCount: number;
   /** Multiplier lanes that exist in the PE: high (full) lanes and low lanes. */
   readonly highLanes: number;
+  /** Lanes of the low format (with pe.mid: the L - M positions after the middle ones). */
   readonly lowLanes: number;
+  /** pe.mid: M middle lanes (0 without pe.mid). */
+  readonly midLanes: number;
   readonly lanes: number;
   /** Signed widths of one lane's product (a dynamic lane's covers its low mode too). */
   readonly highProductBits: number;
   readonly lowProductBits: number;
+  /** A middle lane's product width (0 without pe.mid). */
+  readonly midProductBits: number;
   /** Signed width of the exact block sum (before the accumulator). */
   readonly blockSumBits: number;
   /** Levels of the binary adder tree over the lanes. */
@@ -175,6 +182,9 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
   }
   const formatConfig = { ...c, pe: { ...c.pe, high } };
   if (spec.check) issues.push(...spec.check(formatConfig, params));
+  issues.push(
+    ...midLevelIssues({ ...c, pe: { ...c.pe, high } }, !isBaseline, () => midFormatOf(formatConfig)),
+  );
   if (issues.length) throw new ConfigError(issues, source);
   const fmt = spec.bind(formatConfig, params);
   if (c.pe.mode === 'dynamic' && fmt.codeBits > c.weightBits) {
@@ -203,19 +213,26 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
   const lowRange = productRange(act, fmt.valueRange);
   const dynamic = c.pe.mode === 'dynamic';
   const highLanes = isBaseline || dynamic ? B : high;
+  // pe.mid: M of the L low positions are middle lanes (static, scope 'layer').
+  const mid = midFormatOf(formatConfig);
+  const midLanes = mid ? c.pe.mid!.lanes : 0;
+  const midRange = mid ? productRange(act, mid.valueRange) : ([0, 0] as [number, number]);
   // Formats whose low weights need no multiply (sparse: all zero) have no low lanes.
-  const lowLanes = isBaseline || dynamic || fmt.lane === null ? 0 : L;
-  const lanes = highLanes + lowLanes;
+  const lowLanes = isBaseline || dynamic || fmt.lane === null ? 0 : L - midLanes;
+  const lanes = highLanes + midLanes + lowLanes;
   // A dynamic lane computes both kinds of product, so its range covers both.
   const fullRange: [number, number] = dynamic
     ? [Math.min(highProducts[0], lowRange[0]), Math.max(highProducts[1], lowRange[1])]
     : highProducts;
   const highProductBits = signedBitsFor(...fullRange);
   const lowProductBits = lowLanes > 0 ? signedBitsFor(...lowRange) : 0;
+  const midProductBits = midLanes > 0 ? signedBitsFor(...midRange) : 0;
   // Worst case block sum: every position at its widest product (a dynamic lane is a high lane).
   const laneRange = (n: number, r: [number, number]) => [n * r[0], n * r[1]] as const;
   const hi = laneRange(highLanes, fullRange);
-  const lo = laneRange(lowLanes, lowRange);
+  const lo0 = laneRange(lowLanes, lowRange);
+  const mi = laneRange(midLanes, midRange);
+  const lo = [lo0[0] + mi[0], lo0[1] + mi[1]] as const;
   const blockSumBits = signedBitsFor(hi[0] + lo[0], hi[1] + lo[1]);
   const blocks = Math.ceil(c.accumulator.reductionLength / B);
   const accumulatorBitsNeeded = signedBitsFor(blocks * (hi[0] + lo[0]), blocks * (hi[1] + lo[1]));
@@ -238,6 +255,7 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
     hasLow: fmt.hasLow,
     codeBits: fmt.codeBits,
     meta: fmt.meta,
+    mid: mid ? { count: midLanes, bits: c.pe.mid!.bits } : null,
   });
   const latency =
     1 +
@@ -252,6 +270,8 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
     lanes,
     highProductBits,
     lowProductBits,
+    midLanes,
+    midProductBits,
     blockSumBits,
     adderTreeDepth: bitsFor(lanes - 1),
     codeBits: fmt.codeBits,

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type BUILTIN_FORMATS, lowFormatNames, parameterisedFormats } from '../format/registry.ts';
 import type { LowFormatSpec } from '../format/spec.ts';
 import { maskScopeSchema } from './mask-scope.ts';
+import { midLevelSchema } from './mid-level.ts';
 
 /** Verilog-2005 keywords plus SystemVerilog ones Verilator reserves: a name must not be one. */
 export const VERILOG_KEYWORDS = new Set(
@@ -95,6 +96,7 @@ const baseSchema = z.strictObject({
             'per array column and sends one-hot select lines down the column with the weights (static only)',
         ),
       maskScope: maskScopeSchema,
+      mid: midLevelSchema,
     })
     .prefault({}),
   activation: z

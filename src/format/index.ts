@@ -3,8 +3,10 @@
 // registry.ts lists them; layout.ts and pack.ts define the packed words every stage reads.
 export * from './bits.ts';
 export { type DliqParams, dliqDecode, dliqEncode, dliqFormat, dliqRange } from './dliq.ts';
+export { intDecode, intEncode, intFormat } from './int.ts';
 export { int8Format } from './int8.ts';
 export * from './layout.ts';
+export * from './levels.ts';
 export { MIP2Q_ZERO, type Mip2qParams, mip2qDecode, mip2qEncode, mip2qFields, mip2qFormat } from './mip2q.ts';
 export * from './pack.ts';
 export {

@@ -17,8 +17,13 @@ export interface WeightBlockLayout {
   readonly mask: BitField | null;
   /** Static StruM: the H high weights, in block order, two's complement, weightBits each. */
   readonly high: readonly BitField[];
-  /** Static StruM: the L low codes, in block order, codeBits each (none when codes are not stored). */
+  /** Static StruM: the low-format codes, in block order, codeBits each (none when codes are not stored). */
   readonly low: readonly BitField[];
+  /**
+   * Three-level blocks (pe.mid): the M middle codes, the block's first M low positions in
+   * block order (levels.ts), before `low`; [] otherwise.
+   */
+  readonly mid: readonly BitField[];
   /** Dynamic StruM and INT8: one weightBits slot per block position (a low code sits in its LSBs). */
   readonly slots: readonly BitField[];
   /** The format's per-block metadata fields (e.g. the DLIQ shift), in the format's meta order. */
@@ -36,9 +41,11 @@ export interface LayoutParams {
   readonly codeBits: number;
   /** The format's metadata fields; those of scope 'block' are packed. */
   readonly meta: readonly MetaField[];
+  /** pe.mid: M middle codes of `bits` each among the L low positions (static only). */
+  readonly mid?: { readonly count: number; readonly bits: number } | null;
 }
 
-/** Fields are laid out LSB first in this order: mask, high (or slots), low, metadata. */
+/** Fields are laid out LSB first in this order: mask, high (or slots), mid, low, metadata. */
 export function weightBlockLayout(p: LayoutParams): WeightBlockLayout {
   let offset = 0;
   const take = (name: string, bits: number): BitField => {
@@ -52,13 +59,16 @@ export function weightBlockLayout(p: LayoutParams): WeightBlockLayout {
     Array.from({ length: count }, (_, i) => take(`${prefix}${i}`, bits));
   let high: BitField[] = [];
   let low: BitField[] = [];
+  let mid: BitField[] = [];
   let slots: BitField[] = [];
   if (!p.hasLow || p.mode === 'dynamic') {
     slots = fields('slot', p.block, p.weightBits);
   } else {
     high = fields('high', p.high, p.weightBits);
-    if (p.codeBits > 0) low = fields('low', L, p.codeBits);
+    const M = p.mid?.count ?? 0;
+    if (M > 0) mid = fields('mid', M, p.mid!.bits);
+    if (p.codeBits > 0) low = fields('low', L - M, p.codeBits);
   }
   const meta = p.meta.filter((m) => m.scope === 'block').map((m) => take(m.name, m.bits));
-  return { totalBits: offset, mask, high, low, slots, meta };
+  return { totalBits: offset, mask, high, low, mid, slots, meta };
 }

@@ -3,12 +3,13 @@
 // Verilator wide signal (VlWide), so the harness copies them unchanged.
 import { toSigned, toUnsigned } from './bits.ts';
 import type { BitField, WeightBlockLayout } from './layout.ts';
+import { type LevelsConfig, lowPositionFormats } from './levels.ts';
 import { formatOf } from './registry.ts';
 import type { FormatConfig } from './spec.ts';
 import { activationRange, highRange } from './values.ts';
 
 /** The parts of a resolved config the packer reads. */
-export interface PackConfig extends FormatConfig {
+export interface PackConfig extends LevelsConfig {
   readonly derived: {
     readonly lowCount: number;
     readonly weightLayout: WeightBlockLayout;
@@ -69,10 +70,12 @@ export function weightBlockProblem(cfg: PackConfig, block: WeightBlock): string 
     return `a static block has exactly ${cfg.derived.lowCount} low weights, this one has ${lows}`;
   }
   const [hlo, hhi] = highRange(cfg);
+  const lowFmts = lowPositionFormats(cfg, fmt, lows);
+  let j = 0;
   for (let i = 0; i < B; i++) {
     const c = block.codes[i]!;
     if (block.low[i]) {
-      const problem = fmt.codeProblem(c);
+      const problem = lowFmts[j++]!.codeProblem(c);
       if (problem) return `position ${i}: ${problem}`;
     } else if (!Number.isInteger(c) || c < hlo || c > hhi) {
       return `position ${i}: high weight ${c} outside ${hlo}..${hhi}`;
@@ -109,11 +112,16 @@ export function packWeightBlock(cfg: PackConfig, block: WeightBlock, out?: Uint3
       put(words, f, block.low[i] ? block.codes[i]! : toUnsigned(block.codes[i]!, wb));
     });
   } else {
+    // The j-th low position: a middle code (j < M), then the low-format codes (if stored).
+    const lowFields = [...layout.mid, ...layout.low];
     let h = 0;
     let l = 0;
     for (let i = 0; i < cfg.pe.block; i++) {
       if (!block.low[i]) put(words, layout.high[h++]!, toUnsigned(block.codes[i]!, wb));
-      else if (layout.low.length) put(words, layout.low[l++]!, block.codes[i]!);
+      else {
+        const f = lowFields[l++];
+        if (f) put(words, f, block.codes[i]!);
+      }
     }
   }
   layout.meta.forEach((f, m) => {
@@ -135,11 +143,15 @@ export function unpackWeightBlock(cfg: PackConfig, words: Uint32Array): WeightBl
       codes[i] = low[i] ? get(f) % 2 ** formatOf(cfg).codeBits : toSigned(get(f), cfg.weightBits);
     });
   } else {
+    const lowFields = [...layout.mid, ...layout.low];
     let h = 0;
     let l = 0;
     for (let i = 0; i < B; i++) {
       if (!low[i]) codes[i] = toSigned(get(layout.high[h++]!), cfg.weightBits);
-      else codes[i] = layout.low.length ? get(layout.low[l++]!) : 0;
+      else {
+        const f = lowFields[l++];
+        codes[i] = f ? get(f) : 0;
+      }
     }
   }
   return { low, codes, meta: layout.meta.map(get) };
@@ -164,13 +176,21 @@ export function blockMeta(
  * This is the arithmetic meaning of the block that the hardware must reproduce.
  */
 export function decodeWeightBlock(
-  cfg: FormatConfig,
+  cfg: LevelsConfig,
   block: WeightBlock,
   layerMeta: readonly number[] = [],
 ): number[] {
   const fmt = formatOf(cfg);
   const meta = blockMeta(cfg, block, layerMeta);
-  return block.codes.map((c, i) => (block.low[i] ? fmt.decode(c, meta) : c));
+  if (!cfg.pe.mid) return block.codes.map((c, i) => (block.low[i] ? fmt.decode(c, meta) : c));
+  // Three levels: the j-th low position decodes with its level's format (a middle format has no metadata).
+  const fmts = lowPositionFormats(cfg, fmt, block.low.filter(Boolean).length);
+  let j = 0;
+  return block.codes.map((c, i) => {
+    if (!block.low[i]) return c;
+    const f = fmts[j++]!;
+    return f === fmt ? f.decode(c, meta) : f.decode(c, []);
+  });
 }
 
 /** Pack B activations, lane i at bits [i*A, i*A + A). */

@@ -2,6 +2,7 @@
 // names; the config schema takes each one's parameter fragment from here. A format that
 // exists only for tests registers itself with registerLowFormat (test/fixtures/formats/).
 import { dliqFormat } from './dliq.ts';
+import { intFormat } from './int.ts';
 import { int8Format } from './int8.ts';
 import { mip2qFormat } from './mip2q.ts';
 import { sparseFormat } from './sparse.ts';
@@ -11,7 +12,7 @@ import type { BoundFormat, FormatConfig, LowFormatSpec } from './spec.ts';
 type AnySpec = LowFormatSpec<any>;
 
 /** The built-in formats, in the order docs and the config reference list them. */
-export const BUILTIN_FORMATS = [int8Format, mip2qFormat, dliqFormat, sparseFormat] as const;
+export const BUILTIN_FORMATS = [int8Format, mip2qFormat, dliqFormat, sparseFormat, intFormat] as const;
 
 const registry = new Map<string, AnySpec>(BUILTIN_FORMATS.map((f) => [f.name, f]));
 

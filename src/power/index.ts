@@ -7,15 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
-import { type RtlOptions, renderRtl } from '../rtl/index.ts';
-import {
-  baselineConfig,
-  flowEnv,
-  peKinds,
-  runSynth,
-  type SynthReport,
-  synthesizeBundle,
-} from '../synth/index.ts';
+import { type RtlBundle, type RtlOptions, renderRtl } from '../rtl/index.ts';
+import { baselineConfig, flowEnv, peKinds, type SynthReport, synthesizeBundle } from '../synth/index.ts';
 import { baseModuleName, cleanNetlistForSta } from '../synth/netlist.ts';
 import { type ActivityRun, runActivity, type TileMismatch } from './activity.ts';
 import { type CellLibrary, cellLibrary } from './cells.ts';
@@ -69,6 +62,8 @@ export interface PowerOptions {
   timedCycles?: number;
   /** Bench only: RTL options of the PE (e.g. dynamic lanes without operand isolation). */
   rtl?: RtlOptions;
+  /** The config's rendered RTL, when the caller has it already (flow renders once); default renderRtl(cfg, rtl). */
+  bundle?: RtlBundle;
   /** Keep the timed run's work directory (VCD, SDF, test bench) for inspection. */
   keepTimedFiles?: boolean;
   /** Test only: replace the netlist text the simulator reads (a deliberately wrong netlist). */
@@ -212,11 +207,9 @@ async function prepare(
     onProgress: progress,
   };
   const env = await flowEnv(synthOpts);
-  const bundle = renderRtl(cfg, opts.rtl ?? {});
+  const bundle = opts.bundle ?? renderRtl(cfg, opts.rtl ?? {});
   // The same cached hierarchical run `strumgen synth` makes (its area and fmax are reported).
-  const synth = opts.rtl
-    ? await synthesizeBundle(cfg, bundle, env, peKinds(false))
-    : await runSynth(cfg, synthOpts);
+  const synth = await synthesizeBundle(cfg, bundle, env, peKinds(false));
   const run = synth.runs[0]!;
   const lib = cellsOf(env.liberty.sha256, env.liberty.text);
   const raw = readFileSync(join(run.dir, 'netlist.v'), 'utf8');
@@ -538,7 +531,7 @@ export async function runPower(cfg: ResolvedDpu, opts: PowerOptions = {}): Promi
   if (!opts.baseline) return report;
   const base = baselineConfig(cfg);
   progress(`power: baseline ${base.name} (INT8, B=${base.pe.block}) with the same stimulus`);
-  const baseline = await powerOne(base, { ...opts, rtl: undefined }, progress);
+  const baseline = await powerOne(base, { ...opts, rtl: undefined, bundle: undefined }, progress);
   return withPowerComparison(report, baseline);
 }
 

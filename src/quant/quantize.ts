@@ -5,6 +5,7 @@
 // runGeneral below operation for operation; { general: true } forces runGeneral.
 import { type MaskScope, maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
+import { type MidLevel, midConfigOf, midCountOf } from '../format/levels.ts';
 import type { WeightBlock } from '../format/pack.ts';
 import { formatOf } from '../format/registry.ts';
 import type { BoundFormat, FormatConfig, MetaScope } from '../format/spec.ts';
@@ -12,6 +13,7 @@ import { magnitudeKernel } from './magnitude-kernel.ts';
 import {
   type ChannelPlan,
   channelPlanProblem,
+  type MidPlan,
   permuteColumns,
   planChannels,
   runScoped,
@@ -19,7 +21,9 @@ import {
 } from './scope.ts';
 
 /** The parts of a config the quantizer reads (a resolved config is one); pe.maskScope absent = 'pe'. */
-export type FormatParams = FormatConfig & { readonly pe: { readonly maskScope?: MaskScope } };
+export type FormatParams = FormatConfig & {
+  readonly pe: { readonly maskScope?: MaskScope; readonly mid?: MidLevel };
+};
 
 export const SELECT_POLICIES = ['magnitude', 'error'] as const;
 /** magnitude: the L smallest |q| go low (the paper); error: the L cheapest moves go low. */
@@ -215,6 +219,9 @@ export function quantizeMatrix(
     return { ...base0, layerMetaIndex: 0, weightedError: err, channelPlan: null };
   }
   const tables = lowTables(p);
+  // Three levels (pe.mid, scope 'layer'): the middle format's nearest-value table.
+  const midView = midConfigOf(p);
+  const mid: MidPlan | undefined = midView ? { M: midCountOf(p), table: lowTables(midView)[0]! } : undefined;
   let channelPlan: ChannelPlan | null = null;
   let Wq = W;
   if (scope.kind === 'layer') {
@@ -237,6 +244,7 @@ export function quantizeMatrix(
         tables,
         opts.select ?? 'magnitude',
         opts.sensitivity,
+        mid,
       );
     Wq = permuteColumns(Float32Array.from(W), N, K, channelPlan.perm);
   }
@@ -264,6 +272,7 @@ export function quantizeMatrix(
           fixedT,
           scope,
           sens,
+          mid,
         );
   if (metaScope !== 'layer') {
     const err = run(-1);

@@ -16,8 +16,16 @@ export interface ChannelPlan {
   readonly channels: number;
   /** perm[new channel] = original channel: the order the array sees (fold it into the producer). */
   readonly perm: Int32Array;
-  /** Per original channel: 1 = low precision. */
+  /** Per original channel: 1 = low precision (with three levels: middle or low). */
   readonly low: Uint8Array;
+  /** Three levels (pe.mid): per original channel 0 = high, 1 = middle, 2 = low; absent with two. */
+  readonly level?: Uint8Array;
+}
+
+/** The middle level of a three-level layer: M positions per block (H..H+M-1) and its nearest-value table. */
+export interface MidPlan {
+  readonly M: number;
+  readonly table: NearestTable;
 }
 
 /** Why a layer's input channels cannot be put into fixed lane positions, or null. */
@@ -31,6 +39,73 @@ export function channelPlanProblem(K: number, I: number, B: number): string | nu
 
 /** Block position of new channel c is c mod B in both legal cases (K = I, or B | I). */
 const isHighSlot = (c: number, B: number, H: number) => c % B < H;
+/** The level of slot c: 0 high (positions 0..H-1), 1 middle (H..H+M-1), 2 low. */
+const slotLevel = (c: number, B: number, H: number, M: number) => (c % B < H ? 0 : c % B < H + M ? 1 : 2);
+
+/**
+ * Exact minimum-cost assignment of items to three levels with capacities (sum = items):
+ * cost[3 i + l] is item i's cost at level l. Successive shortest paths: each item enters
+ * along the cheapest path through the levels (moving at most one item out of each level it
+ * passes), which keeps every partial assignment optimal. Deterministic (ties: lower level,
+ * lower item). Returns each item's level.
+ */
+export function assignLevels(cost: Float64Array, caps: readonly [number, number, number]): Uint8Array {
+  const n = cost.length / 3;
+  if (caps[0] + caps[1] + caps[2] !== n) throw new RangeError(`capacities ${caps.join('+')} != ${n} items`);
+  const level = new Uint8Array(n).fill(255);
+  const count = [0, 0, 0];
+  const move = new Float64Array(9);
+  const who = new Int32Array(9);
+  const dist = new Float64Array(3);
+  const pred = new Int8Array(3);
+  for (let i = 0; i < n; i++) {
+    // Cheapest move of an already placed item from level a to level b.
+    move.fill(Infinity);
+    who.fill(-1);
+    for (let j = 0; j < i; j++) {
+      const a = level[j]!;
+      for (let b = 0; b < 3; b++) {
+        if (b === a) continue;
+        const d = cost[3 * j + b]! - cost[3 * j + a]!;
+        if (d < move[3 * a + b]!) {
+          move[3 * a + b] = d;
+          who[3 * a + b] = j;
+        }
+      }
+    }
+    for (let b = 0; b < 3; b++) {
+      dist[b] = cost[3 * i + b]!;
+      pred[b] = -1;
+    }
+    // Bellman-Ford over the three levels (paths of at most two moves; no negative cycles).
+    for (let round = 0; round < 2; round++) {
+      for (let a = 0; a < 3; a++) {
+        for (let b = 0; b < 3; b++) {
+          if (a === b || who[3 * a + b]! < 0) continue;
+          const d = dist[a]! + move[3 * a + b]!;
+          if (d < dist[b]! - 1e-12 * Math.abs(dist[b]!)) {
+            dist[b] = d;
+            pred[b] = a;
+          }
+        }
+      }
+    }
+    let t = -1;
+    for (let b = 0; b < 3; b++) if (count[b]! < caps[b]! && (t < 0 || dist[b]! < dist[t]!)) t = b;
+    count[t]!++;
+    // Walk back: the item that moves into t came from pred[t], and so on; i enters the first level.
+    let at = t;
+    const seen = new Set<number>();
+    while (pred[at]! >= 0 && !seen.has(at)) {
+      seen.add(at);
+      const from = pred[at]!;
+      level[who[3 * from + at]!] = at;
+      at = from;
+    }
+    level[i] = at;
+  }
+  return level;
+}
 
 /**
  * Choose each input channel's precision and the permutation. The low channels are the ones
@@ -53,6 +128,7 @@ export function planChannels(
   tables: readonly NearestTable[],
   select: SelectPolicy,
   sensitivity?: ArrayLike<number>,
+  mid?: MidPlan,
 ): ChannelPlan {
   const problem = channelPlanProblem(K, I, B);
   if (problem) throw new RangeError(problem);
@@ -60,6 +136,8 @@ export function planChannels(
     throw new RangeError(`sensitivity has ${sensitivity.length} values, ${I} input channels need ${I}`);
   }
   const cost = new Float64Array(I);
+  // Three levels: each channel's cost at the middle level too.
+  const costMid = mid ? new Float64Array(I) : null;
   for (let n = 0; n < N; n++) {
     const s2 = scales[n]! * scales[n]!;
     const inv = invScales[n]!;
@@ -68,19 +146,50 @@ export function planChannels(
       let q = roundHalfEven(x);
       q = Math.max(-qmax, Math.min(qmax, q));
       let c: number;
+      const idx = x >= 0 ? Math.ceil(2 * x) : Math.floor(2 * x);
       if (select === 'magnitude') c = q * q;
       else {
         let best = Infinity;
         for (const tab of tables) {
-          const v = tab.value[(x >= 0 ? Math.ceil(2 * x) : Math.floor(2 * x)) + tab.offset]!;
+          const v = tab.value[idx + tab.offset]!;
           best = Math.min(best, (x - v) * (x - v));
         }
         c = best - (x - q) * (x - q);
       }
       cost[k % I] += s2 * c;
+      if (costMid) {
+        const v = mid!.table.value[idx + mid!.table.offset]!;
+        costMid[k % I] += s2 * (select === 'magnitude' ? q * q : (x - v) * (x - v) - (x - q) * (x - q));
+      }
     }
   }
-  if (sensitivity) for (let i = 0; i < I; i++) cost[i] *= sensitivity[i]!;
+  if (sensitivity) {
+    for (let i = 0; i < I; i++) {
+      cost[i] *= sensitivity[i]!;
+      if (costMid) costMid[i] *= sensitivity[i]!;
+    }
+  }
+  if (mid && costMid) {
+    // Three levels: the exact assignment of channels to the high, middle and low slots.
+    // Magnitude policy: costs m, 2m (the larger summed q^2, the higher the level).
+    const caps: [number, number, number] = [0, 0, 0];
+    for (let c = 0; c < I; c++) caps[slotLevel(c, B, H, mid.M)]++;
+    const c3 = new Float64Array(3 * I);
+    for (let i = 0; i < I; i++) {
+      c3[3 * i + 1] = costMid[i]!;
+      c3[3 * i + 2] = select === 'magnitude' ? 2 * cost[i]! : cost[i]!;
+    }
+    const level = assignLevels(c3, caps);
+    const byLevel: number[][] = [[], [], []];
+    for (let i = 0; i < I; i++) byLevel[level[i]!]!.push(i);
+    const next = [0, 0, 0];
+    const perm = new Int32Array(I);
+    for (let c = 0; c < I; c++) {
+      const l = slotLevel(c, B, H, mid.M);
+      perm[c] = byLevel[l]![next[l]!++]!;
+    }
+    return { channels: I, perm, low: level.map((l) => (l > 0 ? 1 : 0)), level };
+  }
   let highSlots = 0;
   for (let c = 0; c < I; c++) if (isHighSlot(c, B, H)) highSlots++;
   // Cheapest first; ties to the lower channel.
@@ -170,11 +279,14 @@ export function runScoped(
   fixedT: number,
   scope: MaskScope,
   columnWeights?: { readonly channels: number; readonly weights: ArrayLike<number> },
+  mid?: MidPlan,
 ): number {
   const L = B - H;
   const Kp = Math.ceil(K / B) * B;
   const nb = Kp / B;
   const G = scope.kind === 'group' ? scope.channels : 1;
+  if (mid && scope.kind !== 'layer') throw new RangeError('a middle level needs scope layer');
+  const midEnd = mid ? H + mid.M : H;
   const tFirst = Math.max(fixedT, 0);
   const T = fixedT >= 0 ? 1 : tables.length;
   const { codes, values, low, metaIndex } = out;
@@ -242,8 +354,10 @@ export function runScoped(
           be[o] = (xk - qk) * (xk - qk);
           codes[n * Kp + k] = qk;
           values[n * Kp + k] = qk;
+          // Scope 'layer' with three levels: positions H..H+M-1 hold the middle format.
+          const isMid = midEnd > H && i >= H && i < midEnd;
           for (let t = 0; t < T; t++) {
-            const tab = tables[tFirst + t]!;
+            const tab = isMid ? mid!.table : tables[tFirst + t]!;
             const idx = (xk >= 0 ? Math.ceil(2 * xk) : Math.floor(2 * xk)) + tab.offset;
             const v = tab.value[idx]!;
             const c = (t * G + r) * B + i;

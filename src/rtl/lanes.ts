@@ -4,6 +4,7 @@
 // format's own (LaneSpec.params) and SHIFT for a format whose metadata is a shift of the product.
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { productRange, signedBitsFor } from '../format/bits.ts';
+import { midFormatOf } from '../format/levels.ts';
 import { formatOf } from '../format/registry.ts';
 import type { MetaField } from '../format/spec.ts';
 import { activationRange, lowValueRange } from '../format/values.ts';
@@ -91,6 +92,23 @@ export function lowLane(cfg: ResolvedDpu, shifted: boolean): LaneKind {
   const params: Record<string, number> = { ...common(cfg, N, M, P), ...lane.params };
   if (lane.shift) params.SHIFT = shifted ? 1 : 0;
   return { lib: laneModule(lane.kind, lane.source), params: bind(params), pBits: P, cBits: N, mBits: M };
+}
+
+/** The middle lane of a three-level PE (pe.mid): the middle format's lane module, no metadata. */
+export function midLane(cfg: ResolvedDpu): LaneKind {
+  const mid = midFormatOf(cfg);
+  if (!mid?.lane) throw new Error('rtl: this config has no middle lane (pe.mid)');
+  const P = int(cfg.derived.midProductBits, 'midProductBits', 1);
+  const N = int(mid.codeBits, 'middle codeBits', 1);
+  const params: Record<string, number> = { ...common(cfg, N, 1, P), ...mid.lane.params };
+  if (mid.lane.shift) params.SHIFT = 0;
+  return {
+    lib: laneModule(mid.lane.kind, mid.lane.source),
+    params: bind(params),
+    pBits: P,
+    cBits: N,
+    mBits: 1,
+  };
 }
 
 /** The dynamic lane around a full lane (and the low lane the PE puts beside it). */

@@ -50,7 +50,7 @@ const routeMux = libraryModule('strum_route_mux', 'route');
 export const LIB = {
   laneFull: libraryModule('strum_lane_full', 'lane'),
   laneDyn: libraryModule('strum_lane_dyn', 'lane'),
-  router: libraryModule('strum_router', 'route', undefined, [routeDecode, routeMux]),
+  router: libraryModule('strum_router', 'route'),
   routeDecode,
   routeMux,
   adderTree: libraryModule('strum_adder_tree', 'adder_tree'),

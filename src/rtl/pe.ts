@@ -7,10 +7,11 @@
 // order (routed at the array edge, planArray, or permuted by the quantizer).
 import { maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
-import { signedBitsFor } from '../format/bits.ts';
+import { productRange, signedBitsFor } from '../format/bits.ts';
 import { formatOf } from '../format/registry.ts';
+import { activationRange, highRange } from '../format/values.ts';
 import type { Instance, ModulePlan, Port } from './context.ts';
-import { dynLane, fullLane, type LaneKind, laneShift, lowLane, plainLowRange } from './lanes.ts';
+import { dynLane, fullLane, type LaneKind, laneShift, lowLane, midLane, plainLowRange } from './lanes.ts';
 import { bind, byteList, LIB, type LibraryModule } from './library.ts';
 import { type RoutePlan, routePlan } from './route.ts';
 import { type TreePlan, treePlan } from './tree.ts';
@@ -89,7 +90,7 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
   const shift = laneShift(cfg);
   const TB = int(shift?.field.bits ?? 0, 'shift bits');
   const dynamic = cfg.pe.mode === 'dynamic';
-  const cap = Math.min(int(d.blockSumBits, 'blockSumBits', 1), ACC);
+  let cap = Math.min(int(d.blockSumBits, 'blockSumBits', 1), ACC);
   const layerShift = shift?.field.scope === 'layer';
   const layerShiftPort = layerShift
     ? d.interface.layerMeta.find((m) => m.field.name === shift!.field.name)!.port
@@ -238,6 +239,14 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
       fixedLanes = true;
       if (scope === 'group') edgeRoute = route;
       route = null;
+      // A fixed-lane PE without a shared shift sums B equal leaves (below): its tree and sum
+      // get the INT8 PE's widths too (B full products), so tree and accumulator are the INT8
+      // PE's modules. Exact: the narrower real block sum fits. With the 1-bit narrower sum
+      // the accumulator's sign fan-out put it 0.12 ns behind INT8's (docs/CODESIGN.md).
+      if (!sharedShift) {
+        const full = productRange(activationRange(cfg), highRange(cfg));
+        cap = Math.min(signedBitsFor(B * full[0], B * full[1]), ACC);
+      }
     }
     if (route) {
       columnDecode = cfg.pe.routeDecode === 'column';
@@ -268,10 +277,22 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
       const what = `${H} high lanes (full precision)${route ? ': lane k takes the k-th 0 of the mask' : ''}`;
       laneLoop(what, 'g_hi', H, full, ops, 'prod_hi', cap, false);
     }
+    // pe.mid (scope 'layer' only, so fixed lanes): M middle lanes read positions H..H+M-1.
+    const M = d.midLanes;
+    if (M > 0) {
+      const mid = midLane(cfg);
+      const ops = [
+        { port: 'a', name: 'a', bits: A, src: at('act', H * A, A) },
+        { port: 'code', name: 'c', bits: mid.cBits, src: at('wgt', layout.mid[0]!.offset, mid.cBits) },
+      ];
+      const what = `${M} middle lanes (${cfg.pe.mid!.format}, ${mid.cBits}-bit codes)`;
+      const leafBits = fixedLanes && mid.pBits < d.highProductBits ? d.highProductBits : mid.pBits;
+      laneLoop(what, 'g_mid', M, mid, ops, 'prod_mid', cap, false, undefined, leafBits);
+    }
     if (lowLanes > 0) {
       const low = lowLane(cfg, false);
       const ops = [
-        { port: 'a', name: 'a', bits: A, src: at(loSrc, fixedLanes ? H * A : 0, A) },
+        { port: 'a', name: 'a', bits: A, src: at(loSrc, fixedLanes ? (H + M) * A : 0, A) },
         { port: 'code', name: 'c', bits: low.cBits, src: at('wgt', layout.low[0]!.offset, low.cBits) },
       ];
       const what = `${lowLanes} low lanes (${fmt.name})${route ? ': lane j takes the j-th 1 of the mask' : ''}${sharedShift ? ", before their block's shared shift" : ''}`;
@@ -280,9 +301,20 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
       // one that ABC maps to a slower structure (docs/CODESIGN.md).
       const equalLeaves = fixedLanes && !sharedShift && low.pBits < d.highProductBits;
       const leafBits = equalLeaves ? d.highProductBits : low.pBits;
-      laneLoop(what, 'g_lo', lowLanes, low, ops, 'prod_lo', capLo, sharedShift, undefined, leafBits);
+      laneLoop(
+        what,
+        'g_lo',
+        lowLanes,
+        low,
+        ops,
+        'prod_lo',
+        sharedShift ? capLo : cap,
+        sharedShift,
+        undefined,
+        leafBits,
+      );
     }
-    used.act = H > 0 || lowLanes > 0;
+    used.act = H > 0 || lowLanes > 0 || M > 0;
     used.shift = lowLanes > 0 && TB > 0;
   }
 
@@ -365,7 +397,7 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
       !used.act
         ? noLanes
         : fixedLanes && d.lowLanes === 0
-          ? 'sparse with fixed lanes: positions H..B-1 hold the activations of zero weights'
+          ? 'sparse with fixed lanes: the low positions hold the activations of zero weights'
           : null,
     ),
     input(d.weightBlockBits, 'wgt', peUnusedWgt.length ? `unused here: ${peUnusedWgt.join('; ')}` : null),
@@ -378,7 +410,7 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
     ? `INT8 baseline, ${B} full lanes`
     : dynamic
       ? `dynamic StruM (${fmt.name}), ${B} switchable lanes`
-      : `static StruM (${fmt.name}), ${H} full + ${d.lowLanes} low lanes`;
+      : `static StruM (${fmt.name}), ${H} full + ${d.midLanes ? `${d.midLanes} middle (${cfg.pe.mid!.format}) + ` : ''}${d.lowLanes} low lanes`;
   const params = routerInst
     ? [
         {

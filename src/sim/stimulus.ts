@@ -7,6 +7,7 @@
 // little. Each pool also holds the decoded integer values the checker multiplies.
 import { groupChannelsOf, maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
+import { lowPositionFormats } from '../format/levels.ts';
 import {
   decodeWeightBlock,
   packActivationBlock,
@@ -16,6 +17,7 @@ import {
   wordsFor,
 } from '../format/pack.ts';
 import { formatOf } from '../format/registry.ts';
+import type { BoundFormat } from '../format/spec.ts';
 import { activationRange, highRange } from '../format/values.ts';
 import { blockDot } from '../quant/golden.ts';
 
@@ -139,14 +141,14 @@ function choose(rng: Rng, B: number, k: number): boolean[] {
 }
 
 /** Low code with the most negative (sign) or most positive value of the format (its edge codes). */
-function extremeLowCode(cfg: ResolvedDpu, negative: boolean): number {
-  const { edgeCodes } = formatOf(cfg);
+function extremeLowCode(fmt: BoundFormat, negative: boolean): number {
+  const { edgeCodes } = fmt;
   return negative ? edgeCodes.negative : edgeCodes.positive;
 }
 
 /** A uniformly drawn legal low code. */
-function randomLowCode(cfg: ResolvedDpu, rng: Rng): number {
-  const { codes } = formatOf(cfg);
+function randomLowCode(fmt: BoundFormat, rng: Rng): number {
+  const { codes } = fmt;
   return codes.length ? codes[rng.below(codes.length)]! : 0;
 }
 
@@ -188,13 +190,14 @@ export function weightPool(
   const make = (
     low: boolean[],
     high: () => number,
-    lowCode: () => number,
+    lowCode: (fmt: BoundFormat) => number,
     meta: readonly number[],
-  ): WeightBlock => ({
-    low,
-    codes: low.map((l) => (l ? lowCode() : high())),
-    meta,
-  });
+  ): WeightBlock => {
+    // The j-th low position's format (pe.mid: the middle format for the first M).
+    const fmts = lowPositionFormats(cfg, formatOf(cfg), low.filter(Boolean).length);
+    let j = 0;
+    return { low, codes: low.map((l) => (l ? lowCode(fmts[j++]!) : high())), meta };
+  };
   const add = (name: string, b: WeightBlock) => {
     special[name] = items.length;
     items.push(b);
@@ -220,7 +223,7 @@ export function weightPool(
     make(
       lastL,
       () => wlo,
-      () => extremeLowCode(cfg, true),
+      (f) => extremeLowCode(f, true),
       lastMeta,
     ),
   );
@@ -229,7 +232,7 @@ export function weightPool(
     make(
       firstL,
       () => whi,
-      () => extremeLowCode(cfg, false),
+      (f) => extremeLowCode(f, false),
       lastMeta,
     ),
   );
@@ -241,7 +244,7 @@ export function weightPool(
       make(
         all,
         () => 0,
-        () => randomLowCode(cfg, rng),
+        (f) => randomLowCode(f, rng),
         randomMeta(),
       ),
     );
@@ -250,7 +253,7 @@ export function weightPool(
       make(
         all,
         () => 0,
-        () => extremeLowCode(cfg, true),
+        (f) => extremeLowCode(f, true),
         lastMeta,
       ),
     );
@@ -290,7 +293,7 @@ export function weightPool(
       make(
         low,
         () => rng.int(wlo, whi),
-        () => randomLowCode(cfg, rng),
+        (f) => randomLowCode(f, rng),
         randomMeta(),
       ),
     );

@@ -25,7 +25,7 @@ export const configCommand: CommandModule<object, Args> = {
       `${r.name}  (hash ${r.hash})`,
       `  array         ${r.array.rows} x ${r.array.cols}, ${r.dataflow}`,
       `  pe            B=${r.pe.block} H=${r.pe.high} L=${d.lowCount}, low=${r.pe.low}, ${r.pe.mode}`,
-      `  lanes         ${d.highLanes} full + ${d.lowLanes} low, adder tree depth ${d.adderTreeDepth}`,
+      `  lanes         ${d.highLanes} full + ${d.midLanes ? `${d.midLanes} middle (${r.pe.mid!.format}, ${r.pe.mid!.bits}-bit) + ` : ''}${d.lowLanes} low, adder tree depth ${d.adderTreeDepth}`,
       `  activation    ${r.activation.bits}-bit ${r.activation.signed ? 'signed' : 'unsigned'}`,
       `  weights       ${r.weightBits}-bit high, ${r.lowBits}-bit low`,
       `  products      ${d.highProductBits}-bit full lane${d.lowLanes ? `, ${d.lowProductBits}-bit low lane` : ''}, block sum ${d.blockSumBits}-bit`,

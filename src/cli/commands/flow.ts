@@ -97,7 +97,8 @@ export const flowCommand: CommandModule<object, Args> = {
 
     say(`[2/${steps}] co-simulate: ${argv.vectors} vectors against the golden model`);
     t0 = performance.now();
-    // The RTL is rendered once: the files written above are what is simulated and synthesized.
+    // The RTL is rendered once: the files written above are what is simulated, synthesized and
+    // power-simulated.
     const sim = await runSim(cfg, {
       rtl: rtl.bundle,
       vectors: argv.vectors,
@@ -133,7 +134,12 @@ export const flowCommand: CommandModule<object, Args> = {
         `[4/${steps}] power: ${powerCycles} cycles of the gate netlist${baseline ? ' and the baseline' : ''} on a real layer`,
       );
       t0 = performance.now();
-      power = await runPower(cfg, { baseline, cycles: powerCycles, onProgress: (m) => say(`      ${m}`) });
+      power = await runPower(cfg, {
+        baseline,
+        cycles: powerCycles,
+        bundle: rtl.bundle,
+        onProgress: (m) => say(`      ${m}`),
+      });
       powerSeconds = since(t0);
       await writePowerReport(power, join(out, 'power'), { force });
     }
