@@ -233,7 +233,9 @@ export function scopeName(cfg: ResolvedDpu): string {
 export function pointLabel(cfg: ResolvedDpu): string {
   const p = cfg.pipeline;
   const pipe = [p.operands && 'op', p.multiply && 'mul', p.adderTree && 'tree'].filter(Boolean).join('+');
-  const kind = isBaselineFormat(cfg.pe.low) ? 'INT8' : `${cfg.pe.mode === 'dynamic' ? 'dyn-' : ''}${cfg.pe.low}`;
+  const kind = isBaselineFormat(cfg.pe.low)
+    ? 'INT8'
+    : `${cfg.pe.mode === 'dynamic' ? 'dyn-' : ''}${cfg.pe.low}`;
   const h = isBaselineFormat(cfg.pe.low) ? '' : ` H${cfg.pe.high}`;
   const scope = scopeName(cfg);
   return `${kind} B${cfg.pe.block}${h}${scope === 'pe' ? '' : ` ${scope}`}${pipe ? ` ${pipe}` : ''}`;
