@@ -13,7 +13,7 @@ import { loadModel, quantizeModel } from '../src/accuracy/model.ts';
 import { ctcGreedy, editDistance, readCharset } from '../src/accuracy/ocr.ts';
 import { DT, modelBytes, node, tensor, valueInfo } from '../src/accuracy/onnx-build.ts';
 import { grayPng, linePng, renderLines } from '../src/accuracy/render.ts';
-import { parseSchemes, quantizeLayer } from '../src/accuracy/schemes.ts';
+import { formatSchemes, parseSchemes, quantizeLayer } from '../src/accuracy/schemes.ts';
 import { pairedChange, wilson } from '../src/accuracy/stats.ts';
 import { paddleRecognizer } from '../src/accuracy/tasks/ocr.ts';
 import { UserError } from '../src/config/errors.ts';
@@ -167,7 +167,19 @@ describe('schemes', () => {
       4,
       2,
     ]);
-    expect((await parseSchemes('all', ctx)).length).toBe(8);
+    // 'all': float, the two baselines, and every registered format (the registry's list).
+    const all = (await parseSchemes('all', ctx)).map((x) => x.id);
+    expect(all.slice(0, 8)).toEqual([
+      'float',
+      'int8',
+      'int4',
+      'mip2q:magnitude',
+      'mip2q:error',
+      'dliq:magnitude',
+      'dliq:error',
+      'sparse:magnitude',
+    ]);
+    for (const f of formatSchemes()) expect(all).toContain(`${f}:magnitude`);
     expect(await userErrorAsync(() => parseSchemes('int8,bogus', ctx))).toMatch(
       /^--schemes: unknown scheme 'bogus'/,
     );

@@ -31,6 +31,9 @@ describe('documented layouts (docs/FORMATS.md examples)', () => {
       'strum-mip2q-layer': 112,
       // Three levels: mask, 8 high, 4 INT4 middle and 4 MIP2Q low codes (16 + 64 + 16 + 16).
       'strum-layer3': 112,
+      // LP4 low codes like MIP2Q's (16 + 64 + 32); all-LP: the (all-ones) mask and 16 LP8 codes.
+      'strum-lp': 112,
+      lp8: 144,
     });
   });
 

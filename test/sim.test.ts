@@ -75,6 +75,18 @@ const CASES: Case[] = [
     vectors: 3000,
   },
   {
+    title: 'strum-lp 2x2, B=8, H=4: LP4 lanes, per-layer scale t, LP edge codes (zero, NaR, regime extremes)',
+    preset: 'strum-lp',
+    o: { ...size(2, 2), 'pe.block': 8, 'pe.high': 4 },
+    vectors: 3000,
+  },
+  {
+    title: 'lp8 2x2, B=4: all-LP PE (H = 0), LP8 es=0 rs=5 on a 10-bit grid',
+    preset: 'lp8',
+    o: { ...size(2, 2), 'pe.block': 4 },
+    vectors: 3000,
+  },
+  {
     title: 'strum-mip2q 2x2, B=8, H=B',
     preset: 'strum-mip2q',
     o: { ...size(2, 2), 'pe.block': 8, 'pe.high': 8 },
@@ -144,6 +156,19 @@ describe('co-simulation catches a broken design', () => {
       expect(m.message).toMatch(new RegExp(`tile ${m.tile} .*PE \\(row ${m.row}, col ${m.col}\\)`));
       expect(m.rerun).toBe(`npx strumgen sim x --vectors 2000 --seed 3 --tile ${m.tile}`);
       expect(m.partialSums!.at(-1)!.acc).toBe(m.expected);
+    },
+    BUILD,
+  );
+
+  // t in 0..1 keeps LP's codes above the rounding at every t the seed may draw: the fault
+  // (a regime run one short of rs read as capped) changes the regime-extreme codes' values.
+  it(
+    'fault lp-regime-cap (the LP decoder) is caught',
+    async () => {
+      const cfg = await config('strum-lp', { ...size(2, 2), 'pe.block': 8, 'lp.shiftMax': 1 });
+      const r = await runSim(cfg, { vectors: 2000, seed: 3, fault: 'lp-regime-cap' });
+      expect(r.pass).toBe(false);
+      expect(r.mismatches).toBeGreaterThan(0);
     },
     BUILD,
   );

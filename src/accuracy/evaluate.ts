@@ -1,6 +1,7 @@
 // Run a task under each scheme: quantize the model's weights, write them back into the
 // graph, run it with onnxruntime on every sample, and score it against the labels.
 // Per-sample results are kept so every scheme can be compared with INT8 on the same samples.
+import { isBaselineFormat } from '../format/registry.ts';
 import type { LoadedModel } from './model.ts';
 import { createSession, quantizeModel, runFloat } from './model.ts';
 import { ctcGreedy, editDistance, lineBatch } from './ocr.ts';
@@ -118,7 +119,9 @@ export async function evaluateScheme(
 ): Promise<SchemeScores> {
   const t0 = performance.now();
   const kept =
-    scheme.kind === 'float' || (scheme.kind === 'config' && scheme.cfg.pe.low === 'none') ? [] : keepInt8;
+    scheme.kind === 'float' || (scheme.kind === 'config' && isBaselineFormat(scheme.cfg.pe.low))
+      ? []
+      : keepInt8;
   const q = quantizeModel(model, scheme, kept, kept.length ? int8Of(scheme) : undefined, sensitivity);
   const scores =
     task.data.kind === 'classify'

@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
+import { isBaselineFormat } from '../format/registry.ts';
 import { cacheRoot } from '../sim/index.ts';
 import { evaluateScheme } from './evaluate.ts';
 import { loadModel } from './model.ts';
@@ -39,7 +40,7 @@ export async function designAccuracy(cfg: ResolvedDpu): Promise<FlowAccuracy> {
   const design: Scheme = { kind: 'config', id: cfg.name, cfg, select: 'magnitude' };
   const [int8] = await parseSchemes('int8', { overrides: { 'pe.block': cfg.pe.block }, select: 'magnitude' });
   const runs = [await evaluateScheme(task, model, int8!, [], () => {})];
-  if (cfg.pe.low !== 'none') runs.push(await evaluateScheme(task, model, design, [], () => {}));
+  if (!isBaselineFormat(cfg.pe.low)) runs.push(await evaluateScheme(task, model, design, [], () => {}));
   const { results } = summarizeSchemes(runs);
   const mine = results.at(-1)!;
   const out: FlowAccuracy = {

@@ -7,6 +7,8 @@ import { applyOverrides, loadDescription, type Overrides } from '../config/load.
 import type { MaskScope } from '../config/mask-scope.ts';
 import { PRESETS } from '../config/presets.ts';
 import { configOf, type ResolvedDpu, resolveConfig } from '../config/resolve.ts';
+import { int8Format } from '../format/int8.ts';
+import { formatOf, isBaselineFormat, lowFormatNames, lowFormatSpec } from '../format/registry.ts';
 import {
   type Layer,
   layerMatrix,
@@ -28,25 +30,34 @@ export type Scheme =
       readonly select: SelectPolicy;
     };
 
-export const FORMAT_SCHEMES = ['mip2q', 'dliq', 'sparse'] as const;
+/** The low formats a scheme may name: every registered format with low weights (the registry's list). */
+export const formatSchemes = (): string[] => lowFormatNames().filter((n) => lowFormatSpec(n).hasLow);
 
-/** What `--schemes all` means: float, the INT8 and INT4 baselines, each format x policy. */
-export const ALL_SCHEMES = [
-  'float',
-  'int8',
-  'int4',
-  'mip2q:magnitude',
-  'mip2q:error',
-  'dliq:magnitude',
-  'dliq:error',
-  'sparse:magnitude',
-];
+/**
+ * What `--schemes all` means: float, the INT8 and INT4 baselines, each format x policy. A
+ * format whose low weights all take one value and carry no metadata (sparse: 0) is listed
+ * with the magnitude policy only.
+ */
+export function allSchemes(): string[] {
+  const oneValue = (name: string) => {
+    const f = formatOf(resolveConfig({ name: 'acc_all', pe: { low: name } }, name));
+    return f.codes.length <= 1 && f.meta.length === 0;
+  };
+  return [
+    'float',
+    'int8',
+    'int4',
+    ...formatSchemes().flatMap((n) =>
+      oneValue(n) ? [`${n}:magnitude`] : SELECT_POLICIES.map((p) => `${n}:${p}`),
+    ),
+  ];
+}
 
-export const isInt8 = (s: Scheme) => s.kind === 'config' && s.cfg.pe.low === 'none';
+export const isInt8 = (s: Scheme) => s.kind === 'config' && isBaselineFormat(s.cfg.pe.low);
 
 /** Human label: the id plus B and H for the StruM schemes. */
 export function schemeLabel(s: Scheme): string {
-  if (s.kind !== 'config' || s.cfg.pe.low === 'none') return s.id;
+  if (s.kind !== 'config' || isBaselineFormat(s.cfg.pe.low)) return s.id;
   const { block, high, mode, mid } = s.cfg.pe;
   const m = mid ? ` M=${mid.lanes} ${mid.format}${mid.bits}` : '';
   return `${s.id} B=${block} H=${high}${m}${mode === 'dynamic' ? ' dynamic' : ''}`;
@@ -61,7 +72,7 @@ export interface SchemeContext {
 }
 
 /**
- * Parse a comma list: float, int8, int4, all, a format (mip2q, dliq, sparse), a preset
+ * Parse a comma list: float, int8, int4, all, a registered format (mip2q, dliq, sparse), a preset
  * (strum-dliq, ...) or `config` (the --config exactly); each but float/int4 may end in
  * `:magnitude` or `:error`. Formats and presets take the command's overrides.
  */
@@ -70,7 +81,7 @@ export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Sc
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
-    .flatMap((s) => (s === 'all' ? ALL_SCHEMES : [s]));
+    .flatMap((s) => (s === 'all' ? allSchemes() : [s]));
   if (names.length === 0) throw new UserError('--schemes: name at least one scheme');
   const base = applyOverrides(await loadDescription(ctx.config ?? 'strum-mip2q'), ctx.overrides);
   const out: Scheme[] = [];
@@ -96,15 +107,15 @@ export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Sc
       continue;
     }
     let description: Record<string, unknown>;
-    if (head === 'int8' || (FORMAT_SCHEMES as readonly string[]).includes(head)) {
+    if (head === 'int8' || formatSchemes().includes(head)) {
       const pe = { ...(base.pe as Record<string, unknown>) };
       if (head === 'int8') {
-        pe.low = 'none';
+        pe.low = int8Format.name;
         pe.mode = 'static';
         delete pe.high;
         delete pe.maskScope;
       } else {
-        if (pe.low === 'none' || pe.low === undefined) delete pe.high;
+        if (pe.low === undefined || isBaselineFormat(String(pe.low))) delete pe.high;
         pe.low = head;
       }
       description = { ...base, name: `acc_${head}`, pe };
@@ -114,14 +125,16 @@ export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Sc
       description = base;
     } else {
       throw new UserError(
-        `--schemes: unknown scheme '${head}' (float, int8, int4, all, ${FORMAT_SCHEMES.join(', ')}, ` +
+        `--schemes: unknown scheme '${head}' (float, int8, int4, all, ${formatSchemes().join(', ')}, ` +
           `config, or a preset: ${Object.keys(PRESETS).join(', ')})`,
       );
     }
     if (scope) description = withScope(description, scope);
     const cfg = resolveConfig(description, `--schemes ${name}`);
     const id =
-      cfg.pe.low === 'none' && head !== 'config' ? head : `${head === 'config' ? cfg.name : full}:${select}`;
+      isBaselineFormat(cfg.pe.low) && head !== 'config'
+        ? head
+        : `${head === 'config' ? cfg.name : full}:${select}`;
     out.push({ kind: 'config', id, cfg, select });
   }
   const seen = new Set<string>();
@@ -209,9 +222,9 @@ export function int8Of(s: Scheme): Scheme {
   const cfg =
     s.kind === 'config'
       ? resolveConfig(
-          { ...configOf(s.cfg), pe: { block: s.cfg.pe.block, low: 'none', mode: 'static' } },
+          { ...configOf(s.cfg), pe: { block: s.cfg.pe.block, low: int8Format.name, mode: 'static' } },
           'int8 exception',
         )
-      : resolveConfig({ name: 'acc_int8', pe: { block: 16, low: 'none' } }, 'int8 exception');
+      : resolveConfig({ name: 'acc_int8', pe: { block: 16, low: int8Format.name } }, 'int8 exception');
   return { kind: 'config', id: 'int8', cfg, select: 'magnitude' };
 }

@@ -59,6 +59,23 @@ export const PRESETS: Readonly<Record<string, { readonly summary: string; readon
       },
     },
   },
+  'strum-lp': {
+    summary:
+      'static StruM, B=16 H=8: 8 INT8 lanes + 8 LP4 lanes (logarithmic posit, es=0 rs=3, sf per layer; docs/FORMATS.md)',
+    config: { name: 'strum_lp', ...small, pe: { block: 16, low: 'lp', mode: 'static' } },
+  },
+  lp8: {
+    summary:
+      'all-LP PE (LPA style), B=16: 16 LP8 lanes (es=0 rs=5, sf per layer) on a 10-bit weight grid, no INT8 lanes (pe.high = 0)',
+    config: {
+      name: 'lp8',
+      ...small,
+      pe: { block: 16, high: 0, low: 'lp', mode: 'static' },
+      lowBits: 8,
+      weightBits: 10,
+      lp: { es: 0, rs: 5 },
+    },
+  },
 };
 
 export const DEFAULT_PRESET = 'strum-mip2q';

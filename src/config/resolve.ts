@@ -52,6 +52,15 @@ export interface DerivedValues {
   /** Signed widths of one lane's product (a dynamic lane's covers its low mode too). */
   readonly highProductBits: number;
   readonly lowProductBits: number;
+  /** Signed width of a * (low weight) whatever lane computes it (a dynamic lane's low mode); 0 without low weights. */
+  readonly lowModeProductBits: number;
+  /**
+   * Range and signed width of a * (plain low code value): the product before the format's lane
+   * shift (DLIQ: a * q, the PE shifts the low lanes' sum once); the low-mode product when the
+   * format has no lane shift. [0, 0] and 0 without low weights.
+   */
+  readonly plainLowProductRange: Range;
+  readonly plainLowProductBits: number;
   /** A middle lane's product width (0 without pe.mid). */
   readonly midProductBits: number;
   /** Signed width of the exact block sum (before the accumulator). */
@@ -226,6 +235,14 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
     : highProducts;
   const highProductBits = signedBitsFor(...fullRange);
   const lowProductBits = lowLanes > 0 ? signedBitsFor(...lowRange) : 0;
+  const lowModeProductBits = fmt.hasLow ? signedBitsFor(...lowRange) : 0;
+  const laneShift = fmt.lane?.shift ?? null;
+  const plainLowProductRange: Range = !fmt.hasLow
+    ? [0, 0]
+    : laneShift
+      ? productRange(act, laneShift.plainRange)
+      : lowRange;
+  const plainLowProductBits = fmt.hasLow ? signedBitsFor(...plainLowProductRange) : 0;
   const midProductBits = midLanes > 0 ? signedBitsFor(...midRange) : 0;
   // Worst case block sum: every position at its widest product (a dynamic lane is a high lane).
   const laneRange = (n: number, r: [number, number]) => [n * r[0], n * r[1]] as const;
@@ -270,6 +287,9 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
     lanes,
     highProductBits,
     lowProductBits,
+    lowModeProductBits,
+    plainLowProductRange,
+    plainLowProductBits,
     midLanes,
     midProductBits,
     blockSumBits,

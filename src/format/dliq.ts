@@ -41,6 +41,7 @@ export function dliqDecode(c: Pick<FormatConfig, 'lowBits'>, code: number, shift
 export const dliqFormat: LowFormatSpec<DliqParams, 'dliq'> = {
   name: 'dliq',
   hasLow: true,
+  color: '#d62728',
   summary: "two's complement q with a shift t per block or per layer: q * 2^t",
   params,
   bind(c, p) {

@@ -4,6 +4,7 @@ import type { LowFormatSpec } from './spec.ts';
 export const int8Format: LowFormatSpec<Record<string, never>, 'none'> = {
   name: 'none',
   hasLow: false,
+  color: '#555555',
   summary: 'INT8 baseline: every weight full precision (no mask, no low weights)',
   bind: () => ({
     name: 'none',

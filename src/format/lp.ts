@@ -280,3 +280,62 @@ export function lpAccumulator(
     fractionBits: -lpHardwareScaleExp(p),
   };
 }
+
+// ---- LP on the PE's integer weight grid (pe.low = 'lp') -----------------------------------
+
+/**
+ * The constants of an LP lane on a `gridBits`-bit integer weight grid (the INT8 grid of a
+ * StruM PE's high lanes, or weightBits of an all-LP PE) with a per-layer scale t in
+ * 0..shiftMax: the lane's weight is min(round(|hv| * 2^(t - R)), 2^(gridBits-1) - 1) with the
+ * sign of the code (hv = lpHardwareValue at sf = 0; rounding half up), so the code's real
+ * value in grid units is about its LP value at sf = R + pMin - M - t, saturated at the grid's
+ * largest integer. R places LP's 1.0 (p = 0, j = 0) at 2^(gridBits-2) when t = shiftMax (and
+ * at 2^(gridBits-2-shiftMax) when t = 0): R = M - pMin + shiftMax - (gridBits - 2). Codes
+ * above the grid saturate (the price of putting LP's finest codes where the weights are).
+ */
+export interface LpGrid {
+  /** Right shift (with rounding) after the scale: >= 1 for a legal grid. */
+  readonly R: number;
+  /** Bits of the magnitude after the shift by t, before rounding: magBits + shiftMax. */
+  readonly wideBits: number;
+  readonly shiftMax: number;
+  /** Largest weight magnitude: 2^(gridBits-1) - 1 (larger ones saturate to it). */
+  readonly qmax: number;
+}
+
+export function lpGrid(p: Pick<LpParams, 'n' | 'es' | 'rs'>, gridBits: number, shiftMax: number): LpGrid {
+  const t = lpTable(p);
+  const dp = lpDatapath(p);
+  return {
+    R: dp.M - t.pMin + shiftMax - (gridBits - 2),
+    wideBits: dp.magBits + shiftMax,
+    shiftMax,
+    qmax: 2 ** (gridBits - 1) - 1,
+  };
+}
+
+/**
+ * The integer weight an LP lane computes for `code` at scale t: sign(code) * min(floor((|hv| *
+ * 2^t + 2^(R-1)) / 2^R), qmax) (magnitude rounded half up and saturated, then the sign). Zero
+ * and NaR give 0. templates/lib/strum_lane_lp.v computes exactly this.
+ */
+export function lpGridValue(
+  p: Pick<LpParams, 'n' | 'es' | 'rs'>,
+  code: number,
+  t: number,
+  grid: Pick<LpGrid, 'R' | 'qmax'>,
+): number {
+  const { R } = grid;
+  if (R < 1) throw new RangeError(`LP grid shift R = ${R} must be at least 1`);
+  const hv = lpHardwareValue({ ...p, sf: 0 }, code);
+  const mag = hv < 0n ? -hv : hv;
+  const rounded = ((mag << BigInt(t)) + (1n << BigInt(R - 1))) >> BigInt(R);
+  const v = Number(rounded > BigInt(grid.qmax) ? BigInt(grid.qmax) : rounded);
+  return hv < 0n ? -v : v;
+}
+
+/** sf of the LP value a grid code stands for at scale t (value in grid units = LP value at sf). */
+export function lpGridSf(p: Pick<LpParams, 'n' | 'es' | 'rs'>, grid: LpGrid, t: number): number {
+  const tb = lpTable(p);
+  return grid.R + tb.pMin - lpMantissaBits(tb.Fmax) - t;
+}

@@ -51,6 +51,7 @@ export function mip2qEncode(
 export const mip2qFormat: LowFormatSpec<Mip2qParams, 'mip2q'> = {
   name: 'mip2q',
   hasLow: true,
+  color: '#1f77b4',
   summary: 'power of two: ±2^e (e in 0..maxExponent) or 0; the lane shifts and negates',
   params,
   check(c, p) {

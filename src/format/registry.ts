@@ -4,6 +4,7 @@
 import { dliqFormat } from './dliq.ts';
 import { intFormat } from './int.ts';
 import { int8Format } from './int8.ts';
+import { lpFormat } from './lp-format.ts';
 import { mip2qFormat } from './mip2q.ts';
 import { sparseFormat } from './sparse.ts';
 import type { BoundFormat, FormatConfig, LowFormatSpec } from './spec.ts';
@@ -12,7 +13,14 @@ import type { BoundFormat, FormatConfig, LowFormatSpec } from './spec.ts';
 type AnySpec = LowFormatSpec<any>;
 
 /** The built-in formats, in the order docs and the config reference list them. */
-export const BUILTIN_FORMATS = [int8Format, mip2qFormat, dliqFormat, sparseFormat, intFormat] as const;
+export const BUILTIN_FORMATS = [
+  int8Format,
+  mip2qFormat,
+  dliqFormat,
+  sparseFormat,
+  intFormat,
+  lpFormat,
+] as const;
 
 const registry = new Map<string, AnySpec>(BUILTIN_FORMATS.map((f) => [f.name, f]));
 
@@ -25,6 +33,9 @@ export function registerLowFormat(spec: AnySpec): void {
     throw new Error(`format name '${spec.name}' must be [a-z][a-z0-9]*`);
   registry.set(spec.name, spec);
 }
+
+/** Whether `name` is the INT8 baseline, the registered format without low weights ('none'); false for unknown names. */
+export const isBaselineFormat = (name: string): boolean => registry.get(name)?.hasLow === false;
 
 /** Every registered format name (pe.low values). */
 export const lowFormatNames = (): string[] => [...registry.keys()];

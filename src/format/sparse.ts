@@ -5,6 +5,7 @@ import type { LowFormatSpec } from './spec.ts';
 export const sparseFormat: LowFormatSpec<Record<string, never>, 'sparse'> = {
   name: 'sparse',
   hasLow: true,
+  color: '#2ca02c',
   summary: 'N:M structured sparsity: the L low weights of a block are zero (no code, no lane)',
   bind: () => ({
     name: 'sparse',

@@ -54,8 +54,8 @@ export interface MetaField {
  */
 export interface LaneSpec {
   readonly kind: string;
-  /** The lane module's own Verilog parameters (e.g. MIP2Q's E_BITS). */
-  readonly params: Readonly<Record<string, number>>;
+  /** The lane module's own Verilog parameters (e.g. MIP2Q's E_BITS); a string is a Verilog literal (LP's mantissa table). */
+  readonly params: Readonly<Record<string, number | string>>;
   /**
    * The lane module's Verilog file, for a format that lives outside this repository's
    * templates/lib/ (e.g. a test's toy format); it must define exactly `strum_lane_<kind>`.
@@ -69,6 +69,12 @@ export interface LaneSpec {
    * it to the PE.
    */
   readonly shift: { readonly meta: number; readonly plainRange: Range } | null;
+  /**
+   * Index of a metadata field the lane module itself takes on its `meta` port in every PE
+   * (static lanes too), when it is not a shift a PE could share (LP's per-layer scale t: the
+   * lane rounds after scaling). M_BITS is then the field's width. Absent: none.
+   */
+  readonly laneMeta?: number;
 }
 
 /** A format bound to one config (formatOf): everything later stages ask, with no further case on the name. */
@@ -92,6 +98,8 @@ export interface BoundFormat {
   readonly metaCandidates: readonly (readonly number[])[];
   /** Stimulus edge cases: codes of the most negative and most positive value (at the last candidate). */
   readonly edgeCodes: { readonly negative: number; readonly positive: number };
+  /** Further low codes the co-simulation's edge blocks hold (LP: zero, NaR, regime extremes); absent: none. */
+  readonly edgeLowCodes?: readonly number[];
   /** The lane that multiplies by a low weight; null when no low lane exists (none, sparse). */
   readonly lane: LaneSpec | null;
   /** One line for `strumgen config` (null: nothing to add). */
@@ -106,6 +114,8 @@ export interface LowFormatSpec<P = Record<string, never>, N extends string = str
   readonly hasLow: boolean;
   /** One line for docs and the config reference. */
   readonly summary: string;
+  /** Its colour in plots (the sweep's fronts); a neutral one when absent. */
+  readonly color?: string;
   /**
    * The parameters as a zod object (defaults included), validated under the config key
    * `name`. They exist in the resolved config, and enter its hash, only when pe.low = name.

@@ -47,6 +47,11 @@ export interface SchemeOptions {
   readonly maskScope?: MaskScope;
   /** pe.mid: a middle level (three-level per-input-channel precision; scope layer). */
   readonly mid?: MidLevel;
+  /** The format's own parameter group (e.g. LP's { es, rs }); merged under its config key. */
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** weightBits and lowBits when not the defaults (8, 4). */
+  readonly weightBits?: number;
+  readonly lowBits?: number;
 }
 
 /** How to quantize: a hardware config (int8, mip2q, dliq, sparse) or the uniform INT4 baseline. */
@@ -80,7 +85,16 @@ export function makeScheme(o: SchemeOptions): Scheme {
         ? { array: { cols: o.maskScope.channels * Math.ceil(4 / o.maskScope.channels) } }
         : {}),
       // --granularity applies to formats with a granularity parameter (DLIQ's shift per block or layer).
-      ...(hasParam(low, 'granularity') ? { [low]: { granularity: o.granularity ?? 'block' } } : {}),
+      ...(hasParam(low, 'granularity') || o.params
+        ? {
+            [low]: {
+              ...(hasParam(low, 'granularity') ? { granularity: o.granularity ?? 'block' } : {}),
+              ...o.params,
+            },
+          }
+        : {}),
+      ...(o.weightBits !== undefined ? { weightBits: o.weightBits } : {}),
+      ...(o.lowBits !== undefined ? { lowBits: o.lowBits } : {}),
     },
     'quantize options',
   );
@@ -149,6 +163,8 @@ export interface EvaluateOptions {
   readonly acts?: { readonly data: ArrayLike<number>; readonly rows: number };
   /** Rows of synthetic activations (default 32). */
   readonly rows?: number;
+  /** Per-layer metadata: force this candidate (quantize's metaIndex) instead of searching. */
+  readonly metaIndex?: number;
 }
 
 export function evaluateLayer(layer: Layer, scheme: Scheme, opts: EvaluateOptions = {}): LayerResult {
@@ -178,7 +194,11 @@ export function evaluateLayer(layer: Layer, scheme: Scheme, opts: EvaluateOption
     storedBits = (N * qm.Kp * cfg.derived.weightBlockBits) / B + cfg.derived.interface.layerMetaBits;
     bitsPerWeight = storedBits / (N * qm.Kp);
   } else if (cfg) {
-    qm = quantizeMatrix(cfg, data, N, K, { select: scheme.select, channels });
+    qm = quantizeMatrix(cfg, data, N, K, {
+      select: scheme.select,
+      channels,
+      ...(opts.metaIndex !== undefined ? { metaIndex: opts.metaIndex } : {}),
+    });
     ({ scales, Kp } = qm);
     // Scope 'layer' quantizes in the permuted order; the error is measured in the layer's own.
     values = inLayerOrder(qm.values, qm);

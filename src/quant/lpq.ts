@@ -123,6 +123,54 @@ export interface LpqGeneticOptions extends LpqOptions {
   readonly generations?: number;
 }
 
+/** Any LPQ objective over (es, rs, sf) and its sf window per (es, rs) (the generic searches below). */
+export interface LpqProblem {
+  readonly n: number;
+  readonly domain: { readonly es: readonly number[]; readonly rs: readonly number[] };
+  sfWindow(es: number, rs: number): readonly [number, number];
+  /** The objective (smaller is better); called once per distinct point. */
+  evaluate(es: number, rs: number, sf: number): number;
+}
+
+/** A memoised problem: evaluations counts distinct points. */
+function memoised(problem: LpqProblem) {
+  const memo = new Map<string, number>();
+  return {
+    memo,
+    eval(es: number, rs: number, sf: number): number {
+      const key = `${es},${rs},${sf}`;
+      let v = memo.get(key);
+      if (v === undefined) {
+        v = problem.evaluate(es, rs, sf);
+        memo.set(key, v);
+      }
+      return v;
+    },
+  };
+}
+
+/** Exhaustive search of any LPQ problem: every (es, rs), every sf of its window. */
+export function lpqExhaustiveOver(problem: LpqProblem): LpqResult {
+  const obj = memoised(problem);
+  const n = problem.n;
+  let best: LpParams | null = null;
+  let bestErr = Infinity;
+  for (const es of problem.domain.es) {
+    for (const rs of problem.domain.rs) {
+      const [lo, hi] = problem.sfWindow(es, rs);
+      for (let sf = lo; sf <= hi; sf++) {
+        const e = obj.eval(es, rs, sf);
+        const p = { n, es, rs, sf };
+        if (better(p, e, best, bestErr)) {
+          best = p;
+          bestErr = e;
+        }
+      }
+    }
+  }
+  return { params: best!, error: bestErr, evaluations: obj.memo.size };
+}
+
 /**
  * Genetic LPQ over the same domain: genome (es, rs, sf), population 16 (default), binary
  * tournament selection, uniform crossover, mutation of each gene with probability 0.3 by ±1
@@ -132,15 +180,29 @@ export interface LpqGeneticOptions extends LpqOptions {
 export function lpqGenetic(W: ArrayLike<number>, n: number, opts: LpqGeneticOptions = {}): LpqResult {
   const sorted = sortedMagnitudes(W);
   const maxAbs = sorted.length ? sorted[sorted.length - 1]! : 0;
-  const obj = objective(n, sorted);
-  const d = lpqDomain(n, opts);
+  return lpqGeneticOver(
+    {
+      n,
+      domain: lpqDomain(n, opts),
+      sfWindow: (es, rs) => sfRange({ n, es, rs }, maxAbs),
+      evaluate: (es, rs, sf) => lpWeightError(sorted, lpMagnitudes({ n, es, rs, sf })),
+    },
+    opts,
+  );
+}
+
+/** The genetic search (lpqGenetic) of any LPQ problem. */
+export function lpqGeneticOver(problem: LpqProblem, opts: LpqGeneticOptions = {}): LpqResult {
+  const obj = memoised(problem);
+  const n = problem.n;
+  const d = problem.domain;
   const rnd = xorshift32(opts.seed ?? 1);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
   const P = opts.population ?? 16;
   const G = opts.generations ?? 12;
   type Genome = { es: number; rs: number; sf: number };
   const clampSf = (g: Genome): Genome => {
-    const [lo, hi] = sfRange({ n, ...g }, maxAbs);
+    const [lo, hi] = problem.sfWindow(g.es, g.rs);
     return { ...g, sf: Math.min(hi, Math.max(lo, g.sf)) };
   };
   const clampTo = (xs: readonly number[], x: number) => Math.min(xs[xs.length - 1]!, Math.max(xs[0]!, x));
@@ -148,7 +210,7 @@ export function lpqGenetic(W: ArrayLike<number>, n: number, opts: LpqGeneticOpti
   let pop: Genome[] = Array.from({ length: P }, () => {
     const es = pick(d.es);
     const rs = pick(d.rs);
-    const [lo, hi] = sfRange({ n, es, rs }, maxAbs);
+    const [lo, hi] = problem.sfWindow(es, rs);
     return { es, rs, sf: lo + Math.floor(rnd() * (hi - lo + 1)) };
   });
   let best: LpParams | null = null;

@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OutputMarker, replaceOutputDir } from '../config/atomic.ts';
+import { isBaselineFormat } from '../format/registry.ts';
 import type { OutputOptions } from '../io/output.ts';
 import type { PowerReport } from '../power/index.ts';
 import { fmtPct } from './synth.ts';
@@ -21,7 +22,7 @@ const roleRank = (r: string) => (ROLE_ORDER.indexOf(r) < 0 ? 99 : ROLE_ORDER.ind
 
 export function peKind(r: PowerReport): string {
   const pe = r.design.pe;
-  const kind = pe.low === 'none' ? 'INT8 baseline' : `${pe.low} ${pe.mode}`;
+  const kind = isBaselineFormat(pe.low) ? 'INT8 baseline' : `${pe.low} ${pe.mode}`;
   const pipe = [
     r.design.pipeline.multiply && 'registered products',
     r.design.pipeline.adderTree && 'registered sum',

@@ -14,8 +14,6 @@ import type { TreePlan } from './tree.ts';
 import type { FaultKind, RtlModule } from './types.ts';
 import { ident } from './verilog.ts';
 
-export { lowModeProductBits, plainLowProductBits } from './lanes.ts';
-
 /** A generated module's template in templates/ (the PE and the array; the rest is the library). */
 export type TemplateName = 'pe' | 'array';
 
@@ -74,6 +72,8 @@ export function applicableFaults(cfg: ResolvedDpu): FaultKind[] {
   )
     out.push('route-off-by-one');
   if (d.highLanes > 0) out.push('high-lane-bit');
+  // A decoder fault inside the LP lane (templates/lib/strum_lane_lp.v).
+  if (fmt.lane?.kind === 'lp' && !fmt.lane.source && d.lowLanes > 0) out.push('lp-regime-cap');
   return out;
 }
 

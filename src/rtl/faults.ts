@@ -103,6 +103,20 @@ function misroute(selects: boolean) {
     ].join('\n');
 }
 
+// The LP lane's regime decoder with an off-by-one cap: a run one short of rs is read as
+// capped (its terminator becomes an exponent or fraction bit). Only codes with such a run go
+// wrong: the regime-extreme edge codes of the stimulus find it.
+const LP_REGIME_LINE = "    rb = m < CAP ? m + 1'b1 : m;";
+function lpRegimeCap(text: string, module: string): string {
+  if (!text.includes(LP_REGIME_LINE)) throw new Error(`fault overlay: ${module} has no regime-bits line`);
+  return [
+    '// Test-only fault overlay (src/rtl/faults.ts), never part of a design: the LP regime cap off by one.',
+    text
+      .replace(LP_REGIME_LINE, "    rb = m + 1 < CAP ? m + 1'b1 : m;")
+      .replace(new RegExp(`^module\\s+${module}\\b`, 'm'), `module ${module}${FAULT}`),
+  ].join('\n');
+}
+
 /** The bundle with `fault` injected into every PE (throws when the fault does not apply). */
 export function injectFault(cfg: ResolvedDpu, bundle: RtlBundle, fault: FaultKind): RtlBundle {
   if (!applicableFaults(cfg).includes(fault)) {
@@ -121,6 +135,10 @@ export function injectFault(cfg: ResolvedDpu, bundle: RtlBundle, fault: FaultKin
     const lane = formatOf(cfg).lane!;
     target = laneModule(lane.kind, lane.source).module;
     wrapped = wrapper(files.get(target)!, target, 'p', negateOutput, "the low lane's product negated");
+  } else if (fault === 'lp-regime-cap') {
+    const lane = formatOf(cfg).lane!;
+    target = laneModule(lane.kind, lane.source).module;
+    wrapped = lpRegimeCap(files.get(target)!, target);
   } else {
     const selects = has(LIB.routeMux.module);
     target = selects ? LIB.routeMux.module : LIB.router.module;

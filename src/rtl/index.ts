@@ -1,6 +1,6 @@
 // The RTL stage: a resolved config in, synthesizable Verilog out. renderRtl is pure and
 // in-process; writeRtl puts the files, a filelist, a manifest and PORTS.md on disk atomically.
-export { applicableFaults, lowModeProductBits, planRtl } from './context.ts';
+export { applicableFaults, planRtl } from './context.ts';
 export { renderRtl } from './render.ts';
 export { type RoutePlan, routeEval, routePlan } from './route.ts';
 export { type TreePlan, treeEval, treePlan } from './tree.ts';

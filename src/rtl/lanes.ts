@@ -3,11 +3,9 @@
 // strum_lane_full.v) and the parameters A_BITS, A_SIGNED, C_BITS, M_BITS, P_BITS, plus its
 // format's own (LaneSpec.params) and SHIFT for a format whose metadata is a shift of the product.
 import type { ResolvedDpu } from '../config/resolve.ts';
-import { productRange, signedBitsFor } from '../format/bits.ts';
 import { midFormatOf } from '../format/levels.ts';
 import { formatOf } from '../format/registry.ts';
 import type { MetaField } from '../format/spec.ts';
-import { activationRange, lowValueRange } from '../format/values.ts';
 import { bind, LIB, type LibraryModule, laneModule, type ParamBinding } from './library.ts';
 import { int } from './verilog.ts';
 
@@ -17,34 +15,25 @@ import { int } from './verilog.ts';
  */
 export function laneShift(
   cfg: ResolvedDpu,
-): { field: MetaField; plainRange: readonly [number, number] } | null {
+): { field: MetaField; plainRange: readonly [number, number]; inLane: boolean } | null {
   const fmt = formatOf(cfg);
   const shift = fmt.lane?.shift ?? null;
-  const routed = fmt.meta.filter((_, i) => shift?.meta === i);
+  // A field the lane takes itself (LP's scale) travels like a shift but is never shared.
+  const own = shift ? undefined : fmt.lane?.laneMeta;
+  const index = shift?.meta ?? own;
+  const routed = fmt.meta.filter((_, i) => index === i);
   if (routed.length !== fmt.meta.length) {
     throw new Error(
       `rtl: format '${fmt.name}' has metadata no lane applies (only a lane shift is supported)`,
     );
   }
-  return shift && fmt.meta[shift.meta]
-    ? { field: fmt.meta[shift.meta]!, plainRange: shift.plainRange }
-    : null;
+  if (index === undefined || !fmt.meta[index]) return null;
+  return {
+    field: fmt.meta[index]!,
+    plainRange: shift ? shift.plainRange : fmt.valueRange,
+    inLane: !shift,
+  };
 }
-
-/** Range of activation x weight over a weight range. */
-const productOf = (cfg: ResolvedDpu, w: readonly [number, number]) => productRange(activationRange(cfg), w);
-
-/** Signed width of a dynamic lane's low-mode product (the static low lanes use derived.lowProductBits). */
-export function lowModeProductBits(cfg: ResolvedDpu): number {
-  return signedBitsFor(...productOf(cfg, lowValueRange(cfg)));
-}
-
-/** Range of a shared-shift lane's product a * q before the shift (the PE shifts the lanes' sum). */
-export function plainLowRange(cfg: ResolvedDpu): [number, number] {
-  const shift = laneShift(cfg);
-  return productOf(cfg, shift ? shift.plainRange : lowValueRange(cfg));
-}
-export const plainLowProductBits = (cfg: ResolvedDpu) => signedBitsFor(...plainLowRange(cfg));
 
 /** One kind of lane of a PE: its library module, bound parameters and product width. */
 export interface LaneKind {
@@ -82,13 +71,16 @@ export function lowLane(cfg: ResolvedDpu, shifted: boolean): LaneKind {
   if (!lane) throw new Error(`rtl: format '${fmt.name}' has no low lane`);
   const shift = laneShift(cfg);
   const dynamic = cfg.pe.mode === 'dynamic';
-  const P = dynamic
-    ? lowModeProductBits(cfg)
-    : shift
-      ? plainLowProductBits(cfg)
-      : int(cfg.derived.lowProductBits, 'lowProductBits', 1);
+  // A static lane without a shift computes the low product; with a shift the PE applies, the
+  // product before the shift; a lane that applies its metadata itself (shift.inLane) the low product.
+  const d = cfg.derived;
+  const P = int(
+    dynamic ? d.lowModeProductBits : shift && !shift.inLane ? d.plainLowProductBits : d.lowProductBits,
+    'low product bits',
+    1,
+  );
   const N = int(fmt.codeBits, 'codeBits', 1);
-  const M = shifted && shift ? int(shift.field.bits, 'shift bits', 1) : 1;
+  const M = (shifted || shift?.inLane) && shift ? int(shift.field.bits, 'shift bits', 1) : 1;
   const params: Record<string, number> = { ...common(cfg, N, M, P), ...lane.params };
   if (lane.shift) params.SHIFT = shifted ? 1 : 0;
   return { lib: laneModule(lane.kind, lane.source), params: bind(params), pBits: P, cBits: N, mBits: M };

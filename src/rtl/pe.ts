@@ -11,7 +11,7 @@ import { productRange, signedBitsFor } from '../format/bits.ts';
 import { formatOf } from '../format/registry.ts';
 import { activationRange, highRange } from '../format/values.ts';
 import type { Instance, ModulePlan, Port } from './context.ts';
-import { dynLane, fullLane, type LaneKind, laneShift, lowLane, midLane, plainLowRange } from './lanes.ts';
+import { dynLane, fullLane, type LaneKind, laneShift, lowLane, midLane } from './lanes.ts';
 import { bind, byteList, LIB, type LibraryModule } from './library.ts';
 import { type RoutePlan, routePlan } from './route.ts';
 import { type TreePlan, treePlan } from './tree.ts';
@@ -127,11 +127,14 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
   const scope = maskScopeOf(cfg).kind;
   let fixedLanes = false;
   let edgeRoute: RoutePlan | null = null;
-  const sharedShift = !dynamic && TB > 0 && d.lowLanes > 0;
+  const sharedShift = !dynamic && TB > 0 && d.lowLanes > 0 && !shift!.inLane;
   // The low lanes' sum before the shift is exact in capLo bits (or wraps with the accumulator:
   // (x mod 2^c) << t is still x << t mod 2^c).
   const capLo = sharedShift
-    ? Math.min(signedBitsFor(d.lowLanes * plainLowRange(cfg)[0], d.lowLanes * plainLowRange(cfg)[1]), ACC)
+    ? Math.min(
+        signedBitsFor(d.lowLanes * d.plainLowProductRange[0], d.lowLanes * d.plainLowProductRange[1]),
+        ACC,
+      )
     : cap;
 
   /**
@@ -301,6 +304,15 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
       // one that ABC maps to a slower structure (docs/CODESIGN.md).
       const equalLeaves = fixedLanes && !sharedShift && low.pBits < d.highProductBits;
       const leafBits = equalLeaves ? d.highProductBits : low.pBits;
+      // A lane that takes its metadata itself (LP's layer scale) gets it on its meta port.
+      const ownMeta = shift?.inLane
+        ? (g: Group) => {
+            g.insts[0] = {
+              ...g.insts[0]!,
+              conns: g.insts[0]!.conns.map((c) => (c.port === 'meta' ? { ...c, expr: shiftNow! } : c)),
+            };
+          }
+        : undefined;
       laneLoop(
         what,
         'g_lo',
@@ -310,7 +322,7 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
         'prod_lo',
         sharedShift ? capLo : cap,
         sharedShift,
-        undefined,
+        ownMeta,
         leafBits,
       );
     }

@@ -1,9 +1,14 @@
 // The RTL stage's public types (the interface the simulation and synthesis stages build on).
 
 /** Test-only deliberate bugs, so the co-simulation can prove it catches a wrong design. */
-export type FaultKind = 'low-lane-sign' | 'route-off-by-one' | 'high-lane-bit';
+export type FaultKind = 'low-lane-sign' | 'route-off-by-one' | 'high-lane-bit' | 'lp-regime-cap';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['low-lane-sign', 'route-off-by-one', 'high-lane-bit'];
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'low-lane-sign',
+  'route-off-by-one',
+  'high-lane-bit',
+  'lp-regime-cap',
+];
 
 /** Test-only; never reachable from config files or the CLI. */
 export interface RtlOptions {

@@ -403,4 +403,5 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
   };
 }
 export { type MatmulResult, simulateMatmul } from './matmul.ts';
+export { matmulCycles, matmulTiles } from './schedule.ts';
 export type { LayerWeights } from './stimulus.ts';

@@ -11,6 +11,7 @@ import { buildModel } from './build.ts';
 import { Checker } from './check.ts';
 import { blockDotKernel } from './dot.ts';
 import { runHarness } from './run.ts';
+import { matmulTiles } from './schedule.ts';
 import {
   type BlockPool,
   type Chunk,
@@ -187,7 +188,7 @@ export async function simulateMatmul(
     timeoutMs: opts.timeoutMs ?? 600_000,
     what: `${cfg.name} (layer ${layer.name})`,
   });
-  const expectedTiles = Math.ceil(rows / R) * colGroups;
+  const expectedTiles = matmulTiles(cfg, rows, layer.N);
   const missing = expectedTiles - checker.tilesChecked;
   return {
     out,

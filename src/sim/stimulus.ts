@@ -236,6 +236,22 @@ export function weightPool(
       lastMeta,
     ),
   );
+  // The format's own edge codes (LP: zero, NaR, regime extremes), L to a block, at the largest metadata.
+  const edgeLow = formatOf(cfg).edgeLowCodes ?? [];
+  const lowSlots = dynamic ? B : L;
+  for (let i = 0; hasLow && lowSlots > 0 && i < edgeLow.length; i += lowSlots) {
+    let j = i;
+    const mask = dynamic ? new Array(B).fill(true) : firstL;
+    add(
+      `format-edges-${i / lowSlots}`,
+      make(
+        mask,
+        () => whi,
+        () => edgeLow[j++ % edgeLow.length]!,
+        lastMeta,
+      ),
+    );
+  }
   if (dynamic) {
     const all = new Array(B).fill(true);
     const none = new Array(B).fill(false);

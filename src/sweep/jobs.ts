@@ -12,18 +12,28 @@ import { cacheRoot } from '../io/cache.ts';
 import { renderRtl } from '../rtl/index.ts';
 import type { Metric, SweepPoint, SweepSpec } from './spec.ts';
 
-/** Bump when a job's result record changes meaning: every cached sweep result is then recomputed. */
-export const SWEEP_RESULT_VERSION = 1;
+/**
+ * Bump when a job's result record changes meaning: every cached sweep result is then recomputed.
+ * 2: synth and power records carry area and power by role (the router's: a 'group' PE's edge share).
+ */
+export const SWEEP_RESULT_VERSION = 2;
 
 export const JOBS = ['synth', 'power', 'accuracy', 'sqnr'] as const;
 export type Job = (typeof JOBS)[number];
+
+/**
+ * Bump one job's entry when only its measurement changes: that job's records are recomputed,
+ * the others stay cached. sqnr 2: through the quantizer's evaluateLayer (before it, a record
+ * under pe.maskScope 'layer' compared weights in the permuted order with the layer's own).
+ */
+export const JOB_VERSIONS: Readonly<Record<Job, number>> = { synth: 1, power: 1, accuracy: 1, sqnr: 2 };
 
 /** The jobs that give a spec's metrics. */
 export function jobsOf(metrics: readonly Metric[]): Job[] {
   const want = new Set<Job>();
   for (const m of metrics) {
     if (m === 'area' || m === 'fmax') want.add('synth');
-    else if (m === 'power' || m === 'energy') want.add('power');
+    else if (m === 'power' || m === 'energy' || m === 'inference') want.add('power');
     else want.add(m);
   }
   return JOBS.filter((j) => want.has(j));
@@ -34,6 +44,8 @@ export interface SynthResult {
   readonly areaPerMacUm2: number;
   readonly fmaxMhz: number;
   readonly cells: number;
+  /** Area by role (lane, route, adder_tree, accumulator, ...): route = the PE's router. */
+  readonly byRoleUm2: Readonly<Record<string, number>>;
 }
 export interface PowerResult {
   readonly powerMw: number;
@@ -42,6 +54,8 @@ export interface PowerResult {
   readonly meanToggleRate: number;
   /** Energy of one multiply-accumulate: P / (f * B), in pJ. */
   readonly energyPerMacPj: number;
+  /** Power by role (route = the PE's router), mW. */
+  readonly byRoleMw: Readonly<Record<string, number>>;
 }
 export interface AccuracyResult {
   readonly task: string;
@@ -126,6 +140,8 @@ export async function jobKey(
 ): Promise<{ key: string; inputs: unknown }> {
   let inputs: Record<string, unknown> = {
     v: SWEEP_RESULT_VERSION,
+    // Version 1 adds nothing: the keys of jobs that never changed stay what they were.
+    ...(JOB_VERSIONS[job] > 1 ? { jobVersion: JOB_VERSIONS[job] } : {}),
     job,
     config: cfg.hash,
     strumgen: fp.strumgen,

@@ -1,10 +1,11 @@
 // The measurements behind each sweep job, through the stages' own library entry points:
 // synthesis (runSynth, PE target, its own cache), power from simulated activity (runPower),
 // accuracy of the config's weights on a task (evaluateScheme), weight SQNR (quantizeMatrix).
+import type { InferenceCost } from '../accuracy/inference.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { DEFAULT_LAYER, DEFAULT_MODEL, modelFile } from '../power/stimulus.ts';
 import type { AccuracyResult, Job, JobValue, PowerResult, SqnrResult, SynthResult } from './jobs.ts';
-import type { SweepSpec } from './spec.ts';
+import type { SweepPoint, SweepSpec } from './spec.ts';
 
 /** The bundled PP-OCRv4 detector and its 384 x 384 1x1 conv: power's and SQNR's default layer. */
 export function defaultWeights(): { path: string; layer: string } {
@@ -37,6 +38,7 @@ async function synthJob(cfg: ResolvedDpu, onProgress: (msg: string) => void): Pr
     areaPerMacUm2: r.area.perMac,
     fmaxMhz: r.timing.fmaxMhz,
     cells: r.area.cellCount,
+    byRoleUm2: r.area.byRole,
   };
 }
 
@@ -58,6 +60,7 @@ async function powerJob(
     clockMhz: mhz,
     meanToggleRate: r.activity.meanToggleRate,
     energyPerMacPj: (r.power.totalW / (mhz * 1e6) / cfg.pe.block) * 1e12,
+    byRoleMw: Object.fromEntries(Object.entries(r.power.byRole).map(([k, v]) => [k, v.totalW * 1e3])),
   };
 }
 
@@ -107,21 +110,44 @@ export function correctOf(r: AccuracyResult): Uint8Array {
 }
 
 async function sqnrJob(cfg: ResolvedDpu, spec: SweepSpec): Promise<SqnrResult> {
-  const { loadLayers, layerMatrix, quantizeMatrix, sqnrDb, weightErrorSums } = await import(
-    '../quant/index.ts'
-  );
+  const { loadLayers, sqnrDb } = await import('../quant/index.ts');
+  const { evaluateLayer } = await import('../quant/evaluate.ts');
   const path = spec.sqnr.weights ?? defaultWeights().path;
   const layerName = spec.sqnr.layer ?? (spec.sqnr.weights ? undefined : defaultWeights().layer);
   const layers = await loadLayers(path, layerName === undefined ? {} : { layer: layerName });
-  // Every layer of the file (or the one named): SQNR of the pooled weight error.
+  // Every layer of the file (or the one named): SQNR of the pooled weight error, measured by the
+  // quantizer's own evaluation (in the layer's order under scope 'layer'; unpermutable layers on H lanes).
+  const scheme = { low: cfg.pe.low, select: 'magnitude', cfg, block: cfg.pe.block } as const;
   let signal = 0;
   let error = 0;
   for (const layer of layers) {
-    const m = layerMatrix(layer);
-    const q = quantizeMatrix(cfg, m.data, m.N, m.K);
-    const s = weightErrorSums(m.data, m.N, m.K, q.values, q.Kp, q.scales);
-    signal += s.signal;
-    error += s.error;
+    const { sums } = evaluateLayer(layer, scheme as Parameters<typeof evaluateLayer>[1], { rows: 1 });
+    signal += sums.signal;
+    error += sums.error;
   }
   return { layer: layerName ?? `${layers.length} layers`, weightSqnrDb: sqnrDb(signal, error) };
+}
+
+/**
+ * Metric 'inference': one inference of the accuracy task's network on each point's array
+ * (cycles from the array's schedule; the report turns them into energy with the measured
+ * power). Derived, not measured: no cache record. A string says why a point has none.
+ */
+export async function inferenceCosts(
+  spec: SweepSpec,
+  points: readonly SweepPoint[],
+): Promise<Map<string, InferenceCost | string>> {
+  const out = new Map<string, InferenceCost | string>();
+  if (!spec.metrics.includes('inference')) return out;
+  const { inferenceCost } = await import('../accuracy/inference.ts');
+  const { loadModel } = await import('../accuracy/model.ts');
+  const model = await loadModel(await taskModelFile(spec.accuracy.task));
+  for (const p of points) {
+    try {
+      out.set(p.cfg.hash, inferenceCost(model, p.cfg));
+    } catch (e) {
+      out.set(p.cfg.hash, e instanceof Error ? e.message.split('\n')[0]! : String(e));
+    }
+  }
+  return out;
 }

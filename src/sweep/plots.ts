@@ -4,6 +4,7 @@
 // aria-label Vega writes). And the one self-contained HTML page: the plots and a sortable table.
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
+import { isBaselineFormat, lowFormatNames, lowFormatSpec } from '../format/registry.ts';
 import { FRONTS, type FrontSpec } from './pareto.ts';
 import type { PointRow, SweepReport } from './report.ts';
 
@@ -13,10 +14,10 @@ export interface Plot {
   readonly svg: string;
 }
 
-const FORMAT_COLORS = { none: '#555555', mip2q: '#1f77b4', dliq: '#d62728', sparse: '#2ca02c' } as Record<
-  string,
-  string
->;
+/** A format's label in the plots, and its colour (the spec's `color`). */
+const formatLabel = (low: string) => (isBaselineFormat(low) ? 'INT8' : low);
+const formatColor = (low: string) =>
+  (lowFormatNames().includes(low) ? lowFormatSpec(low).color : undefined) ?? '#9467bd';
 
 /** The claimed region on a front's axes. */
 function claimBox(
@@ -53,8 +54,9 @@ export function vegaLiteSpec(r: SweepReport, f: FrontSpec): Record<string, unkno
     label: p.label,
     x: p[f.x.key],
     y: p[f.y.key],
-    format: p.low === 'none' ? 'INT8' : p.low,
-    pipeline: p.pipeline,
+    format: formatLabel(p.low),
+    low: p.low,
+    variant: `${p.scope === 'pe' ? '' : `${p.scope}, `}${p.pipeline === 'none' ? 'no registers' : p.pipeline}`,
     front: onFront.has(p.index) ? 'on the Pareto front' : 'dominated',
     tip: `${p.label} (point ${p.index}): ${f.x.title} ${p[f.x.key]}, ${f.y.title} ${p[f.y.key]}${p.areaUm2 !== null ? `, area ${p.areaUm2} µm²` : ''}${p.powerMw !== null ? `, power ${p.powerMw} mW` : ''}${p.top1Pct !== null ? `, top-1 ${p.top1Pct}%` : ''}`,
   }));
@@ -139,10 +141,10 @@ export function vegaLiteSpec(r: SweepReport, f: FrontSpec): Record<string, unkno
             title: 'format',
             scale: {
               domain: formats,
-              range: formats.map((k) => FORMAT_COLORS[k === 'INT8' ? 'none' : k] ?? '#9467bd'),
+              range: formats.map((label) => formatColor(values.find((v) => v.format === label)!.low)),
             },
           },
-          shape: { field: 'pipeline', type: 'nominal', title: 'pipeline' },
+          shape: { field: 'variant', type: 'nominal', title: 'mask scope, pipeline' },
           stroke: {
             field: 'front',
             type: 'nominal',
@@ -185,12 +187,17 @@ const COLUMNS: [string, (p: PointRow) => unknown, 'num' | 'text'][] = [
   ['#', (p) => p.index, 'num'],
   ['point', (p) => p.label, 'text'],
   ['status', (p) => p.status, 'text'],
+  ['scope', (p) => p.scope, 'text'],
   ['area µm²', (p) => p.areaUm2, 'num'],
+  ['edge µm²', (p) => p.edgeAreaUm2, 'num'],
+  ['edge mW', (p) => p.edgePowerMw, 'num'],
   ['area vs INT8 %', (p) => p.areaChangePct, 'num'],
   ['fmax MHz', (p) => p.fmaxMhz, 'num'],
   ['power mW', (p) => p.powerMw, 'num'],
   ['power vs INT8 %', (p) => p.powerChangePct, 'num'],
   ['pJ/MAC', (p) => p.energyPerMacPj, 'num'],
+  ['µJ/inference', (p) => p.energyPerInferenceUj, 'num'],
+  ['µJ/inference vs INT8 %', (p) => p.energyPerInferenceChangePct, 'num'],
   ['weight SQNR dB', (p) => p.weightSqnrDb, 'num'],
   ['top-1 %', (p) => p.top1Pct, 'num'],
   ['top-1 vs INT8 pp', (p) => p.top1ChangePp, 'num'],

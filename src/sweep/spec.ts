@@ -7,11 +7,14 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../config/errors.ts';
 import { applyOverrides, loadDescription } from '../config/load.ts';
+import { maskScopeOf } from '../config/mask-scope.ts';
 import { ConfigError, canonicalJson, type ResolvedDpu, resolveConfig } from '../config/resolve.ts';
+import { isBaselineFormat } from '../format/registry.ts';
 import { xorshift32 } from '../quant/metrics.ts';
 import { baselineConfig } from '../synth/baseline.ts';
 
-export const METRICS = ['area', 'fmax', 'power', 'energy', 'sqnr', 'accuracy'] as const;
+/** 'energy': per MAC (P / (f B)); 'inference': per inference of the accuracy task's network. */
+export const METRICS = ['area', 'fmax', 'power', 'energy', 'inference', 'sqnr', 'accuracy'] as const;
 export type Metric = (typeof METRICS)[number];
 export const ACCURACY_TASKS = ['fashion-mnist', 'ocr'] as const;
 
@@ -59,6 +62,14 @@ const axisSchema = z
     message: 'give exactly one of values, range or random',
   });
 
+/** A further region of the design space: its own overrides (on top of the spec's `set`) and axes. */
+const spaceSchema = z
+  .object({
+    set: z.record(fieldPath, scalar).default({}),
+    axes: z.array(axisSchema).min(1).max(16),
+  })
+  .strict();
+
 const specSchema = z
   .object({
     name: z
@@ -70,6 +81,11 @@ const specSchema = z
     /** Dotted-path overrides applied to the base before the axes. */
     set: z.record(fieldPath, scalar).default({}),
     axes: z.array(axisSchema).min(1).max(16),
+    /**
+     * More regions of the space (e.g. mask scopes only where they matter): each expanded like
+     * the main axes with its own `set`; the points are the union (a config met twice is one point).
+     */
+    spaces: z.array(spaceSchema).max(16).default([]),
     /** Add the INT8 baseline of every legal point (same B and pipeline) as a point of its own. */
     int8: z.boolean().default(true),
     seed: z.number().int().default(1),
@@ -104,6 +120,18 @@ export type SweepSpec = z.output<typeof specSchema> & {
   readonly hash: string;
 };
 export type Axis = z.output<typeof axisSchema>;
+export type Space = z.output<typeof spaceSchema>;
+
+/** The spec's regions: the main one (its `set` and `axes`) and every entry of `spaces`. */
+export const specSpaces = (s: Pick<SweepSpec, 'axes' | 'spaces'>): Space[] => [
+  { set: {}, axes: s.axes },
+  ...s.spaces,
+];
+
+/** Every field any region sweeps, in first-seen order (the report's columns). */
+export const sweptFields = (s: Pick<SweepSpec, 'axes' | 'spaces'>): string[] => [
+  ...new Set(specSpaces(s).flatMap((sp) => sp.axes.map((a) => a.field))),
+];
 
 /** Typed identity for spec files: `export default defineSweep({...})`. */
 export function defineSweep(spec: SweepSpecInput): SweepSpecInput {
@@ -123,10 +151,13 @@ export function parseSpec(input: unknown, file = ''): SweepSpec {
     throw new UserError(lines.join('\n'), 2);
   }
   const s = r.data;
-  const fields = new Set<string>();
-  s.axes.forEach((a, i) => {
-    if (fields.has(a.field)) throw new UserError(`${where}axes.${i}.field: ${a.field} is swept twice`, 2);
-    fields.add(a.field);
+  specSpaces(s).forEach((sp, k) => {
+    const fields = new Set<string>();
+    const at = k === 0 ? 'axes' : `spaces.${k - 1}.axes`;
+    sp.axes.forEach((a, i) => {
+      if (fields.has(a.field)) throw new UserError(`${where}${at}.${i}.field: ${a.field} is swept twice`, 2);
+      fields.add(a.field);
+    });
   });
   const hash = createHash('sha256').update(canonicalJson(s)).digest('hex');
   return { ...s, file, hash };
@@ -193,12 +224,21 @@ export interface Expansion {
   readonly skipped: readonly SkippedPoint[];
 }
 
+/** The mask scope in short: 'pe', 'g4' (one mask per 4 output channels), 'layer'. */
+export function scopeName(cfg: ResolvedDpu): string {
+  const m = maskScopeOf(cfg);
+  return m.kind === 'group' ? `g${m.channels}` : m.kind;
+}
+
 export function pointLabel(cfg: ResolvedDpu): string {
   const p = cfg.pipeline;
   const pipe = [p.operands && 'op', p.multiply && 'mul', p.adderTree && 'tree'].filter(Boolean).join('+');
-  const kind = cfg.pe.low === 'none' ? 'INT8' : `${cfg.pe.mode === 'dynamic' ? 'dyn-' : ''}${cfg.pe.low}`;
-  const h = cfg.pe.low === 'none' ? '' : ` H${cfg.pe.high}`;
-  return `${kind} B${cfg.pe.block}${h}${pipe ? ` ${pipe}` : ''}`;
+  const kind = isBaselineFormat(cfg.pe.low)
+    ? 'INT8'
+    : `${cfg.pe.mode === 'dynamic' ? 'dyn-' : ''}${cfg.pe.low}`;
+  const h = isBaselineFormat(cfg.pe.low) ? '' : ` H${cfg.pe.high}`;
+  const scope = scopeName(cfg);
+  return `${kind} B${cfg.pe.block}${h}${scope === 'pe' ? '' : ` ${scope}`}${pipe ? ` ${pipe}` : ''}`;
 }
 
 /** The base description: preset, file (relative to the spec), or inline object. */
@@ -217,10 +257,10 @@ async function baseDescription(spec: SweepSpec): Promise<Record<string, unknown>
 
 /** Every combination of the axes, resolved; illegal ones skipped with their message; INT8 points added. */
 export async function expandSpec(spec: SweepSpec): Promise<Expansion> {
-  const base = applyOverrides(await baseDescription(spec), spec.set);
+  const specBase = applyOverrides(await baseDescription(spec), spec.set);
   const rng = xorshift32(spec.seed);
-  const lists = spec.axes.map((a) => axisValues(a, rng));
-  const total = lists.reduce((n, l) => n * l.length, 1);
+  const regions = specSpaces(spec).map((sp) => ({ sp, lists: sp.axes.map((a) => axisValues(a, rng)) }));
+  const total = regions.reduce((t, r) => t + r.lists.reduce((n, l) => n * l.length, 1), 0);
   const where = spec.file ? `${basename(spec.file)}: ` : '';
   if (total > spec.maxPoints)
     throw new UserError(
@@ -231,45 +271,50 @@ export async function expandSpec(spec: SweepSpec): Promise<Expansion> {
   const skipped: SkippedPoint[] = [];
   const seen = new Set<string>();
   const int8s: { cfg: ResolvedDpu; settings: Record<string, unknown> }[] = [];
-  const idx = new Array<number>(lists.length).fill(0);
-  for (let n = 0; n < total; n++) {
-    let rem = n;
-    for (let i = lists.length - 1; i >= 0; i--) {
-      idx[i] = rem % lists[i]!.length;
-      rem = Math.floor(rem / lists[i]!.length);
+  for (const { sp, lists } of regions) {
+    const base = applyOverrides(specBase, sp.set);
+    const axes = sp.axes;
+    const count = lists.reduce((n, l) => n * l.length, 1);
+    const idx = new Array<number>(lists.length).fill(0);
+    for (let n = 0; n < count; n++) {
+      let rem = n;
+      for (let i = lists.length - 1; i >= 0; i--) {
+        idx[i] = rem % lists[i]!.length;
+        rem = Math.floor(rem / lists[i]!.length);
+      }
+      const settings: Record<string, unknown> = {};
+      // Plain axes first, then ratioOf axes (which read the value of another field).
+      axes.forEach((a, i) => {
+        if (a.ratioOf === undefined) settings[a.field] = lists[i]![idx[i]!];
+      });
+      let desc = applyOverrides(base, settings);
+      const ratios: Record<string, unknown> = {};
+      axes.forEach((a, i) => {
+        if (a.ratioOf === undefined) return;
+        const of = getPath(desc, a.ratioOf);
+        const r = Number(lists[i]![idx[i]!]);
+        ratios[a.field] = typeof of === 'number' ? of * r : Number.NaN;
+        settings[`${a.field}/${a.ratioOf}`] = r;
+      });
+      desc = applyOverrides(desc, ratios);
+      let cfg: ResolvedDpu;
+      try {
+        const missing = Object.entries(ratios).find(([, v]) => Number.isNaN(v));
+        if (missing) throw new UserError(`${missing[0]}: its ratioOf field has no numeric value`);
+        cfg = resolveConfig(desc);
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        const reason =
+          e instanceof ConfigError ? e.issues.map((i) => `${i.path}: ${i.message}`).join('; ') : e.message;
+        skipped.push({ settings, reason });
+        continue;
+      }
+      if (seen.has(cfg.hash)) continue;
+      seen.add(cfg.hash);
+      const kind: PointKind = isBaselineFormat(cfg.pe.low) ? 'int8' : 'design';
+      points.push({ index: points.length, kind, settings, cfg, label: pointLabel(cfg) });
+      if (spec.int8 && kind === 'design') int8s.push({ cfg: baselineConfig(cfg), settings });
     }
-    const settings: Record<string, unknown> = {};
-    // Plain axes first, then ratioOf axes (which read the value of another field).
-    spec.axes.forEach((a, i) => {
-      if (a.ratioOf === undefined) settings[a.field] = lists[i]![idx[i]!];
-    });
-    let desc = applyOverrides(base, settings);
-    const ratios: Record<string, unknown> = {};
-    spec.axes.forEach((a, i) => {
-      if (a.ratioOf === undefined) return;
-      const of = getPath(desc, a.ratioOf);
-      const r = Number(lists[i]![idx[i]!]);
-      ratios[a.field] = typeof of === 'number' ? of * r : Number.NaN;
-      settings[`${a.field}/${a.ratioOf}`] = r;
-    });
-    desc = applyOverrides(desc, ratios);
-    let cfg: ResolvedDpu;
-    try {
-      const missing = Object.entries(ratios).find(([, v]) => Number.isNaN(v));
-      if (missing) throw new UserError(`${missing[0]}: its ratioOf field has no numeric value`);
-      cfg = resolveConfig(desc);
-    } catch (e) {
-      if (!(e instanceof UserError)) throw e;
-      const reason =
-        e instanceof ConfigError ? e.issues.map((i) => `${i.path}: ${i.message}`).join('; ') : e.message;
-      skipped.push({ settings, reason });
-      continue;
-    }
-    if (seen.has(cfg.hash)) continue;
-    seen.add(cfg.hash);
-    const kind: PointKind = cfg.pe.low === 'none' ? 'int8' : 'design';
-    points.push({ index: points.length, kind, settings, cfg, label: pointLabel(cfg) });
-    if (spec.int8 && kind === 'design') int8s.push({ cfg: baselineConfig(cfg), settings });
   }
   for (const { cfg, settings } of int8s) {
     if (seen.has(cfg.hash)) continue;

@@ -13,10 +13,19 @@ import {
   QUANT_FORMATS,
   type QuantFormat,
   type Scheme,
+  type SchemeOptions,
   schemeLabel,
   summarize,
 } from '../../quant/evaluate.ts';
 import { type Layer, layerMatrix, loadLayers } from '../../quant/load.ts';
+import {
+  LPQ_METHODS,
+  LPQ_OBJECTIVES,
+  type LpqLayerChoice,
+  type LpqMethod,
+  type LpqObjective,
+  lpqLayer,
+} from '../../quant/lpq-layer.ts';
 import { SELECT_POLICIES, type SelectPolicy } from '../../quant/quantize.ts';
 
 interface Args {
@@ -34,6 +43,13 @@ interface Args {
   json: boolean;
   out?: string;
   force: boolean;
+  lpq: LpqMethod | 'off';
+  lpqObjective: LpqObjective;
+  seed: number;
+  lowBits?: number;
+  weightBits?: number;
+  lpEs?: number;
+  lpRs?: number;
 }
 
 /** yargs' own choices check prints several lines; this is one. */
@@ -69,9 +85,17 @@ const toJson = (v: unknown) =>
 /** dB for the table: 'inf' for no error, 'undef' when there is no signal (all-zero weights). */
 const db = (x: number) => (Number.isNaN(x) ? 'undef' : Number.isFinite(x) ? x.toFixed(2) : 'inf');
 
-function table(results: readonly LayerResult[], overall: ReturnType<typeof summarize>): string {
+/** LP layers: the parameters LPQ chose (es/rs/sf, t the stored scale) for the table. */
+const lpLabel = (c: LpqLayerChoice) => `es=${c.es} rs=${c.rs} sf=${c.sf} (t=${c.t})`;
+
+function table(
+  results: readonly LayerResult[],
+  overall: ReturnType<typeof summarize>,
+  lp: readonly LpqLayerChoice[] | null = null,
+): string {
   const head = ['layer', 'shape', 'N x K', 'SQNR dB', 'out dB', 'MSE', 'max err', 'low %', 'bits/w'];
-  const rows = results.map(({ metrics: m }) => [
+  if (lp) head.push('LP params');
+  const rows = results.map(({ metrics: m }, i) => [
     m.name,
     m.shape.join('x'),
     `${m.N}x${m.K}${m.Kp !== m.K ? `(${m.Kp})` : ''}`,
@@ -81,6 +105,7 @@ function table(results: readonly LayerResult[], overall: ReturnType<typeof summa
     m.maxAbsErr.toExponential(2),
     (100 * m.lowShare).toFixed(1),
     m.bitsPerWeight.toFixed(2),
+    ...(lp ? [lpLabel(lp[i]!)] : []),
   ]);
   const o = overall;
   rows.push([
@@ -93,10 +118,14 @@ function table(results: readonly LayerResult[], overall: ReturnType<typeof summa
     o.maxAbsErr.toExponential(2),
     (100 * o.lowShare).toFixed(1),
     o.bitsPerWeight.toFixed(2),
+    ...(lp ? [''] : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) =>
-    r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    r
+      .map((c, i) => (i < 3 || i > 8 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.slice(0, -1).map(line), '-'.repeat(line(head).length), line(rows.at(-1)!)].join(
     '\n',
   );
@@ -206,6 +235,26 @@ export const quantizeCommand: CommandModule<object, Args> = {
         default: 32,
         describe: 'rows of synthetic activations for output SQNR',
       })
+      .option('lpq', {
+        type: 'string',
+        default: 'exhaustive',
+        describe:
+          '--low lp: per-layer LP parameter search (es, rs, sf): exhaustive|genetic, or off (the config es/rs, sf searched)',
+      })
+      .option('lpq-objective', {
+        type: 'string',
+        default: 'output',
+        describe:
+          "--low lp: LPQ's objective: the layer's output error on the activations, or its weight error",
+      })
+      .option('seed', { type: 'number', default: 1, describe: 'seed of the genetic LPQ search' })
+      .option('low-bits', { type: 'number', describe: 'lowBits: bits of a low code (LP: the word length n)' })
+      .option('weight-bits', {
+        type: 'number',
+        describe: 'weightBits: the high weights and the integer grid',
+      })
+      .option('lp-es', { type: 'number', describe: '--low lp --lpq off: lp.es' })
+      .option('lp-rs', { type: 'number', describe: '--low lp --lpq off: lp.rs' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
       .option('out', {
         type: 'string',
@@ -223,7 +272,16 @@ export const quantizeCommand: CommandModule<object, Args> = {
     oneOf('--select', argv.select, SELECT_POLICIES);
     oneOf('--granularity', argv.granularity, ['block', 'layer']);
     oneOf('--scope', argv.scope, MASK_SCOPES);
-    const scheme = makeScheme({
+    oneOf('--lpq', argv.lpq, [...LPQ_METHODS, 'off']);
+    oneOf('--lpq-objective', argv.lpqObjective, LPQ_OBJECTIVES);
+    const lpParams = {
+      ...(argv.lpEs !== undefined ? { es: argv.lpEs } : {}),
+      ...(argv.lpRs !== undefined ? { rs: argv.lpRs } : {}),
+    };
+    const options: SchemeOptions = {
+      ...(Object.keys(lpParams).length ? { params: lpParams } : {}),
+      ...(argv.lowBits !== undefined ? { lowBits: argv.lowBits } : {}),
+      ...(argv.weightBits !== undefined ? { weightBits: argv.weightBits } : {}),
       maskScope:
         argv.scope === 'group'
           ? { kind: 'group', channels: argv.group }
@@ -233,7 +291,9 @@ export const quantizeCommand: CommandModule<object, Args> = {
       high: argv.high,
       select: argv.select,
       granularity: argv.granularity,
-    });
+    };
+    const scheme = makeScheme(options);
+    const lpq = argv.low === 'lp' && argv.lpq !== 'off' ? argv.lpq : null;
     if (argv.out !== undefined) {
       packedConfig(scheme);
       checkOutputDir(argv.out, QUANT_OUTPUT);
@@ -242,18 +302,43 @@ export const quantizeCommand: CommandModule<object, Args> = {
     const acts = argv.acts ? await loadActivations(argv.acts, layers) : undefined;
     const progress = layers.length > 4;
     const results: LayerResult[] = [];
+    const lpChoices: LpqLayerChoice[] = [];
     for (const [i, layer] of layers.entries()) {
       if (progress) process.stderr.write(`quantize [${i + 1}/${layers.length}] ${layer.name}\n`);
-      results.push(evaluateLayer(layer, scheme, { rows: argv.rows, acts }));
+      if (lpq) {
+        const c = lpqLayer(layer, options, {
+          method: lpq,
+          objective: argv.lpqObjective,
+          seed: argv.seed,
+          rows: argv.rows,
+          ...(acts ? { acts } : {}),
+        });
+        lpChoices.push(c);
+        results.push(evaluateLayer(layer, c.scheme, { rows: argv.rows, acts, metaIndex: c.t }));
+      } else results.push(evaluateLayer(layer, scheme, { rows: argv.rows, acts }));
     }
     const overall = summarize(scheme, results);
     if (argv.out !== undefined) await writeOut(argv.out, argv.input, scheme, results, argv.force);
     if (argv.json) {
       process.stdout.write(
-        `${toJson({ input: argv.input, overall, layers: results.map((r) => r.metrics) })}\n`,
+        `${toJson({
+          input: argv.input,
+          overall,
+          layers: results.map((r, i) =>
+            lpq ? { ...r.metrics, lpq: { ...lpChoices[i]!, scheme: undefined } } : r.metrics,
+          ),
+          ...(lpq ? { lpq: { method: lpq, objective: argv.lpqObjective, seed: argv.seed } } : {}),
+        })}\n`,
       );
     } else {
-      process.stdout.write(`${argv.input}: ${overall.scheme}\n${table(results, overall)}\n`);
+      const lpLine = lpq
+        ? `\nLPQ ${lpq} (${argv.lpqObjective} error${lpq === 'genetic' ? `, seed ${argv.seed}` : ''}): ` +
+          `${lpChoices.reduce((s, c) => s + c.evaluations, 0)} evaluations in ` +
+          `${lpChoices.reduce((s, c) => s + c.seconds, 0).toFixed(1)} s; a PE fixes es and rs (lp.es, lp.rs), sf is per layer`
+        : '';
+      process.stdout.write(
+        `${argv.input}: ${overall.scheme}\n${table(results, overall, lpq ? lpChoices : null)}${lpLine}\n`,
+      );
     }
   },
 };

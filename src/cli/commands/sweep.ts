@@ -154,7 +154,8 @@ export const sweepCommand: CommandModule<object, Args> = {
         });
       }
     }
-    const report = buildReport(spec, plan, skipped);
+    const { inferenceCosts } = await import('../../sweep/measure.ts');
+    const report = buildReport(spec, plan, skipped, await inferenceCosts(spec, points));
     const dir = await writeSweepReport(report, out, { force: argv.force });
     const where = relative(process.cwd(), dir) || '.';
     if (argv.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
