@@ -48,9 +48,12 @@ function randomConfigs(): ResolvedDpu[] {
 }
 
 const presets = Object.entries(PRESETS).map(([key, p]) => resolveConfig(p.config, key));
-// The static presets with their router selects decoded per column instead of in each PE.
+// The static presets with their router selects decoded per column instead of in each PE: one
+// per router shape (B, H, low lanes or none): column decoding changes only the router.
+const routerShape = (c: ResolvedDpu) => `${c.pe.block}/${c.pe.high}/${c.derived.lowLanes > 0}`;
 const columnPresets = presets
-  .filter((c) => c.pe.mode === 'static' && c.pe.low !== 'none' && !c.pe.maskScope)
+  .filter((c) => c.pe.mode === 'static' && c.pe.low !== 'none' && !c.pe.maskScope && c.pe.high > 0)
+  .filter((c, i, all) => all.findIndex((d) => routerShape(d) === routerShape(c)) === i)
   .map((c) =>
     resolveConfig({ ...configOf(c), name: `${c.name}_col`, pe: { ...c.pe, routeDecode: 'column' } }),
   );
