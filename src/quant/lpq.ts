@@ -72,20 +72,15 @@ export function sfRange(p: Pick<LpParams, 'n' | 'es' | 'rs'>, maxAbs: number): [
   return [sf0 - span, sf0 + span];
 }
 
-/** A memoised objective on one layer. */
-function objective(n: number, sorted: Float64Array) {
-  const memo = new Map<string, number>();
+/** The weight-error LPQ problem of one layer: Σ(w - LP(w))² over (es, rs, sf). */
+function weightErrorProblem(W: ArrayLike<number>, n: number, opts: LpqOptions): LpqProblem {
+  const sorted = sortedMagnitudes(W);
+  const maxAbs = sorted.length ? sorted[sorted.length - 1]! : 0;
   return {
-    memo,
-    eval(es: number, rs: number, sf: number): number {
-      const key = `${es},${rs},${sf}`;
-      let v = memo.get(key);
-      if (v === undefined) {
-        v = lpWeightError(sorted, lpMagnitudes({ n, es, rs, sf }));
-        memo.set(key, v);
-      }
-      return v;
-    },
+    n,
+    domain: lpqDomain(n, opts),
+    sfWindow: (es, rs) => sfRange({ n, es, rs }, maxAbs),
+    evaluate: (es, rs, sf) => lpWeightError(sorted, lpMagnitudes({ n, es, rs, sf })),
   };
 }
 
@@ -95,26 +90,7 @@ const better = (a: LpqResult['params'], ea: number, b: LpqResult['params'] | nul
 
 /** Exhaustive LPQ: every (es, rs) of the domain, every sf of its window. */
 export function lpqExhaustive(W: ArrayLike<number>, n: number, opts: LpqOptions = {}): LpqResult {
-  const sorted = sortedMagnitudes(W);
-  const maxAbs = sorted.length ? sorted[sorted.length - 1]! : 0;
-  const obj = objective(n, sorted);
-  const d = lpqDomain(n, opts);
-  let best: LpParams | null = null;
-  let bestErr = Infinity;
-  for (const es of d.es) {
-    for (const rs of d.rs) {
-      const [lo, hi] = sfRange({ n, es, rs }, maxAbs);
-      for (let sf = lo; sf <= hi; sf++) {
-        const e = obj.eval(es, rs, sf);
-        const p = { n, es, rs, sf };
-        if (better(p, e, best, bestErr)) {
-          best = p;
-          bestErr = e;
-        }
-      }
-    }
-  }
-  return { params: best!, error: bestErr, evaluations: obj.memo.size };
+  return lpqExhaustiveOver(weightErrorProblem(W, n, opts));
 }
 
 export interface LpqGeneticOptions extends LpqOptions {
@@ -178,17 +154,7 @@ export function lpqExhaustiveOver(problem: LpqProblem): LpqResult {
  * Deterministic given the seed.
  */
 export function lpqGenetic(W: ArrayLike<number>, n: number, opts: LpqGeneticOptions = {}): LpqResult {
-  const sorted = sortedMagnitudes(W);
-  const maxAbs = sorted.length ? sorted[sorted.length - 1]! : 0;
-  return lpqGeneticOver(
-    {
-      n,
-      domain: lpqDomain(n, opts),
-      sfWindow: (es, rs) => sfRange({ n, es, rs }, maxAbs),
-      evaluate: (es, rs, sf) => lpWeightError(sorted, lpMagnitudes({ n, es, rs, sf })),
-    },
-    opts,
-  );
+  return lpqGeneticOver(weightErrorProblem(W, n, opts), opts);
 }
 
 /** The genetic search (lpqGenetic) of any LPQ problem. */
