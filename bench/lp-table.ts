@@ -5,7 +5,7 @@
 // (`strumgen accuracy`). Every number comes from the CLI's JSON; synthesis is cached.
 // Usage: npx tsx bench/lp-table.ts [--ocr-limit 200] [--write]
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
@@ -118,6 +118,7 @@ for (const r of rows) {
 }
 const table = lines.join('\n');
 process.stdout.write(`${table}\n`);
+mkdirSync('rtl-out', { recursive: true });
 writeFileSync('rtl-out/lp-table.json', JSON.stringify({ rows, fm, ocr }, null, 1));
 if (values.write) {
   const doc = 'docs/FORMATS.md';

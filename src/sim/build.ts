@@ -450,47 +450,45 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     };
     const timedOut = () =>
       new UserError(`Verilator build of ${cfg.name} did not finish in ${buildTimeout / 1000} s`, 4);
+    /** Runs [command, args, cwd] steps in order, logging each; `what` names a failure. */
+    const runSteps = async (steps: [string, string[], string][], what: string) => {
+      for (const [cmd, cmdArgs, cwd] of steps) {
+        const s0 = performance.now();
+        const r = await run(cmd, cmdArgs, {
+          cwd,
+          all: true,
+          timeoutMs: Math.max(1, deadline - performance.now()),
+        });
+        log += `${quote([cmd, ...cmdArgs])}\n\n${r.all ?? ''}\n(${((performance.now() - s0) / 1000).toFixed(1)} s wall)\n\n`;
+        if (r.timedOut) throw timedOut();
+        if (r.exitCode !== 0) throw fail(what, r);
+      }
+    };
     if (split) {
       // The PE models first: each verilated and compiled into a library the harness links.
       for (const f of split.models) writeFileSync(join(tmp, 'rtl', f.name), f.content);
       writeFileSync(join(tmp, GLUE_FILE), split.glue);
       for (const k of split.kinds) {
-        const steps: [string, string[], string][] = [
-          [bin, peModelFlags(k, split, opts.trace), tmp],
-          ['make', ['-f', `${k.prefix}.mk`, `${k.prefix}__ALL.a`, `OPT_FAST=${PE_OPT}`], join(tmp, 'obj')],
-        ];
-        for (const [cmd, cmdArgs, cwd] of steps) {
-          const s0 = performance.now();
-          const r = await run(cmd, cmdArgs, {
-            cwd,
-            all: true,
-            timeoutMs: Math.max(1, deadline - performance.now()),
-          });
-          log += `${[cmd, ...cmdArgs].join(' ')}\n\n${r.all ?? ''}\n(${((performance.now() - s0) / 1000).toFixed(1)} s wall)\n\n`;
-          if (r.timedOut) throw timedOut();
-          if (r.exitCode !== 0) throw fail(`PE model ${k.module}`, r);
-        }
+        await runSteps(
+          [
+            [bin, peModelFlags(k, split, opts.trace), tmp],
+            ['make', ['-f', `${k.prefix}.mk`, `${k.prefix}__ALL.a`, `OPT_FAST=${PE_OPT}`], join(tmp, 'obj')],
+          ],
+          `PE model ${k.module}`,
+        );
       }
     }
     writeFileSync(join(tmp, UNITY_FILE), unitySource(!!split));
-    const steps: [string, string[], string][] = [
-      [bin, args, tmp],
-      // VM_PARALLEL_BUILDS=0: with --trace Verilator sets it to 1, and verilated.mk then has no
-      // rule for Vdut__ALL.cpp.
-      ['make', ['-f', 'Vdut.mk', 'VM_PARALLEL_BUILDS=0', 'Vdut__ALL.cpp'], join(tmp, 'obj')],
-      ['make', ['-f', 'Vdut.mk', ...makeArgs], join(tmp, 'obj')],
-    ];
-    for (const [cmd, cmdArgs, cwd] of steps) {
-      const s0 = performance.now();
-      const r = await run(cmd, cmdArgs, {
-        cwd,
-        all: true,
-        timeoutMs: Math.max(1, deadline - performance.now()),
-      });
-      log += `${quote([cmd, ...cmdArgs])}\n\n${r.all ?? ''}\n(${((performance.now() - s0) / 1000).toFixed(1)} s wall)\n\n`;
-      if (r.timedOut) throw timedOut();
-      if (r.exitCode !== 0) throw fail('array', r);
-    }
+    await runSteps(
+      [
+        [bin, args, tmp],
+        // VM_PARALLEL_BUILDS=0: with --trace Verilator sets it to 1, and verilated.mk then has no
+        // rule for Vdut__ALL.cpp.
+        ['make', ['-f', 'Vdut.mk', 'VM_PARALLEL_BUILDS=0', 'Vdut__ALL.cpp'], join(tmp, 'obj')],
+        ['make', ['-f', 'Vdut.mk', ...makeArgs], join(tmp, 'obj')],
+      ],
+      'array',
+    );
     writeFileSync(join(tmp, 'build.log'), log);
     if (!existsSync(join(tmp, 'obj', 'Vdut'))) throw fail('array', { exitCode: 0, all: log });
     // A .vlt naming a module that is not there is silently ignored: check the PE stayed whole.
