@@ -76,6 +76,16 @@ export const PRESETS: Readonly<Record<string, { readonly summary: string; readon
       lp: { es: 0, rs: 5 },
     },
   },
+  'tern-bs4': {
+    summary:
+      'all-ternary PE, B=16: 16 add/subtract/skip lanes ({-1, 0, +1} x a per-channel scale), 4x block sparsity skipped by the schedule (docs/LOWBIT.md)',
+    config: {
+      name: 'tern_bs4',
+      ...small,
+      pe: { block: 16, high: 0, low: 'tern', mode: 'static' },
+      tern: { compression: 4 },
+    },
+  },
 };
 
 export const DEFAULT_PRESET = 'strum-mip2q';

@@ -5,6 +5,7 @@ import { dliqFormat } from './dliq.ts';
 import { intFormat } from './int.ts';
 import { int8Format } from './int8.ts';
 import { lpFormat } from './lp-format.ts';
+import { binaryFormat, lowintFormat, ternFormat } from './lowbit.ts';
 import { mip2qFormat } from './mip2q.ts';
 import { sparseFormat } from './sparse.ts';
 import type { BoundFormat, FormatConfig, LowFormatSpec } from './spec.ts';
@@ -20,6 +21,9 @@ export const BUILTIN_FORMATS = [
   sparseFormat,
   intFormat,
   lpFormat,
+  binaryFormat,
+  ternFormat,
+  lowintFormat,
 ] as const;
 
 const registry = new Map<string, AnySpec>(BUILTIN_FORMATS.map((f) => [f.name, f]));

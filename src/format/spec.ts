@@ -104,6 +104,12 @@ export interface BoundFormat {
   readonly lane: LaneSpec | null;
   /** One line for `strumgen config` (null: nothing to add). */
   readonly describe: string | null;
+  /**
+   * 1-3-bit formats of an all-low PE (lowbit.ts): the quantizer picks each output channel's
+   * scale by least squares and prunes whole blocks to `compression` (src/quant/lowbit.ts); the
+   * schedule skips the pruned blocks (src/sim/schedule.ts). Absent for every other format.
+   */
+  readonly lowbit?: { readonly compression: number };
 }
 
 /** One format, as registered: its name, its config parameters and how to bind it to a config. */

@@ -9,6 +9,7 @@ import { type MidLevel, midConfigOf, midCountOf } from '../format/levels.ts';
 import type { WeightBlock } from '../format/pack.ts';
 import { formatOf } from '../format/registry.ts';
 import type { BoundFormat, FormatConfig, MetaScope } from '../format/spec.ts';
+import { type BlockKeep, quantizeLowbit } from './lowbit.ts';
 import { magnitudeKernel } from './magnitude-kernel.ts';
 import {
   type ChannelPlan,
@@ -81,6 +82,8 @@ export interface QuantizedMatrix {
    * null for the other scopes (the layer's own column order).
    */
   readonly channelPlan: ChannelPlan | null;
+  /** 1-3-bit formats (quant/lowbit.ts): the blocks each column group keeps; absent: every block is kept. */
+  readonly blockKeep?: BlockKeep;
 }
 
 const ROUND_MAGIC = 1.5 * 2 ** 52;
@@ -190,6 +193,8 @@ export function quantizeMatrix(
   opts: QuantizeOptions = {},
 ): QuantizedMatrix {
   checkShape(W, N, K);
+  const lowbit = formatOf(p);
+  if (lowbit.lowbit) return quantizeLowbit(p, lowbit, W, N, K);
   const B = p.pe.block;
   const H = p.pe.high;
   const L = B - H;
@@ -630,6 +635,8 @@ export interface ConfigQuantization {
   readonly scales: Float64Array;
   /** Scope 'layer': the input channels' order in the blocks (QuantizedMatrix.channelPlan). */
   readonly channelPlan: ChannelPlan | null;
+  /** Block sparsity (1-3-bit formats): the blocks each column group keeps; absent: all. */
+  readonly blockKeep?: BlockKeep;
 }
 
 /**
@@ -664,5 +671,6 @@ export function quantizeForConfig(
     layerMeta: layerMetaOf(qm),
     scales: qm.scales,
     channelPlan: spread ? null : qm.channelPlan,
+    ...(qm.blockKeep ? { blockKeep: qm.blockKeep } : {}),
   };
 }
