@@ -94,7 +94,14 @@ function layerBlocks(net: IntegerNet, cfg: ResolvedDpu, select: 'magnitude' | 'e
   }
   return net.layers.map((l) => {
     const q = quantizeForConfig(cfg, l.weights, l.N, l.K, { select });
-    return { name: l.name, N: l.N, K: q.K, blocks: q.blocks, layerMeta: q.layerMeta };
+    return {
+      name: l.name,
+      N: l.N,
+      K: q.K,
+      blocks: q.blocks,
+      layerMeta: q.layerMeta,
+      ...(q.blockKeep ? { blockKeep: q.blockKeep } : {}),
+    };
   });
 }
 

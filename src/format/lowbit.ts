@@ -155,3 +155,20 @@ export function lowbitEncode(format: string, bits: number, v: number): number {
 /** Blocks of B a column group keeps at a compression ratio: ceil(blocks / compression), at least 1. */
 export const keptBlocks = (blocks: number, compression: number): number =>
   Math.max(1, Math.ceil(blocks / compression));
+
+/** Pruning of one layer: which reduction blocks each column group keeps. */
+export interface BlockKeep {
+  /** Output channels per group (array.cols; the last group may be short). */
+  readonly group: number;
+  /** Reduction blocks per row (Kp / B). */
+  readonly blocks: number;
+  /** [groups * blocks]: 1 = kept. */
+  readonly keep: Uint8Array;
+}
+
+/** The kept block indices of group g, ascending (the block index of the compressed storage). */
+export function keptIndices(k: BlockKeep, g: number): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < k.blocks; j++) if (k.keep[g * k.blocks + j]) out.push(j);
+  return out;
+}

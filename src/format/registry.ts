@@ -4,8 +4,8 @@
 import { dliqFormat } from './dliq.ts';
 import { intFormat } from './int.ts';
 import { int8Format } from './int8.ts';
-import { lpFormat } from './lp-format.ts';
 import { binaryFormat, lowintFormat, ternFormat } from './lowbit.ts';
+import { lpFormat } from './lp-format.ts';
 import { mip2qFormat } from './mip2q.ts';
 import { sparseFormat } from './sparse.ts';
 import type { BoundFormat, FormatConfig, LowFormatSpec } from './spec.ts';

@@ -10,26 +10,12 @@
 //  3. values = q (0 in pruned blocks), codes = the format's code of q.
 // docs/LOWBIT.md is the prose.
 
-import { keptBlocks, lowbitEncode } from '../format/lowbit.ts';
+import { type BlockKeep, keptBlocks, lowbitEncode } from '../format/lowbit.ts';
+
+export { type BlockKeep, keptIndices } from '../format/lowbit.ts';
+
 import type { BoundFormat } from '../format/spec.ts';
 import type { FormatParams, QuantizedMatrix } from './quantize.ts';
-
-/** Pruning of one layer: which reduction blocks each column group keeps. */
-export interface BlockKeep {
-  /** Output channels per group (array.cols; the last group may be short). */
-  readonly group: number;
-  /** Reduction blocks per row (Kp / B). */
-  readonly blocks: number;
-  /** [groups * blocks]: 1 = kept. */
-  readonly keep: Uint8Array;
-}
-
-/** The kept block indices of group g, ascending (the block index of the compressed storage). */
-export function keptIndices(k: BlockKeep, g: number): number[] {
-  const out: number[] = [];
-  for (let j = 0; j < k.blocks; j++) if (k.keep[g * k.blocks + j]) out.push(j);
-  return out;
-}
 
 /** Output channels pruned together: the array's columns when the config has an array, else 1. */
 export const pruneGroupOf = (p: FormatParams): number =>

@@ -4,14 +4,16 @@
 // The same harness, stream records and bulk checker as `strumgen sim`; the array's
 // out_data values are also returned, so callers use what the RTL computed.
 import type { ResolvedDpu } from '../config/resolve.ts';
-import { toSigned } from '../format/bits.ts';
+import { toSigned, wrapSigned } from '../format/bits.ts';
 import { packActivationBlock, readBits, wordsFor } from '../format/pack.ts';
+import { formatOf } from '../format/registry.ts';
+import { keptIndices } from '../quant/lowbit.ts';
 import type { FaultKind } from '../rtl/index.ts';
 import { buildModel } from './build.ts';
 import { Checker } from './check.ts';
 import { blockDotKernel } from './dot.ts';
 import { runHarness } from './run.ts';
-import { matmulTiles } from './schedule.ts';
+import { matmulTiles, tileBlocks } from './schedule.ts';
 import {
   type BlockPool,
   type Chunk,
@@ -34,6 +36,8 @@ export interface MatmulResult {
   /** Results that differ from the golden model (the bulk checker), 0 when the RTL is right. */
   readonly mismatches: number;
   readonly tiles: number;
+  /** Valid cycles streamed (one block per row and column each; the skipped blocks are not streamed). */
+  readonly vectors: number;
   readonly cycles: number;
   readonly seconds: number;
   readonly buildSeconds: number;
@@ -82,17 +86,52 @@ function activationBlocks(
   };
 }
 
+/**
+ * The blocks each column group streams, in order: all of a row's blocks, or with block sparsity
+ * the kept ones (the compressed storage's index, src/format/blocksparse.ts): the weights come
+ * from the compressed storage in this order and the index says which activation block goes
+ * with each. `indexFault` (test-only): the activation side reads one wrong index entry.
+ */
+function streamedBlocks(
+  cfg: ResolvedDpu,
+  layer: LayerWeights,
+  indexFault: boolean,
+): { weight: number[][]; act: number[][] } {
+  const nb = layer.K / cfg.pe.block;
+  const groups = Math.ceil(layer.N / cfg.array.cols);
+  const k = layer.blockKeep;
+  if (k && (k.group !== cfg.array.cols || k.blocks !== nb)) {
+    throw new RangeError(
+      `block index for groups of ${k.group} x ${k.blocks} blocks, the array needs ${cfg.array.cols} x ${nb}`,
+    );
+  }
+  const weight = Array.from({ length: groups }, (_, g) =>
+    k ? keptIndices(k, g) : Array.from({ length: nb }, (_, j) => j),
+  );
+  const act = weight.map((w) => [...w]);
+  if (indexFault) {
+    // The first kept block's activation index points at a block the group pruned (or the next one).
+    const j0 = act[0]![0]!;
+    const pruned = k ? Array.from({ length: nb }, (_, j) => j).find((j) => !k.keep[j]) : undefined;
+    act[0]![0] = pruned ?? (j0 + 1) % nb;
+  }
+  return { weight, act };
+}
+
 /** Output-stationary tiles: rows of A in groups of array.rows, channels in groups of array.cols. */
 function* tileChunks(
   cfg: ResolvedDpu,
   rows: number,
   layer: LayerWeights,
   actIndex: Uint32Array,
+  streamed: { weight: number[][]; act: number[][] },
 ): Generator<Chunk> {
   const R = cfg.array.rows;
   const C = cfg.array.cols;
   const nb = layer.K / cfg.pe.block;
-  const tilesPerChunk = Math.max(1, Math.floor(CHUNK_CYCLES / nb));
+  // Every group streams the same count (tileBlocks, the schedule's one definition).
+  const ns = tileBlocks(cfg, nb);
+  const tilesPerChunk = Math.max(1, Math.floor(CHUNK_CYCLES / ns));
   let start = 0;
   let index = 0;
   const all: [number, number][] = [];
@@ -100,29 +139,66 @@ function* tileChunks(
     for (let cg = 0; cg < Math.ceil(layer.N / C); cg++) all.push([rg, cg]);
   for (let t0 = 0; t0 < all.length; t0 += tilesPerChunk) {
     const group = all.slice(t0, t0 + tilesPerChunk);
-    const n = group.length * nb;
+    const n = group.length * ns;
     const ctl = new Uint8Array(n);
     const aIdx = new Uint32Array(n * R);
     const wIdx = new Uint32Array(n * C);
     const tiles: TileInfo[] = [];
     group.forEach(([rg, cg], g) => {
-      for (let b = 0; b < nb; b++) {
-        const t = g * nb + b;
-        ctl[t] = CTL_VALID | (b === 0 ? CTL_CLEAR : 0) | (b === nb - 1 ? CTL_LAST : 0);
+      const wb = streamed.weight[cg]!;
+      const ab = streamed.act[cg]!;
+      if (wb.length !== ns)
+        throw new RangeError(`column group ${cg} keeps ${wb.length} blocks, the schedule ${ns}`);
+      for (let i = 0; i < ns; i++) {
+        const t = g * ns + i;
+        ctl[t] = CTL_VALID | (i === 0 ? CTL_CLEAR : 0) | (i === ns - 1 ? CTL_LAST : 0);
         for (let r = 0; r < R; r++) {
           const row = rg * R + r;
-          aIdx[t * R + r] = row < rows ? actIndex[row * nb + b]! : 0;
+          aIdx[t * R + r] = row < rows ? actIndex[row * nb + ab[i]!]! : 0;
         }
         for (let c = 0; c < C; c++) {
           const ch = cg * C + c;
-          wIdx[t * C + c] = ch < layer.N ? 1 + ch * nb + b : 0;
+          wIdx[t * C + c] = ch < layer.N ? 1 + ch * nb + wb[i]! : 0;
         }
       }
-      tiles.push({ index: index++, first: start + g * nb, last: start + g * nb + nb - 1 });
+      tiles.push({ index: index++, first: start + g * ns, last: start + g * ns + ns - 1 });
     });
     yield { start, n, ctl, aIdx, wIdx, tiles, vectors: n };
     start += n;
   }
+}
+
+/** Results of A x W^T over every block (pruned blocks zero) that differ from `out`. */
+function denseMismatches(
+  cfg: ResolvedDpu,
+  A: Int8Array,
+  rows: number,
+  layer: LayerWeights,
+  out: Float64Array,
+): number {
+  const B = cfg.pe.block;
+  const K = layer.K;
+  const nb = K / B;
+  const fmt = formatOf(cfg);
+  const keep = layer.blockKeep!;
+  const W = new Float64Array(layer.N * K);
+  for (let n = 0; n < layer.N; n++) {
+    const g = Math.floor(n / keep.group);
+    for (let j = 0; j < nb; j++) {
+      if (!keep.keep[g * nb + j]) continue;
+      const blk = layer.blocks[n]![j]!;
+      for (let i = 0; i < B; i++) W[n * K + j * B + i] = fmt.decode(blk.codes[i]!, blk.meta);
+    }
+  }
+  let bad = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let n = 0; n < layer.N; n++) {
+      let acc = 0;
+      for (let k = 0; k < K; k++) acc += A[r * K + k]! * W[n * K + k]!;
+      if (wrapSigned(acc, cfg.accumulator.bits) !== out[r * layer.N + n]) bad++;
+    }
+  }
+  return bad;
 }
 
 /** A x layer^T on the array; `A` holds rows x layer.K int8 activations. */
@@ -132,7 +208,13 @@ export async function simulateMatmul(
   rows: number,
   layer: LayerWeights,
   /** fault: a test-only deliberate RTL bug (the check must then report mismatches). */
-  opts: { timeoutMs?: number; onProgress?: (m: string) => void; fault?: FaultKind } = {},
+  opts: {
+    timeoutMs?: number;
+    onProgress?: (m: string) => void;
+    fault?: FaultKind;
+    /** Test-only: the activation side of the stream reads one wrong block index (block sparsity). */
+    indexFault?: boolean;
+  } = {},
 ): Promise<MatmulResult> {
   const B = cfg.pe.block;
   if (layer.K % B !== 0 || A.length !== rows * layer.K) {
@@ -177,11 +259,16 @@ export async function simulateMatmul(
     layerMeta: layer.layerMeta,
     rerun: () => '',
   });
-  const chunks = tileChunks(cfg, rows, layer, index);
+  let vectors = 0;
+  const chunks = tileChunks(cfg, rows, layer, index, streamedBlocks(cfg, layer, opts.indexFault === true));
   const run = await runHarness({
     binary: build.binary,
     geometry,
-    next: () => chunks.next().value ?? null,
+    next: () => {
+      const c = chunks.next().value ?? null;
+      if (c) vectors += c.vectors;
+      return c;
+    },
     encode: (chunk) => encodeChunk(cfg, geometry, act, wgt, chunk, layer.layerMeta),
     checker,
     drainCycles: cfg.derived.latency + 4,
@@ -190,10 +277,14 @@ export async function simulateMatmul(
   });
   const expectedTiles = matmulTiles(cfg, rows, layer.N);
   const missing = expectedTiles - checker.tilesChecked;
+  // With skipped blocks the checker above follows the stream; the dense product (every block,
+  // pruned ones zero, no index) must give the same results, or the index paired wrong blocks.
+  const dense = layer.blockKeep ? denseMismatches(cfg, A, rows, layer, out) : 0;
   return {
     out,
-    mismatches: checker.mismatches + Math.max(0, missing),
+    mismatches: checker.mismatches + Math.max(0, missing) + dense,
     tiles: checker.tilesChecked,
+    vectors,
     cycles: run.cycles,
     seconds: (performance.now() - t0) / 1000,
     buildSeconds: build.seconds,

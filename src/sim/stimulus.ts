@@ -20,6 +20,7 @@ import { formatOf } from '../format/registry.ts';
 import type { BoundFormat } from '../format/spec.ts';
 import { activationRange, highRange } from '../format/values.ts';
 import { blockDot } from '../quant/golden.ts';
+import type { BlockKeep } from '../quant/lowbit.ts';
 
 /** Small fast seeded generator (sfc32, seeded through splitmix32). State in an Int32Array: V8 keeps it unboxed. */
 export class Rng {
@@ -355,6 +356,8 @@ export interface LayerWeights {
   readonly blocks: readonly (readonly WeightBlock[])[];
   /** The format's layer metadata of the layer (quantizeForConfig's layerMeta). */
   readonly layerMeta: readonly number[];
+  /** Block sparsity (quantizeForConfig's blockKeep): the kept blocks, the only ones streamed. */
+  readonly blockKeep?: BlockKeep;
 }
 
 /** The layer's blocks, n-major (block (n, j) at first + n * K/B + j), after one zero block. */
