@@ -5,11 +5,23 @@
 // Network (input: pixels / 255, [N, 1, 28, 28]):
 //   conv 1->8 3x3 pad 1, ReLU, max-pool 2 -> conv 8->16 3x3 pad 1, ReLU, max-pool 2
 //   -> flatten 784 -> fc 32, ReLU -> fc 10 (logits). Adam, batch 64, cross-entropy.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Constrained training (the seed paper's binary/ternary/low-bit weights with block sparsity):
+//   --config tern-bs4 [--set tern.compression=8] [--init models/fashion-mnist-cnn.onnx]
+// trains for that PE: before every batch each weight tensor goes through strumgen's own
+// quantizer for the config (quantizeMatrix: its format, per-channel scale and block pruning,
+// in the layerMatrix order the array uses); the forward and backward passes use the quantized
+// weights and the float weights take their gradients (straight-through estimator). The model
+// written holds the quantized weights (dequantized floats), so `strumgen accuracy` quantizes
+// them back to the same values. --init starts from a trained float model (fine-tuning).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import onnxProto from 'onnx-proto';
 import { DT, modelBytes, node, tensor, valueInfo } from '../src/accuracy/onnx-build.ts';
 import { FASHION_MNIST_DIR, fashionMnist } from '../src/accuracy/tasks/fashion-mnist.ts';
+import { loadConfig, parseOverride } from '../src/config/load.ts';
+import type { ResolvedDpu } from '../src/config/resolve.ts';
+import { layerMatrix, quantizeMatrix } from '../src/quant/index.ts';
 import { Rng } from '../src/sim/stimulus.ts';
 
 const { values } = parseArgs({
@@ -18,8 +30,14 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     out: { type: 'string', default: 'models/fashion-mnist-cnn.onnx' },
     lr: { type: 'string', default: '0.002' },
+    config: { type: 'string' },
+    set: { type: 'string', multiple: true, default: [] },
+    init: { type: 'string' },
   },
 });
+const constraint: ResolvedDpu | null = values.config
+  ? await loadConfig(values.config, Object.fromEntries(values.set!.map(parseOverride)))
+  : null;
 const epochs = Number(values.epochs);
 const rng = new Rng(Number(values.seed));
 const gauss = () => {
@@ -35,6 +53,8 @@ interface Param {
   readonly g: Float32Array;
   readonly m: Float32Array;
   readonly v: Float32Array;
+  /** The weights the passes use: w itself, or its quantized copy (constrained training). */
+  q: Float32Array;
 }
 const params: Param[] = [];
 function param(name: string, dims: number[], fanIn: number): Param {
@@ -42,7 +62,7 @@ function param(name: string, dims: number[], fanIn: number): Param {
   const w = new Float32Array(n);
   const std = fanIn > 0 ? Math.sqrt(2 / fanIn) : 0;
   for (let i = 0; i < n; i++) w[i] = std * gauss();
-  const p = { name, dims, w, g: new Float32Array(n), m: new Float32Array(n), v: new Float32Array(n) };
+  const p = { name, dims, w, g: new Float32Array(n), m: new Float32Array(n), v: new Float32Array(n), q: w };
   params.push(p);
   return p;
 }
@@ -58,6 +78,37 @@ const W3 = param('fc1.weight', [H1, C2 * 49], C2 * 49);
 const b3 = param('fc1.bias', [H1], 0);
 const W4 = param('fc2.weight', [10, H1], H1);
 const b4 = param('fc2.bias', [10], 0);
+
+if (values.init) {
+  // Start from a trained model's tensors (same names and shapes).
+  const model = onnxProto.onnx.ModelProto.decode(readFileSync(values.init));
+  for (const t of model.graph?.initializer ?? []) {
+    const p = params.find((x) => x.name === t.name);
+    if (!p || !t.rawData) continue;
+    const raw = t.rawData;
+    const data = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    if (data.length !== p.w.length) throw new Error(`${values.init}: ${t.name} has ${data.length} values`);
+    p.w.set(data);
+  }
+}
+
+const WEIGHTS = [W1, W2, W3, W4];
+/** Per weight tensor: matrix position -> tensor index (layerMatrix's order: blocks along input channels). */
+const ORDER = WEIGHTS.map((p) =>
+  layerMatrix({ name: p.name, shape: p.dims, data: Float32Array.from({ length: p.w.length }, (_, i) => i) }),
+);
+/** Quantize every weight tensor for the constraint's PE into p.q (the straight-through forward weights). */
+function constrain() {
+  if (!constraint) return;
+  WEIGHTS.forEach((p, i) => {
+    const o = ORDER[i]!;
+    const m = Float32Array.from(o.data, (j) => p.w[j]!);
+    const qm = quantizeMatrix(constraint, m, o.N, o.K, { channels: o.channels });
+    if (p.q === p.w) p.q = new Float32Array(p.w.length);
+    for (let n = 0; n < o.N; n++)
+      for (let k = 0; k < o.K; k++) p.q[o.data[n * o.K + k]!] = qm.values[n * qm.Kp + k]! * qm.scales[n]!;
+  });
+}
 
 /** 3x3 conv, pad 1, on a zero-padded input [ci, s+2, s+2] -> [co, s, s] (pre-activation). */
 function convForward(
@@ -170,21 +221,21 @@ const logits = new Float32Array(10);
 function forward(pixels: Uint8Array, off: number) {
   for (let y = 0; y < 28; y++)
     for (let x = 0; x < 28; x++) x0p[(y + 1) * 30 + x + 1] = pixels[off + y * 28 + x]! / 255;
-  convForward(x0p, 1, 28, W1.w, b1.w, C1, z1);
+  convForward(x0p, 1, 28, W1.q, b1.w, C1, z1);
   reluPool(z1, C1, 28, p1, a1);
   p1p.fill(0);
   pad(p1, C1, 14, p1p);
-  convForward(p1p, C1, 14, W2.w, b2.w, C2, z2);
+  convForward(p1p, C1, 14, W2.q, b2.w, C2, z2);
   reluPool(z2, C2, 14, p2, a2);
   for (let j = 0; j < H1; j++) {
     let s = b3.w[j]!;
     const base = j * 784;
-    for (let k = 0; k < 784; k++) s += W3.w[base + k]! * p2[k]!;
+    for (let k = 0; k < 784; k++) s += W3.q[base + k]! * p2[k]!;
     h[j] = Math.max(s, 0);
   }
   for (let c = 0; c < 10; c++) {
     let s = b4.w[c]!;
-    for (let j = 0; j < H1; j++) s += W4.w[c * H1 + j]! * h[j]!;
+    for (let j = 0; j < H1; j++) s += W4.q[c * H1 + j]! * h[j]!;
     logits[c] = s;
   }
 }
@@ -211,7 +262,7 @@ function step(pixels: Uint8Array, off: number, label: number): number {
     b4.g[c]! += d;
     for (let j = 0; j < H1; j++) {
       W4.g[c * H1 + j]! += d * h[j]!;
-      dh[j]! += d * W4.w[c * H1 + j]!;
+      dh[j]! += d * W4.q[c * H1 + j]!;
     }
   }
   dp2.fill(0);
@@ -222,13 +273,13 @@ function step(pixels: Uint8Array, off: number, label: number): number {
     const base = j * 784;
     for (let k = 0; k < 784; k++) {
       W3.g[base + k]! += d * p2[k]!;
-      dp2[k]! += d * W3.w[base + k]!;
+      dp2[k]! += d * W3.q[base + k]!;
     }
   }
   dz2.fill(0);
   for (let k = 0; k < C2 * 49; k++) if (a2[k]! >= 0) dz2[a2[k]!] = dp2[k]!;
   dp1p.fill(0);
-  convBackward(p1p, C1, 14, W2.w, C2, dz2, W2.g, b2.g, dp1p);
+  convBackward(p1p, C1, 14, W2.q, C2, dz2, W2.g, b2.g, dp1p);
   dz1.fill(0);
   for (let k = 0; k < C1 * 196; k++) {
     if (a1[k]! < 0) continue;
@@ -236,7 +287,7 @@ function step(pixels: Uint8Array, off: number, label: number): number {
     const r = k % 196;
     dz1[a1[k]!] = dp1p[c * 256 + (Math.floor(r / 14) + 1) * 16 + (r % 14) + 1]!;
   }
-  convBackward(x0p, 1, 28, W1.w, C1, dz1, W1.g, b1.g, null);
+  convBackward(x0p, 1, 28, W1.q, C1, dz1, W1.g, b1.g, null);
   return loss;
 }
 
@@ -281,10 +332,12 @@ for (let e = 0; e < epochs; e++) {
   let loss = 0;
   for (let b = 0; b < order.length; b += BATCH) {
     const n = Math.min(BATCH, order.length - b);
+    constrain();
     for (let k = 0; k < n; k++) loss += step(train.pixels, order[b + k]! * 784, train.labels[order[b + k]!]!);
     const progress = (e + b / order.length) / epochs;
     adam(Number(values.lr) * 0.5 * (1 + Math.cos(Math.PI * progress)), n);
   }
+  constrain();
   const acc = testAccuracy(test);
   process.stderr.write(
     `epoch ${e + 1}/${epochs}: train loss ${(loss / order.length).toFixed(4)}, test top-1 ${(100 * acc).toFixed(2)}%, ` +
@@ -292,11 +345,15 @@ for (let e = 0; e < epochs; e++) {
   );
 }
 
+constrain();
+const constrained = constraint
+  ? `; constrained for ${constraint.name} (${constraint.pe.low}, config hash ${constraint.shortHash}${values.set!.length ? `, ${values.set!.join(' ')}` : ''}${values.init ? `, from ${values.init}` : ''})`
+  : '';
 const bytes = modelBytes({
   name: 'fashion_mnist_cnn',
   docString:
     `strumgen scripts/train-fashion-cnn.ts --epochs ${epochs} --seed ${values.seed} --lr ${values.lr}; ` +
-    `input: pixels / 255; test top-1 ${(100 * testAccuracy(test)).toFixed(2)}% (float, 10000 images)`,
+    `input: pixels / 255; test top-1 ${(100 * testAccuracy(test)).toFixed(2)}% (${constraint ? 'quantized' : 'float'}, 10000 images)${constrained}`,
   nodes: [
     node('Conv', ['image', 'conv1.weight', 'conv1.bias'], ['conv1'], {
       kernel_shape: [3, 3],
@@ -315,7 +372,7 @@ const bytes = modelBytes({
     node('Relu', ['fc1'], ['relu3']),
     node('Gemm', ['relu3', 'fc2.weight', 'fc2.bias'], ['logits'], { transB: 1 }),
   ],
-  initializers: params.map((p) => tensor(p.name, p.dims, p.w)),
+  initializers: params.map((p) => tensor(p.name, p.dims, p.q)),
   inputs: [valueInfo('image', DT.FLOAT, ['N', 1, 28, 28])],
   outputs: [valueInfo('logits', DT.FLOAT, ['N', 10])],
 });

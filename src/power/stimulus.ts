@@ -102,6 +102,16 @@ export async function loadWeights(
   const layer = layers[0]!;
   const m = layerMatrix(layer);
   const q = quantizeForConfig(cfg, m.data, m.N, m.K, { channels: m.channels });
+  const keep = q.blockKeep;
+  if (keep) {
+    // Block sparsity: the array streams only the kept blocks (src/sim/schedule.ts), so the PE's
+    // activity is that of the kept blocks, every group keeping the same count.
+    const blocks = q.blocks.map((row, n) =>
+      row.filter((_, j) => keep.keep[Math.floor(n / keep.group) * keep.blocks + j]),
+    );
+    const K = blocks[0]!.length * cfg.pe.block;
+    return { name: layer.name, N: m.N, K, blocks, layerMeta: q.layerMeta };
+  }
   return { name: layer.name, N: m.N, K: q.K, blocks: q.blocks, layerMeta: q.layerMeta };
 }
 
