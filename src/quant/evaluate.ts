@@ -3,6 +3,7 @@
 import { type MaskScope, maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { resolveConfig } from '../config/resolve.ts';
+import { compressLayer } from '../format/blocksparse.ts';
 import type { MidLevel } from '../format/levels.ts';
 import { packWeightBlock, wordsFor } from '../format/pack.ts';
 import { lowFormatNames, lowFormatSpec } from '../format/registry.ts';
@@ -207,6 +208,13 @@ export function evaluateLayer(layer: Layer, scheme: Scheme, opts: EvaluateOption
     // Per-layer metadata (e.g. a DLIQ shift per layer) is stored once per layer.
     const layerBits = cfg.derived.interface.layerMetaBits;
     storedBits = (N * Kp * cfg.derived.weightBlockBits) / cfg.pe.block + layerBits;
+    if (qm.blockKeep) {
+      // Block-sparse 1-3-bit formats: the compressed storage (kept codes, index, scales).
+      const blocks = Array.from({ length: N }, (_, n) =>
+        Array.from({ length: Kp / B }, (_, j) => weightBlockOf(qm!, n, j)),
+      );
+      storedBits = compressLayer(blocks, qm.blockKeep, B, cfg.derived.codeBits).bits.total;
+    }
     bitsPerWeight = storedBits / (N * Kp);
   } else {
     ({ values, scales } = quantizeUniform(data, N, K, 4));

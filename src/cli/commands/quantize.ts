@@ -255,6 +255,10 @@ export const quantizeCommand: CommandModule<object, Args> = {
       })
       .option('lp-es', { type: 'number', describe: '--low lp --lpq off: lp.es' })
       .option('lp-rs', { type: 'number', describe: '--low lp --lpq off: lp.rs' })
+      .option('compression', {
+        type: 'number',
+        describe: '--low binary|tern|lowint: block compression (<low>.compression; docs/LOWBIT.md)',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
       .option('out', {
         type: 'string',
@@ -277,6 +281,7 @@ export const quantizeCommand: CommandModule<object, Args> = {
     const lpParams = {
       ...(argv.lpEs !== undefined ? { es: argv.lpEs } : {}),
       ...(argv.lpRs !== undefined ? { rs: argv.lpRs } : {}),
+      ...(argv.compression !== undefined ? { compression: argv.compression } : {}),
     };
     const options: SchemeOptions = {
       ...(Object.keys(lpParams).length ? { params: lpParams } : {}),
