@@ -40,6 +40,9 @@ describe('strumgen flow', () => {
     expect(f.synth.tools.liberty.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(f.power.activity.mismatches).toBe(0);
     expect(Number.isFinite(f.power.comparison.powerChangePct)).toBe(true);
+    // Energy per inference: the PE's power over the CNN's cycles on this array and on the baseline's.
+    expect(f.energy.nj).toBeCloseTo((f.energy.cycles * 2 * 1000 * f.power.power.totalW) / 100, 6);
+    expect(f.energy.baseline.nj).toBeGreaterThan(0);
     for (const step of [
       '[1/5] generate',
       '[2/5] co-simulate',

@@ -7,8 +7,10 @@ import { maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { highLaneColumns } from '../quant/scope.ts';
 import { matmulCycles } from '../sim/schedule.ts';
+import { baselineConfig } from '../synth/baseline.ts';
 import { integerGraph } from './integer.ts';
-import { type LoadedModel, layerScopeRoles } from './model.ts';
+import { type LoadedModel, layerScopeRoles, loadModel } from './model.ts';
+import { FASHION_MNIST_MODEL } from './tasks/fashion-mnist.ts';
 
 export interface InferenceLayer {
   readonly name: string;
@@ -59,3 +61,36 @@ export function inferenceCost(model: LoadedModel, cfg: ResolvedDpu): InferenceCo
 export const inferenceEnergyUj = (cost: InferenceCost, powerMw: number, clockMhz: number): number =>
   // mW / MHz = nJ per cycle.
   (cost.peCycles * (powerMw / clockMhz)) / 1000;
+
+/** Energy of one Fashion-MNIST CNN inference on a design's array (and on its INT8 baseline). */
+export interface DesignEnergy {
+  readonly model: string;
+  readonly cycles: number;
+  readonly nj: number;
+  readonly baseline?: { readonly cycles: number; readonly nj: number };
+}
+
+/**
+ * `strumgen flow`'s energy per inference: the Fashion-MNIST CNN's schedule on the design's
+ * array (skipped blocks included: src/sim/schedule.ts) at the PE's measured power, and the
+ * same for the INT8 baseline's array at its power when given.
+ */
+export async function designEnergy(
+  cfg: ResolvedDpu,
+  powerW: number,
+  clockMhz: number,
+  baselineW?: number,
+): Promise<DesignEnergy> {
+  const model = await loadModel(FASHION_MNIST_MODEL);
+  const cost = inferenceCost(model, cfg);
+  const nj = (c: InferenceCost, w: number) => 1000 * inferenceEnergyUj(c, 1000 * w, clockMhz);
+  const base = baselineW === undefined ? null : inferenceCost(model, baselineConfig(cfg));
+  return {
+    model: 'Fashion-MNIST CNN',
+    cycles: cost.cycles,
+    nj: nj(cost, powerW),
+    ...(base && baselineW !== undefined
+      ? { baseline: { cycles: base.cycles, nj: nj(base, baselineW) } }
+      : {}),
+  };
+}

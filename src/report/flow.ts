@@ -1,6 +1,7 @@
 // The end-to-end summary of `strumgen flow`: one page that says what was built, whether it
 // matched the golden model, what it costs against the INT8 baseline, and with which tools.
 import type { FlowAccuracy } from '../accuracy/flow.ts';
+import type { DesignEnergy } from '../accuracy/inference.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { lowFormatSpec } from '../format/registry.ts';
 import type { PowerReport } from '../power/index.ts';
@@ -21,6 +22,8 @@ export interface FlowResult {
   readonly accuracy?: FlowAccuracy;
   /** Power from simulated activity (absent with --no-power). */
   readonly power?: PowerReport;
+  /** Energy of one Fashion-MNIST CNN inference at that power (absent without power). */
+  readonly energy?: DesignEnergy;
   readonly powerDir?: string;
   /** Wall-clock seconds of each step. */
   readonly seconds: {
@@ -86,6 +89,16 @@ export function flowRows(f: FlowResult): [string, string][] {
           : ''),
     ]);
     rows.push(['power stimulus', pw.activity.stimulus]);
+    const e = f.energy;
+    if (e) {
+      rows.push([
+        'energy / inference',
+        `${e.nj.toFixed(1)} nJ (${e.model}: ${e.cycles} array cycles x ${f.design.split(' ')[0]} PEs at the PE power; edge, control and memories not included)` +
+          (e.baseline
+            ? `, INT8 baseline ${e.baseline.nj.toFixed(1)} nJ (${e.baseline.cycles} cycles): ${fmtPct((100 * (e.nj - e.baseline.nj)) / e.baseline.nj)}`
+            : ''),
+      ]);
+    }
   }
   if (y.power) {
     const p = y.power;

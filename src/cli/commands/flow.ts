@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { designAccuracy } from '../../accuracy/flow.ts';
+import { designEnergy } from '../../accuracy/inference.ts';
 import { type OutputMarker, outputKind, replaceOutputDir } from '../../config/atomic.ts';
 import { UserError } from '../../config/errors.ts';
 import { formatOf } from '../../format/registry.ts';
@@ -149,6 +150,17 @@ export const flowCommand: CommandModule<object, Args> = {
       say(`      accuracy not measured: ${e.message.split('\n')[0]}`);
       return undefined;
     });
+    const energy = power
+      ? await designEnergy(
+          cfg,
+          power.power.totalW,
+          power.clock.mhz,
+          power.comparison?.baseline.power.totalW,
+        ).catch((e: Error) => {
+          say(`      energy per inference not measured: ${e.message.split('\n')[0]}`);
+          return undefined;
+        })
+      : undefined;
     const result: FlowResult = {
       schema: 'strumgen.flow/1',
       config: { name: cfg.name, hash: cfg.hash },
@@ -158,6 +170,7 @@ export const flowCommand: CommandModule<object, Args> = {
       sim,
       synth,
       ...(accuracy ? { accuracy } : {}),
+      ...(energy ? { energy } : {}),
       ...(power
         ? { power, powerDir: relative(process.cwd(), join(out, 'power')) || join(out, 'power') }
         : {}),
