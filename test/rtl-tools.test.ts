@@ -87,7 +87,17 @@ const toys = [
     activation: { signed: false },
   },
 ].map((c) => resolveConfig({ array: { rows: 2, cols: 3 }, ...c }));
-const all = [...presets, columnPresets[0]!, ...randoms, wide, ...dliqCorners, ...toys];
+// The 1-3-bit lanes beside the ternary preset (docs/LOWBIT.md): binary (sign select) and INT3.
+const lowbits = [
+  { name: 'lowbit_binary', pe: { block: 4, high: 0, low: 'binary' } },
+  {
+    name: 'lowbit_int3',
+    pe: { block: 4, high: 0, low: 'lowint' },
+    lowBits: 3,
+    activation: { signed: false },
+  },
+].map((c) => resolveConfig({ array: { rows: 2, cols: 2 }, ...c }));
+const all = [...presets, columnPresets[0]!, ...randoms, wide, ...dliqCorners, ...toys, ...lowbits];
 describe('generated Verilog passes the tools', () => {
   it('has the tools (scripts/setup installs verilator, yosys and iverilog)', () => {
     expect({
