@@ -6,7 +6,7 @@
 // post-training quantized and after constrained training (scripts/train-fashion-cnn.ts
 // --config ... --init models/fashion-mnist-cnn.onnx; the trained models are cached in
 // rtl-out/lowbit/, keyed on the config hash and the training flags).
-// Usage: npx tsx bench/lowbit-table.ts [--epochs 1] [--no-train] [--no-array] [--write]
+// Usage: npx tsx bench/lowbit-table.ts [--epochs 1] [--no-train] [--no-array] [--array-timeout S] [--write]
 //        [--train-only tern,binary,lowint] (train and cache the constrained models only)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     'no-train': { type: 'boolean', default: false },
     'no-array': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
+    // Yosys time limit of each array synthesis (s); a run that does not finish is n/a in the table.
+    'array-timeout': { type: 'string', default: '1800' },
     // Only train (and cache) the constrained models of these formats (comma list), nothing else.
     'train-only': { type: 'string' },
   },
@@ -153,9 +155,23 @@ for (const d of DESIGNS) {
     writeFileSync(file, JSON.stringify(m, null, 1));
   }
   // The array's area (strumgen caches the synthesis: the same RTL for every compression).
-  const array = values['no-array']
-    ? null
-    : cli(['synth', d.preset, ...setArgs(d), '--target', 'array', '--json']);
+  let array: Json | null = null;
+  if (!values['no-array']) {
+    try {
+      array = cli([
+        'synth',
+        d.preset,
+        ...setArgs(d),
+        '--target',
+        'array',
+        '--timeout',
+        values['array-timeout']!,
+        '--json',
+      ]);
+    } catch {
+      process.stderr.write(`array synthesis of ${d.label}: not within ${values['array-timeout']} s (n/a)\n`);
+    }
+  }
   const t = trained(d, cfg);
   rows.push({
     ...m,
