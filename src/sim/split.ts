@@ -6,11 +6,11 @@
 // pipeline, result read-out) is simulated as generated; only the PE instances are swapped.
 //
 // Timing: the PE's outputs must be registered (no path from an input to an output inside the
-// PE; the harness checks this on every cycle of one PE and stops if it is violated). At each
-// falling clock edge the stub passes its inputs (settled since the last rising edge) to its
-// PE model, which latches them in input registers of a host module (a 'load' edge, so the
-// PE's combinational datapath is evaluated once per cycle, not on every eval()); at the
-// rising edge the stub clocks the model and registers its outputs, as the PE would.
+// PE; the glue checks this on every cycle of one PE and stops if it is violated). At each
+// rising clock edge the stub makes one DPI call with its inputs (their values before the
+// edge): the PE model latches them in input registers of a host module (a 'load' edge, so
+// the PE's combinational datapath is evaluated once per cycle, not on every eval()), is
+// clocked, and returns its outputs, which the stub registers as the PE would.
 import type { RtlBundle } from '../rtl/index.ts';
 
 export interface PePort {
@@ -107,17 +107,20 @@ export function peStub(text: string, kind: PeKind): { name: string; content: str
     `/* verilator lint_off DECLFILENAME */`,
     plainHeader(header),
     `  import "DPI-C" function int strumpe_${f}_new();`,
-    `  import "DPI-C" function void strumpe_${f}_load(input int id, ${ins.map((p) => `input ${dpiBits(p)} d_${p.name}`).join(', ')});`,
-    `  import "DPI-C" function void strumpe_${f}_clock(input int id, ${outs.map((p) => `output ${dpiBits(p)} q_${p.name}`).join(', ')});`,
+    `  import "DPI-C" function void strumpe_${f}_step(input int id, ${[
+      ...ins.map((p) => `input ${dpiBits(p)} d_${p.name}`),
+      ...outs.map((p) => `output ${dpiBits(p)} q_${p.name}`),
+    ].join(', ')});`,
     `  integer strum_id;`,
     `  initial strum_id = strumpe_${f}_new();`,
     ...outs.flatMap((p) => [
       `  reg [$bits(${p.name})-1:0] strum_n_${p.name};`,
       `  reg [$bits(${p.name})-1:0] strum_q_${p.name};`,
     ]),
-    `  always @(negedge clk) strumpe_${f}_load(strum_id, ${ins.map((p) => p.name).join(', ')});`,
+    // The inputs read here are their values before this edge (every register of the array
+    // updates after all posedge blocks ran), as the PE's own registers would sample them.
     `  always @(posedge clk) begin`,
-    `    strumpe_${f}_clock(strum_id, ${outs.map((p) => `strum_n_${p.name}`).join(', ')});`,
+    `    strumpe_${f}_step(strum_id, ${[...ins.map((p) => p.name), ...outs.map((p) => `strum_n_${p.name}`)].join(', ')});`,
     ...outs.map((p) => `    strum_q_${p.name} <= strum_n_${p.name};`),
     `  end`,
     ...outs.map((p) => `  assign ${p.name} = strum_q_${p.name};`),
@@ -215,9 +218,10 @@ export function peGlue(kinds: readonly PeKind[]): string {
       `  return (int)${M}_models.size() - 1;`,
       '}',
       '',
-      `void strumpe_${k.module}_load(int id, ${ins.map((p) => `const svBitVecVal* ${p.name}`).join(', ')}) {`,
+      `void strumpe_${k.module}_step(int id, ${[...ins.map((p) => `const svBitVecVal* ${p.name}`), ...outs.map((p) => `svBitVecVal* ${p.name}`)].join(', ')}) {`,
       `  ${M}& m = *${M}_models[id];`,
       ...ins.map((p) => `  peSet(m.${p.name}, ${p.name});`),
+      "  // Load the inputs into the host's input registers, so the datapath settles once.",
       '  m.strum_load = 1;',
       '  m.clk = 0;',
       '  m.eval();',
@@ -229,10 +233,6 @@ export function peGlue(kinds: readonly PeKind[]): string {
           `    std::memset(w, 0, sizeof w); peGet(m.${p.name}, w); if (std::memcmp(w, &${M}_seen[${i * 64}], sizeof w)) combinational("${k.module}");`,
       ),
       '  }',
-      '}',
-      '',
-      `void strumpe_${k.module}_clock(int id, ${outs.map((p) => `svBitVecVal* ${p.name}`).join(', ')}) {`,
-      `  ${M}& m = *${M}_models[id];`,
       '  m.clk = 1;',
       '  m.eval();',
       '  m.clk = 0;',
