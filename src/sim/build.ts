@@ -293,7 +293,7 @@ export function firstErrorLines(log: string, max = 12): string {
  * harness's defines, or the model's own optimisation (the runtime is compiled at OPT_GLOBAL).
  */
 function runtimeFlags(flags: readonly string[], make: readonly string[]): string[] {
-  const skip = new Set(['--top-module', '-LDFLAGS', '-CFLAGS']);
+  const skip = new Set(['--top-module', '-LDFLAGS', '-CFLAGS', '--output-split-cfuncs']);
   return [
     ...flags.filter((f, i) => !skip.has(f) && !skip.has(flags[i - 1] ?? '')),
     ...make.filter((x) => x.startsWith('OPT_GLOBAL=')),
