@@ -12,8 +12,8 @@ import { UserError } from './errors.ts';
 import { type ArrayInterface, arrayInterface, MAX_LAYER_META_BITS } from './interface.ts';
 import { edgeStagesOf, maskScopeIssues } from './mask-scope.ts';
 import { midLevelIssues } from './mid-level.ts';
-import { sdpIssues } from './sdp.ts';
 import { type DpuInput, type DpuParsed, dpuSchema } from './schema.ts';
+import { sdpIssues } from './sdp.ts';
 
 export { signedBitsFor };
 

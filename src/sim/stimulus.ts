@@ -115,7 +115,7 @@ export function activationPool(cfg: ResolvedDpu, rng: Rng, random: number): Bloc
     'alternating',
     Array.from({ length: B }, (_, i) => (i % 2 ? hi : lo)),
   );
-  if (cfg.pe.sdp) sdpEdgeBlocks(cfg, rng, lo, hi).forEach(([name, a]) => add(name, a));
+  if (cfg.pe.sdp) for (const [name, a] of sdpEdgeBlocks(cfg, rng, lo, hi)) add(name, a);
   const first = items.length;
   for (let k = 0; k < random; k++) items.push(Array.from({ length: B }, () => rng.int(lo, hi)));
   const words = wordsFor(cfg.derived.activationBlockBits);
