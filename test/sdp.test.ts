@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config/load.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
 import {
   sdpApply,
+  sdpApplyFast,
   sdpGroupError,
   sdpKeptValue,
   sdpKeys,
@@ -62,6 +63,21 @@ describe('the SDP selection rule', () => {
           const kept = sdpSelect(keys, K);
           expect(kept).toEqual(sortSelect(keys, K));
           expect(kept.filter(Boolean).length).toBe(K);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('the fast whole-matrix form (sdpApplyFast) equals the rule group by group', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1, 2, 4, 8),
+        fc.array(fc.oneof(value8, tieProne8, fc.constant(0)), { minLength: 16, maxLength: 16 }),
+        fc.nat(),
+        (G, vals, kSeed) => {
+          const K = 1 + (kSeed % (2 * G - 1));
+          expect(Array.from(sdpApplyFast(vals, G, K, 8, new Int8Array(16)))).toEqual(sdpApply(vals, G, K, 8));
         },
       ),
       { numRuns: 2000 },

@@ -73,6 +73,51 @@ export function sdpApply(
   return out;
 }
 
+/**
+ * sdpApply for whole activation matrices (the integer accuracy path, the co-simulation's
+ * pools): the same rule, without allocations, and a group whose nonzero parts number at most
+ * K (most groups after a ReLU) is left as it is. test/sdp.test.ts checks it against sdpApply.
+ */
+export function sdpApplyFast<T extends { length: number; [i: number]: number }>(
+  values: ArrayLike<number>,
+  G: number,
+  K: number,
+  bits: number,
+  out: T,
+): T {
+  const lb = sdpLowBits(bits);
+  const s = 2 ** lb;
+  const n = 2 * G;
+  const key = new Int32Array(n);
+  const part = new Int32Array(n);
+  for (let g = 0; g + G <= values.length; g += G) {
+    let nonzero = 0;
+    for (let i = 0; i < G; i++) {
+      const v = values[g + i]!;
+      const lo = ((v % s) + s) % s;
+      const hi = (v - lo) / s;
+      part[i] = hi * s;
+      part[G + i] = lo;
+      key[i] = Math.abs(hi) * s;
+      key[G + i] = lo;
+      if (hi !== 0) nonzero++;
+      if (lo !== 0) nonzero++;
+    }
+    if (nonzero <= K) {
+      for (let i = 0; i < G; i++) out[g + i] = values[g + i]!;
+      continue;
+    }
+    for (let i = 0; i < G; i++) out[g + i] = 0;
+    for (let p = 0; p < n; p++) {
+      const kp = key[p]!;
+      let beaten = 0;
+      for (let q = 0; q < n && beaten < K; q++) if (key[q]! > kp || (key[q] === kp && q < p)) beaten++;
+      if (beaten < K) out[g + (p < G ? p : p - G)] += part[p]!;
+    }
+  }
+  return out;
+}
+
 /** The config fields SDP reads. */
 export interface SdpConfig {
   readonly pe: { readonly sdp?: { readonly group: number; readonly keep: number } | undefined };
@@ -93,7 +138,7 @@ export function sdpActivations<T extends { length: number; [i: number]: number }
       : values instanceof Int8Array
         ? new Int8Array(values.length)
         : new Array<number>(values.length)) as unknown as T;
-  return sdpApply(values, sdp.group, sdp.keep, cfg.activation.bits, out) as T;
+  return sdpApplyFast(values, sdp.group, sdp.keep, cfg.activation.bits, out);
 }
 
 // ---- static selection (weights: chosen offline, stored as metadata) ------------------------
