@@ -24,7 +24,7 @@ import {
 import { renderRtl } from '../src/rtl/index.ts';
 import { LIB, libraryText } from '../src/rtl/library.ts';
 import { runSim } from '../src/sim/index.ts';
-import { rng } from './rtl-helpers.ts';
+import { pool, randomStimulus, rng, simulateAgainstGolden, verilatorLint, yosysRead } from './rtl-helpers.ts';
 
 /** The rule read a second way: sort by (key descending, part ascending), keep the first K. */
 function sortSelect(keys: readonly number[], K: number): boolean[] {
@@ -284,6 +284,41 @@ describe('the RTL top-K part selector (Icarus)', () => {
     // Only ties at the K-th place differ: no group with distinct keys is wrong.
     for (const g of bad) expect(new Set(sdpKeys(g, 0, 4, 8)).size).toBeLessThan(8);
   }, 60_000);
+});
+
+describe('SDP corner configs under Icarus (the golden model cycle for cycle)', () => {
+  // Activation widths whose key code (strum_sdp_group.v) differs, unsigned activations, one
+  // part kept of two, the widest group, a narrow accumulator (products cut), every pipeline stage.
+  const corners = [
+    { pe: { block: 4, sdp: { group: 2, keep: 3 } }, activation: { bits: 7 } },
+    { pe: { block: 2, sdp: { group: 1, keep: 1 } }, activation: { bits: 5, signed: false } },
+    {
+      pe: { block: 4, sdp: { group: 4, keep: 2 } },
+      activation: { bits: 16, signed: false },
+      accumulator: { bits: 40 },
+    },
+    {
+      pe: { block: 16, sdp: { group: 8, keep: 5 } },
+      pipeline: { operands: true, multiply: true, adderTree: true },
+    },
+    { pe: { block: 8, sdp: { group: 4, keep: 6 } }, accumulator: { bits: 12 } },
+  ].map((c, i) =>
+    resolveConfig({
+      name: `sdp_corner${i}`,
+      array: { rows: 2, cols: 2 },
+      ...c,
+      pe: { low: 'none', ...c.pe },
+    }),
+  );
+  it(`lint-clean, Yosys-readable and equal to the golden model (${corners.length} configs)`, async () => {
+    const results = await pool(corners, 2, async (cfg) => {
+      const bundle = renderRtl(cfg);
+      const lint = `${await verilatorLint(bundle)}${await yosysRead(bundle)}`;
+      const stim = randomStimulus(cfg, rng(11), 8);
+      return `${lint}${(await simulateAgainstGolden(cfg, bundle, stim)).join('; ')}`;
+    });
+    expect(results.map((r, i) => (r ? `${corners[i]!.name}: ${r}` : '')).filter(Boolean)).toEqual([]);
+  }, 120_000);
 });
 
 describe('the SDP PE in Verilator co-simulation', () => {

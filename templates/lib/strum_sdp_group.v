@@ -3,7 +3,11 @@
 // high part (its top A_BITS - A_BITS/2 bits, two's complement when A_SIGNED) and a low part
 // (its low A_BITS/2 bits, unsigned); parts are numbered high parts first (part i = high part
 // of activation i, part G + i = its low part) and keyed by the magnitude of their
-// contribution (|hi| << A_BITS/2, lo). strum_sdp_topk keeps K of the 2G; lane j takes the
+// contribution (|hi| << A_BITS/2, lo), compared in a narrower code of the same order: a low
+// part's key is lo, a high part's 0 when hi = 0, else |hi| + 2^(A_BITS/2) - 1 (every nonzero
+// high part outranks every low part, as |hi| << A_BITS/2 > lo does; equal keys stay equal, so
+// the tie rule is untouched): KB = 5 bits instead of 8 for 8-bit activations. strum_sdp_topk
+// keeps K of the 2G; lane j takes the
 // j-th kept part (positions j..j+2G-K: a one-hot AND-OR mux on the prefix count of kept
 // parts) with its activation's weight, and strum_lane_part multiplies them, shifting a high
 // part's product by A_BITS/2. Dropped parts cost nothing but their selector logic.
@@ -34,8 +38,13 @@ module strum_sdp_group #(
   // A part's lane data: {high part?, weight, signed operand}.
   localparam D = 1 + W_BITS + PB;
   localparam CB = group_clog2(N);
+  // The largest key: the largest |hi| (2^(HB-1) signed, 2^HB - 1 unsigned) + 2^LB - 1.
+  localparam MAXK = (1 << LB) - 1 + (A_SIGNED != 0 ? (1 << (HB - 1)) : (1 << HB) - 1);
+  // At least HB + 1 bits, so |hi| always zero-extends (the comparators are KB bits wide).
+  localparam KB = group_clog2(MAXK + 1) > HB ? group_clog2(MAXK + 1) : HB + 1;
+  localparam [KB-1:0] LOWMAX = (1 << LB) - 1;
 
-  wire [N*A_BITS-1:0] key;
+  wire [N*KB-1:0] key;
   wire [N*D-1:0] data;
   wire [N-1:0] sel;
   genvar i, j, d;
@@ -47,14 +56,15 @@ module strum_sdp_group #(
       // |hi| fits HB bits unsigned (the most negative high part included).
       wire [HB-1:0] mag = neg ? -hi : hi;
       wire [W_BITS-1:0] wi = w[i*W_BITS +: W_BITS];
-      assign key[i*A_BITS +: A_BITS] = {mag, {LB{1'b0}}};
-      assign key[(G+i)*A_BITS +: A_BITS] = {{HB{1'b0}}, lo};
+      wire [KB-1:0] mag_x = {{(KB-HB){1'b0}}, mag};
+      assign key[i*KB +: KB] = mag == {HB{1'b0}} ? {KB{1'b0}} : mag_x + LOWMAX;
+      assign key[(G+i)*KB +: KB] = {{(KB-LB){1'b0}}, lo};
       assign data[i*D +: D] = {1'b1, wi, neg, hi};
       assign data[(G+i)*D +: D] = {1'b0, wi, {(PB-LB){1'b0}}, lo};
     end
   endgenerate
 
-  strum_sdp_topk #(.N(N), .K(K), .KEY_BITS(A_BITS)) u_topk (.key(key), .sel(sel));
+  strum_sdp_topk #(.N(N), .K(K), .KEY_BITS(KB)) u_topk (.key(key), .sel(sel));
 
   generate
     // kb of part i (g_count[i].kb): kept parts before it.
