@@ -84,7 +84,7 @@ const w8 = quantizeNet(net, int8Cfg, 'magnitude');
 const actImages = 256;
 const captured: number[] = [];
 await runInteger(net, w8, inputsOf(actImages), actImages, (i, A, rows) => {
-  if (i === FC1) captured.push(...A);
+  if (i === FC1) for (const a of A) captured.push(a);
   return goldenMatmul(A, rows, w8.q[i]!, int8Cfg.accumulator.bits);
 });
 mkdirSync('rtl-out', { recursive: true });

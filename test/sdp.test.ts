@@ -24,6 +24,7 @@ import {
 import { renderRtl } from '../src/rtl/index.ts';
 import { LIB, libraryText } from '../src/rtl/library.ts';
 import { runSim } from '../src/sim/index.ts';
+import { cleanNetlistForSta } from '../src/synth/netlist.ts';
 import { pool, randomStimulus, rng, simulateAgainstGolden, verilatorLint, yosysRead } from './rtl-helpers.ts';
 
 /** The rule read a second way: sort by (key descending, part ascending), keep the first K. */
@@ -150,6 +151,20 @@ describe('the static (weight) selection', () => {
     // -1 alone with one part: importance keeps hi (-16, error 225); optimal keeps nothing (error 1).
     expect(sdpKeptValue(-1, 8, true, false)).toBe(-16);
     expect(sdpGroupError([-1], 0, 1, 8, sdpStaticSelect([-1], 0, 1, 1, 8))).toBe(1);
+  });
+});
+
+describe('synthesis netlist of the SDP group', () => {
+  it("splits a concatenation with a multi-bit constant (the key's zero bits: `4'b0000`) bit by bit", () => {
+    const line = "  assign { \\k[5] , \\k[4] , k3, k2, k1, k0 } = { \\a[1] , 1'b0, 4'b0010 };\n";
+    expect(cleanNetlistForSta(line).text.split('\n').filter(Boolean)).toEqual([
+      '  assign \\k[5]  = \\a[1] ;',
+      "  assign \\k[4]  = 1'b0;",
+      "  assign k3 = 1'b0;",
+      "  assign k2 = 1'b0;",
+      "  assign k1 = 1'b1;",
+      "  assign k0 = 1'b0;",
+    ]);
   });
 });
 
