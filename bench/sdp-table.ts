@@ -55,9 +55,12 @@ const DESIGNS: Design[] = [
   { label: 'StruM MIP2Q (strum-mip2q)', preset: 'strum-mip2q', o: {}, lanes: '8 full + 8 shift' },
   { label: 'StruM DLIQ (strum-dliq)', preset: 'strum-dliq', o: {}, lanes: '8 full + 8 (8x4)' },
   { ...sdp(16, 4, 4), label: 'SDP B=16 G=4 K=4 (sdp)' },
+  sdp(16, 2, 2),
+  sdp(16, 8, 8),
   sdp(16, 4, 3),
-  sdp(32, 8, 4),
+  sdp(16, 4, 5),
   sdp(32, 4, 2),
+  sdp(32, 8, 4),
 ];
 
 const task = fashionMnistTask();
@@ -134,7 +137,7 @@ const correct = integer.correct!;
 const base = rows[0]!;
 const ch = (a: number, b: number) => `${a >= b ? '+' : ''}${((100 * (a - b)) / b).toFixed(1)}%`;
 const lines = [
-  '| design | lanes | values / cycle | PE area | vs INT8 | selector + gather area | fmax MHz | values/ns at fmax per mm² | PE power mW (100 MHz) | vs INT8 | pJ per value | Fashion-MNIST top-1 (integer path), vs INT8 points [95% CI] |',
+  '| design | lanes | values / cycle | PE area | vs INT8 | selector + gather area | fmax MHz | values/ns at fmax per mm² | PE power mW (100 MHz) | vs INT8 | pJ per value (100 MHz) | Fashion-MNIST top-1 (integer path), vs INT8 points [95% CI] |',
   '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
 rows.forEach((r, i) => {
@@ -145,7 +148,8 @@ rows.forEach((r, i) => {
   const mw = 1000 * (r.power.power.totalW as number);
   // area is in um^2 (osu018): values per ns at fmax per mm^2.
   const density = (B * fmax * 1e-3) / (area * 1e-6);
-  const pj = mw / (B * 100); // mW / (values per us) = nJ per 1000 values -> pJ per value
+  // Energy per value at 100 MHz: P / (B x 100 MHz); mW / (values per us) = nJ -> x 1000 pJ.
+  const pj = (1000 * mw) / (B * 100);
   const acc = integer.schemes[i]!.accuracy;
   const change = i === 0 ? null : pairedChange(correct[i]!, correct[0]!);
   const pct = (x: number) => (100 * x).toFixed(2);
@@ -157,7 +161,17 @@ rows.forEach((r, i) => {
       `${change ? ` (${pts(change.value)} [${pts(change.lo)}, ${pts(change.hi)}])` : ''} |`,
   );
 });
-const hw = lines.join('\n');
+// Where the power goes: per role (selector + gather / router = route, lanes, tree, accumulator).
+const roles = ['route', 'lane', 'adder_tree', 'accumulator'];
+const rolePower = [
+  `| design | ${roles.map((r) => `${r} mW`).join(' | ')} | total mW |`,
+  `|---|${roles.map(() => '---:').join('|')}|---:|`,
+  ...rows.map(
+    (r) =>
+      `| ${r.d.label} | ${roles.map((k) => (1000 * ((r.power.power.byRole[k]?.totalW as number | undefined) ?? 0)).toFixed(2)).join(' | ')} | ${(1000 * r.power.power.totalW).toFixed(2)} |`,
+  ),
+].join('\n');
+const hw = `${lines.join('\n')}\n\nPE power by part (same runs):\n\n${rolePower}`;
 
 // What the dropped parts cost, per layer and pooled (real activations of the integer network).
 const sqnrImages = Number(values['sqnr-images']);
