@@ -9,9 +9,22 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { loadTask, runAccuracy } from '../src/accuracy/index.ts';
+import {
+  calibrate,
+  goldenMatmul,
+  integerGraph,
+  quantizeInput,
+  quantizeNet,
+  runInteger,
+} from '../src/accuracy/integer.ts';
+import { integerPath } from '../src/accuracy/integer-run.ts';
+import { loadModel } from '../src/accuracy/model.ts';
+import { FASHION_MNIST_MODEL } from '../src/accuracy/tasks/fashion-mnist.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
 import {
+  sdpActivations,
   sdpApply,
   sdpApplyFast,
   sdpGroupError,
@@ -338,21 +351,53 @@ describe('SDP corner configs under Icarus (the golden model cycle for cycle)', (
 
 describe('the SDP PE in Verilator co-simulation', () => {
   const BUILD = 240_000;
+  // One array for the co-simulation and the accuracy run: one Verilator build (cached).
+  const SDP_ARRAY = { 'array.rows': 2, 'array.cols': 2, 'pe.block': 8, 'pe.sdp.keep': 3 };
   it(
     'sdp 2x2, B=8, G=4, K=3: bit-exact with the edge blocks; the selector fault is caught',
     async () => {
-      const cfg = await loadConfig('sdp', {
-        'array.rows': 2,
-        'array.cols': 2,
-        'pe.block': 8,
-        'pe.sdp.keep': 3,
-      });
+      const cfg = await loadConfig('sdp', SDP_ARRAY);
       const ok = await runSim(cfg, { vectors: 3000, seed: 2 });
       expect(ok.mismatches).toBe(0);
       expect(ok.pass).toBe(true);
       const bad = await runSim(cfg, { vectors: 3000, seed: 2, fault: 'sdp-tie-order' });
       expect(bad.pass).toBe(false);
       expect(bad.mismatches).toBeGreaterThan(0);
+    },
+    BUILD,
+  );
+
+  it(
+    'Fashion-MNIST CNN on the same array (--rtl, 4 images): RTL logits equal the SDP golden integer model, which is not INT8',
+    async () => {
+      const task = await loadTask('fashion-mnist', { limit: 4 });
+      const { runs } = await runAccuracy(task, {
+        schemes: 'config',
+        context: { config: 'sdp', overrides: SDP_ARRAY, select: 'magnitude' },
+      });
+      expect(runs.length).toBe(1);
+      const rep = await integerPath(task, runs, { rtl: true });
+      const s = rep.schemes[0]!;
+      expect(s.onnxLogitsEqual).toBeNull();
+      expect(s.rtl!.mismatches).toBe(0);
+      expect(s.rtl!.logitsEqual).toBe(4);
+      // The SDP golden model is not the INT8 one: the same weights without SDP give other logits.
+      const scheme = runs[0]!.scheme;
+      if (scheme.kind !== 'config') throw new Error('a config scheme');
+      const model = await loadModel(FASHION_MNIST_MODEL);
+      const net = await calibrate(model, integerGraph(model), task.calibration!().data);
+      const w = quantizeNet(net, scheme.cfg, 'magnitude');
+      const x = new Float32Array(784);
+      const input = new Int8Array(4 * 784);
+      for (let i = 0; i < 4; i++) {
+        if (task.data.kind === 'classify') task.data.sample(i, x, 0);
+        quantizeInput(x, input, i * 784);
+      }
+      const run = (sdp: boolean) =>
+        runInteger(net, w, input, 4, (i, A, rows) =>
+          goldenMatmul(sdp ? sdpActivations(scheme.cfg, A) : A, rows, w.q[i]!, 32),
+        );
+      expect(Array.from(await run(true))).not.toEqual(Array.from(await run(false)));
     },
     BUILD,
   );
