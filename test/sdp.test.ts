@@ -38,6 +38,7 @@ import { renderRtl } from '../src/rtl/index.ts';
 import { LIB, libraryText } from '../src/rtl/library.ts';
 import { runSim } from '../src/sim/index.ts';
 import { cleanNetlistForSta } from '../src/synth/netlist.ts';
+import { configProblems } from './config-helpers.ts';
 import { pool, randomStimulus, rng, simulateAgainstGolden, verilatorLint, yosysRead } from './rtl-helpers.ts';
 
 /** The rule read a second way: sort by (key descending, part ascending), keep the first K. */
@@ -184,21 +185,15 @@ describe('synthesis netlist of the SDP group', () => {
 describe('pe.sdp config', () => {
   const base = { name: 'x', pe: { block: 16, low: 'none', sdp: { group: 4, keep: 4 } } };
   it('refuses a low format, a group not dividing B, K >= 2G (one line naming the field)', () => {
-    const msg = (c: unknown) => {
-      try {
-        resolveConfig(c);
-        return '';
-      } catch (e) {
-        return String((e as Error).message);
-      }
-    };
-    expect(msg({ ...base, pe: { ...base.pe, low: 'mip2q' } })).toMatch(/pe\.sdp: needs INT8 weights/);
-    expect(msg({ ...base, pe: { ...base.pe, sdp: { group: 3, keep: 2 } } })).toMatch(
-      /pe\.sdp\.group: 3 must divide/,
-    );
-    expect(msg({ ...base, pe: { ...base.pe, sdp: { group: 4, keep: 8 } } })).toMatch(
-      /pe\.sdp\.keep: 8 must be less/,
-    );
+    expect(configProblems({ ...base, pe: { ...base.pe, low: 'mip2q' } })).toEqual([
+      "pe.sdp: needs INT8 weights (pe.low 'none'; got 'mip2q'): SDP splits the activations",
+    ]);
+    expect(configProblems({ ...base, pe: { ...base.pe, sdp: { group: 3, keep: 2 } } })).toEqual([
+      'pe.sdp.group: 3 must divide pe.block (16)',
+    ]);
+    expect(configProblems({ ...base, pe: { ...base.pe, sdp: { group: 4, keep: 8 } } })).toEqual([
+      'pe.sdp.keep: 8 must be less than 2 x pe.sdp.group (8 parts): else nothing is dropped',
+    ]);
     const ok = resolveConfig(base);
     expect(ok.derived.lanes).toBe(16);
     expect(resolveConfig({ name: 'x', pe: { block: 16, low: 'none' } }).hash).not.toBe(ok.hash);
