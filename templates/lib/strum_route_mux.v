@@ -1,6 +1,5 @@
 // strumgen Verilog library: the second half of strum_router: the one-hot AND-OR muxes, with
 // the selects from strum_route_decode (same order). LOW = 0 (sparse): lo_act is A bits of zeros.
-// Coded as strum_router (packed split_var OR chains, no cross-scope references: simulation speed).
 module strum_route_mux #(
   parameter B = 16,
   parameter H = 8,
@@ -15,31 +14,30 @@ module strum_route_mux #(
   localparam L = B - H;
   genvar k, d;
   generate
-    // Lane k's OR chain: o[d*A +: A] ORs candidates 0..d; the lane reads the last slice.
     for (k = 0; k < H; k = k + 1) begin : g_hi
-      wire [(L+1)*A-1:0] o /*verilator split_var*/;
       for (d = 0; d <= L; d = d + 1) begin : g_c
         wire [A-1:0] t = {A{sel[k*(L+1) + d]}} & act[(k+d)*A +: A];
+        wire [A-1:0] o;
         if (d == 0) begin : g_first
-          assign o[0 +: A] = t;
+          assign o = t;
         end else begin : g_or
-          assign o[d*A +: A] = o[(d-1)*A +: A] | t;
+          assign o = g_c[d-1].o | t;
         end
       end
-      assign hi_act[k*A +: A] = o[L*A +: A];
+      assign hi_act[k*A +: A] = g_c[L].o;
     end
     if (LOW != 0) begin : g_low
       for (k = 0; k < L; k = k + 1) begin : g_lo
-        wire [(H+1)*A-1:0] o /*verilator split_var*/;
         for (d = 0; d <= H; d = d + 1) begin : g_c
           wire [A-1:0] t = {A{sel[H*(L+1) + k*(H+1) + d]}} & act[(k+d)*A +: A];
+          wire [A-1:0] o;
           if (d == 0) begin : g_first
-            assign o[0 +: A] = t;
+            assign o = t;
           end else begin : g_or
-            assign o[d*A +: A] = o[(d-1)*A +: A] | t;
+            assign o = g_c[d-1].o | t;
           end
         end
-        assign lo_act[k*A +: A] = o[H*A +: A];
+        assign lo_act[k*A +: A] = g_c[H].o;
       end
     end else begin : g_nolow
       assign lo_act = {A{1'b0}};

@@ -6,15 +6,6 @@
 // LOW = 0 (N:M sparse): no low lanes; lo_act is A bits of zeros. Needs 0 < H < B.
 // strum_route_decode + strum_route_mux are the same router split in two (selects decoded once
 // per array column); docs/ARCHITECTURE.md has the cost.
-//
-// Coding for simulation speed (docs/PERFORMANCE.md): the prefix counts and each lane's OR
-// chain are slices of packed vectors declared outside the generate loops, never wires read
-// across generate scopes by hierarchical name (`g_count[i-1].zb`): Verilator 5.006 does not
-// run its dataflow optimiser over a module with such references and then keeps every
-// candidate term as a variable of its own (the model ran 22% slower). The `split_var`
-// metacomments let Verilator treat each slice of a chain as its own signal (otherwise the
-// chain reads the vector it drives: a combinational loop to Verilator); other tools read
-// them as comments.
 module strum_router #(
   parameter B = 16,
   parameter H = 8,
@@ -37,46 +28,45 @@ module strum_router #(
   localparam L = B - H;
   localparam CB = clog2(B);
 
-  // zb of position i: zb[i*CB +: CB].
-  wire [B*CB-1:0] zb /*verilator split_var*/;
+  // One wire per generate scope (no net arrays): zb of position i is g_count[i].zb.
   genvar i, k, d;
   generate
     for (i = 0; i < B; i = i + 1) begin : g_count
+      wire [CB-1:0] zb;
       if (i == 0) begin : g_0
-        assign zb[0 +: CB] = {CB{1'b0}};
+        assign zb = {CB{1'b0}};
       end else if (CB > 1) begin : g_w
-        assign zb[i*CB +: CB] = zb[(i-1)*CB +: CB] + {{(CB-1){1'b0}}, ~mask[i-1]};
+        assign zb = g_count[i-1].zb + {{(CB-1){1'b0}}, ~mask[i-1]};
       end else begin : g_1
-        assign zb[i*CB +: CB] = zb[(i-1)*CB +: CB] + ~mask[i-1];
+        assign zb = g_count[i-1].zb + ~mask[i-1];
       end
     end
-    // Lane k's OR chain: o[d*A +: A] ORs candidates 0..d; the lane reads o[L*A +: A].
     for (k = 0; k < H; k = k + 1) begin : g_hi
       localparam [CB-1:0] KV = k;
-      wire [(L+1)*A-1:0] o /*verilator split_var*/;
       for (d = 0; d <= L; d = d + 1) begin : g_c
-        wire [A-1:0] t = {A{~mask[k+d] & (zb[(k+d)*CB +: CB] == KV)}} & act[(k+d)*A +: A];
+        wire [A-1:0] t = {A{~mask[k+d] & (g_count[k+d].zb == KV)}} & act[(k+d)*A +: A];
+        wire [A-1:0] o;
         if (d == 0) begin : g_first
-          assign o[0 +: A] = t;
+          assign o = t;
         end else begin : g_or
-          assign o[d*A +: A] = o[(d-1)*A +: A] | t;
+          assign o = g_c[d-1].o | t;
         end
       end
-      assign hi_act[k*A +: A] = o[L*A +: A];
+      assign hi_act[k*A +: A] = g_c[L].o;
     end
     if (LOW != 0) begin : g_low
       for (k = 0; k < L; k = k + 1) begin : g_lo
-        wire [(H+1)*A-1:0] o /*verilator split_var*/;
         for (d = 0; d <= H; d = d + 1) begin : g_c
           localparam [CB-1:0] DV = d;
-          wire [A-1:0] t = {A{mask[k+d] & (zb[(k+d)*CB +: CB] == DV)}} & act[(k+d)*A +: A];
+          wire [A-1:0] t = {A{mask[k+d] & (g_count[k+d].zb == DV)}} & act[(k+d)*A +: A];
+          wire [A-1:0] o;
           if (d == 0) begin : g_first
-            assign o[0 +: A] = t;
+            assign o = t;
           end else begin : g_or
-            assign o[d*A +: A] = o[(d-1)*A +: A] | t;
+            assign o = g_c[d-1].o | t;
           end
         end
-        assign lo_act[k*A +: A] = o[H*A +: A];
+        assign lo_act[k*A +: A] = g_c[H].o;
       end
     end else begin : g_nolow
       assign lo_act = {A{1'b0}};
