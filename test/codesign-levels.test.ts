@@ -2,13 +2,14 @@
 // the config rules, the exact level assignment against brute force, the quantizer's fixed
 // lanes per level, the packer, and the co-simulation stimulus. Pure TypeScript, about 1 s.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, resolveConfig } from '../src/config/resolve.ts';
+import { resolveConfig } from '../src/config/resolve.ts';
 import { formatOf, midFormatOf } from '../src/format/index.ts';
 import { decodeWeightBlock, packWeightBlock, unpackWeightBlock } from '../src/format/pack.ts';
 import { xorshift32 } from '../src/quant/metrics.ts';
 import { quantizeMatrix, weightBlockOf } from '../src/quant/quantize.ts';
 import { assignLevels, inLayerOrder } from '../src/quant/scope.ts';
 import { Rng, weightPool } from '../src/sim/stimulus.ts';
+import { configProblems, laplaceWeights } from './config-helpers.ts';
 
 const three = (pe: object = {}, extra: object = {}) =>
   resolveConfig({
@@ -23,23 +24,8 @@ const three = (pe: object = {}, extra: object = {}) =>
     },
     ...extra,
   });
-const problems = (pe: object) => {
-  try {
-    resolveConfig({ name: 'q', pe });
-    return [];
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return e.issues.map((i) => `${i.path}: ${i.message}`);
-  }
-};
-
-function weights(n: number, seed: number): Float32Array {
-  const r = xorshift32(seed);
-  return Float32Array.from({ length: n }, () => {
-    const u = r() - 0.5;
-    return Math.sign(u) * Math.log(1 - 2 * Math.abs(u) + 1e-9) * -0.1;
-  });
-}
+const problems = (pe: object) => configProblems({ name: 'q', pe });
+const weights = laplaceWeights;
 
 describe('pe.mid: the config', () => {
   it('derives three kinds of lanes and a layout with the middle codes before the low ones', () => {

@@ -7,33 +7,18 @@ import { parseSchemes, quantizeLayer } from '../src/accuracy/schemes.ts';
 import { channelSensitivity } from '../src/accuracy/sensitivity.ts';
 import { fashionMnistTask } from '../src/accuracy/tasks/fashion-mnist.ts';
 import { maskScopeOf } from '../src/config/mask-scope.ts';
-import { ConfigError, resolveConfig } from '../src/config/resolve.ts';
+import { resolveConfig } from '../src/config/resolve.ts';
 import { packWeightBlock } from '../src/format/pack.ts';
 import { GoldenArray, tileResults } from '../src/quant/golden.ts';
 import { xorshift32 } from '../src/quant/metrics.ts';
 import { quantizeMatrix, roundHalfEven, weightBlockOf } from '../src/quant/quantize.ts';
 import { channelPlanProblem, foldIntoProducer, inLayerOrder } from '../src/quant/scope.ts';
 import { activationPool, Rng, StimulusStream, weightPool } from '../src/sim/stimulus.ts';
+import { configProblems, laplaceWeights } from './config-helpers.ts';
 
 const cfgOf = (pe: object, extra: object = {}) => resolveConfig({ name: 'q', pe, ...extra });
-const problems = (input: object) => {
-  try {
-    resolveConfig({ name: 'q', ...input });
-    return [];
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return e.issues.map((i) => `${i.path}: ${i.message}`);
-  }
-};
-
-/** Laplace-like weights, seeded. */
-function weights(n: number, seed: number): Float32Array {
-  const r = xorshift32(seed);
-  return Float32Array.from({ length: n }, () => {
-    const u = r() - 0.5;
-    return Math.sign(u) * Math.log(1 - 2 * Math.abs(u) + 1e-9) * -0.1;
-  });
-}
+const problems = (input: object) => configProblems({ name: 'q', ...input });
+const weights = laplaceWeights;
 
 describe('pe.maskScope', () => {
   it("leaves the hash of configs without it alone; G enters only with 'group'", () => {

@@ -5,22 +5,14 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { PRESETS } from '../src/config/presets.ts';
-import { ConfigError, configOf, resolveConfig } from '../src/config/resolve.ts';
+import { configOf, resolveConfig } from '../src/config/resolve.ts';
 import { dpuSchema } from '../src/config/schema.ts';
 import { defineDpu } from '../src/index.ts';
+import { configProblems } from './config-helpers.ts';
 
 const base = { name: 'dut' };
 
-/** The issues a config raises, as 'path: message' lines. */
-function problems(input: unknown): string[] {
-  try {
-    resolveConfig(input);
-    return [];
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return e.issues.map((i) => `${i.path}: ${i.message}`);
-  }
-}
+const problems = configProblems;
 
 describe('resolveConfig rules', () => {
   const cases: [string, unknown, RegExp][] = [

@@ -3,7 +3,7 @@
 // (lint, Yosys, Icarus and Verilator co-simulation, the decoder fault) runs with the presets in
 // rtl-tools.test.ts and sim.test.ts.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, resolveConfig } from '../src/config/resolve.ts';
+import { resolveConfig } from '../src/config/resolve.ts';
 import {
   lpCodes,
   lpDatapath,
@@ -20,16 +20,10 @@ import { lpqExhaustiveOver, lpqGeneticOver } from '../src/quant/lpq.ts';
 import { lpqLayer } from '../src/quant/lpq-layer.ts';
 import { xorshift32 } from '../src/quant/metrics.ts';
 import { quantizeMatrix } from '../src/quant/quantize.ts';
+import { configProblems } from './config-helpers.ts';
 
-const problems = (desc: Record<string, unknown>) => {
-  try {
-    resolveConfig({ name: 'x', pe: { block: 8, low: 'lp' }, ...desc } as never);
-    return [];
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return e.issues.map((i) => `${i.path}: ${i.message}`);
-  }
-};
+const problems = (desc: Record<string, unknown>) =>
+  configProblems({ name: 'x', pe: { block: 8, low: 'lp' }, ...desc });
 
 describe('LP lane format', () => {
   it('grid value = sign * min(qmax, round half up(|hv| * 2^(t-R))), by exact rationals, on every code and t (n <= 6)', () => {
