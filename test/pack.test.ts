@@ -34,6 +34,8 @@ describe('documented layouts (docs/FORMATS.md examples)', () => {
       // LP4 low codes like MIP2Q's (16 + 64 + 32); all-LP: the (all-ones) mask and 16 LP8 codes.
       'strum-lp': 112,
       lp8: 144,
+      // SDP splits the activations: the weights are the INT8 block.
+      sdp: 128,
     });
   });
 
