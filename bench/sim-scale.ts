@@ -2,8 +2,9 @@
 // the cold model build (Verilator + g++, wall and CPU) and the model's speed.
 //   raw:  the harness alone replaying a stimulus file (model loop, no checking)
 //   full: runSim, the whole checked `strumgen sim` path (with --full)
-// Usage: npx tsx bench/sim-scale.ts [--presets strum-mip2q,int8] [--sizes 4,8,16]
-//          [--modes flat,pe-module,hierarchical,pe-models] [--cycles 1000000] [--full] [--seed 1]
+// Usage: npx tsx bench/sim-scale.ts [--presets strum-mip2q,int8] [--sizes 4,8,16,32,64]
+//          [--modes default,flat,pe-module,hierarchical,pe-models] [--cycles 1000000] [--full] [--seed 1]
+// Mode 'default' (the default) is what `strumgen sim` picks for the array's size (defaultBuildMode).
 // --cycles is the PE-cycle budget per run: vectors = max(1000, cycles / (rows * cols)).
 // Each build runs in a fresh cache directory that already holds Verilator's runtime objects
 // (compiled once up front, as in every build after a machine's first), so the figures are
@@ -13,27 +14,42 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { loadConfig } from '../src/config/load.ts';
-import { BUILD_MODES, type BuildMode, buildModel, runSim, writeStimulus } from '../src/sim/index.ts';
+import { childCpuSeconds as childCpu } from '../src/io/process.ts';
+import {
+  BUILD_MODES,
+  type BuildMode,
+  buildModel,
+  defaultBuildMode,
+  runSim,
+  writeStimulus,
+} from '../src/sim/index.ts';
 
 const opt = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1]! : fallback;
 };
 const presets = opt('--presets', 'strum-mip2q,int8').split(',');
-const sizes = opt('--sizes', '4,8,16').split(',').map(Number);
-const modes = opt('--modes', BUILD_MODES.join(',')).split(',') as BuildMode[];
+const sizes = opt('--sizes', '4,8,16,32,64').split(',').map(Number);
+const modes = opt('--modes', 'default').split(',') as (BuildMode | 'default')[];
 const peCycles = Number(opt('--cycles', '1000000'));
 const seed = Number(opt('--seed', '1'));
 const full = process.argv.includes('--full');
 const log = (s: string) => process.stderr.write(`${s}\n`);
 // Three significant digits: a 64x64 array runs thousands of array-cycles per second, not millions.
 const M = (x: number) => (x / 1e6).toPrecision(3);
-for (const m of modes) if (!BUILD_MODES.includes(m)) throw new Error(`--modes: unknown ${m}`);
+for (const m of modes)
+  if (m !== 'default' && !BUILD_MODES.includes(m)) throw new Error(`--modes: unknown ${m}`);
 
-/** CPU seconds of every child this process has waited for (cutime + cstime, Linux). */
-function childCpu(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / 100;
+/** CPU s of the build's steps from its build.log: PE models (pe-models), array Verilator, array make (g++, link). */
+function buildSteps(buildLog: string): string {
+  const sum = { pe: 0, verilator: 0, cxx: 0 };
+  for (const m of buildLog.matchAll(/^(\S+)([^\n]*)\n[\s\S]*?\([\d.]+ s wall, ([\d.]+) s CPU\)$/gm)) {
+    const cpu = Number(m[3]);
+    if (/Vpe\d/.test(m[2]!.split(' -LDFLAGS')[0]!)) sum.pe += cpu;
+    else if (/verilator$/.test(m[1]!)) sum.verilator += cpu;
+    else sum.cxx += cpu;
+  }
+  return `${sum.pe.toFixed(1)} / ${sum.verilator.toFixed(1)} / ${sum.cxx.toFixed(1)}`;
 }
 
 const runtimeCache = mkdtempSync(join(tmpdir(), 'strumgen-bench-scale-rt-'));
@@ -41,9 +57,10 @@ const out: string[] = [];
 log(`bench/sim-scale: load average ${loadavg()[0]!.toFixed(1)}`);
 try {
   for (const preset of presets) {
-    for (const mode of modes) {
+    for (const asked of modes) {
       for (const n of sizes) {
         const cfg = await loadConfig(preset, { 'array.rows': n, 'array.cols': n });
+        const mode = asked === 'default' ? defaultBuildMode(cfg) : asked;
         const label = `${cfg.name} ${n}x${n} B=${cfg.pe.block}, ${mode}`;
         // Runtime objects first (not timed): build a 1x1 model into the shared runtime cache.
         process.env.STRUMGEN_CACHE = runtimeCache;
@@ -60,6 +77,7 @@ try {
           const b = await buildModel(cfg, { mode, onProgress: log, timeoutMs: 3_600_000 });
           const buildCpu = childCpu() - c0;
           if (b.cached) throw new Error(`${label}: expected a cold build`);
+          const steps = buildSteps(readFileSync(join(b.dir, 'build.log'), 'utf8'));
           const vectors = Math.max(1000, Math.round(peCycles / (n * n)));
           const file = join(dir, 'stim.bin');
           writeStimulus(cfg, file, { vectors, seed });
@@ -76,7 +94,7 @@ try {
             if (!f.pass) throw new Error(`${label}: the checked run did not pass`);
             fullCol = ` ${M(f.arrayCyclesPerSec)} | ${(f.macsPerSec / 1e6).toFixed(0)} |`;
           }
-          const row = `| ${cfg.name} | ${n}x${n} | ${mode} | ${b.seconds.toFixed(1)} | ${buildCpu.toFixed(1)} | ${vectors} | ${M(raw)} | ${M(rawCpu)} | ${((rawCpu * n * n * cfg.pe.block) / 1e6).toFixed(0)} |${fullCol} ${load0.toFixed(1)} |`;
+          const row = `| ${cfg.name} | ${n}x${n} | ${mode} | ${b.seconds.toFixed(1)} | ${buildCpu.toFixed(1)} | ${steps} | ${vectors} | ${M(raw)} | ${M(rawCpu)} | ${((rawCpu * n * n * cfg.pe.block) / 1e6).toFixed(0)} |${fullCol} ${load0.toFixed(1)} |`;
           log(row);
           out.push(row);
         } finally {
@@ -92,8 +110,8 @@ process.stdout.write(
   [
     `load average at the end: ${loadavg()[0]!.toFixed(1)}`,
     '',
-    `| config | array | build mode | cold build wall s | build CPU s | vectors | raw M array-cycles/s (wall) | raw M array-cycles per CPU s | raw M MACs per CPU s |${full ? ' checked M array-cycles/s | checked M MACs/s |' : ''} load at build |`,
-    `| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |${full ? ' ---: | ---: |' : ''} ---: |`,
+    `| config | array | build mode | cold build wall s | build CPU s | of which PE models / array Verilator / array g++ | vectors | raw M array-cycles/s (wall) | raw M array-cycles per CPU s | raw M MACs per CPU s |${full ? ' checked M array-cycles/s | checked M MACs/s |' : ''} load at build |`,
+    `| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${full ? ' ---: | ---: |' : ''} ---: |`,
     ...out,
     '',
   ].join('\n'),

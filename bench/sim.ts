@@ -5,12 +5,13 @@
 // Usage: npx tsx bench/sim.ts [--vectors 200000] [--seed 1] [--no-16] [--int8]
 // Prints a markdown table for docs/PERFORMANCE.md; progress goes to stderr. CPU times of
 // child processes (Verilator, g++, the harness) come from /proc/self/stat (Linux).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { loadConfig } from '../src/config/load.ts';
 import type { ResolvedDpu } from '../src/config/resolve.ts';
+import { childCpuSeconds as childCpu } from '../src/io/process.ts';
 import { buildModel, runSim, writeStimulus } from '../src/sim/index.ts';
 
 const arg = (name: string, fallback: number) => {
@@ -21,13 +22,6 @@ const vectors = arg('--vectors', 200_000);
 const seed = arg('--seed', 1);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const M = (x: number) => (x / 1e6).toFixed(3);
-
-/** CPU seconds of every child this process has waited for (cutime + cstime). */
-function childCpu(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-  // After "pid (comm) ": field 3 is state, so cutime and cstime (fields 16, 17) sit at 13, 14.
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-}
 
 async function coldBuild(cfg: ResolvedDpu) {
   const dir = mkdtempSync(join(tmpdir(), 'strumgen-bench-sim-'));

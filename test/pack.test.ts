@@ -36,6 +36,8 @@ describe('documented layouts (docs/FORMATS.md examples)', () => {
       lp8: 144,
       // All-ternary: the (all-ones, unused) mask and 16 2-bit codes; the compressed storage leaves the mask out.
       'tern-bs4': 48,
+      // SDP splits the activations: the weights are the INT8 block.
+      sdp: 128,
     });
   });
 

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/config/errors.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { renderRtl } from '../src/rtl/index.ts';
-import { buildModel, runSim, type SimResult } from '../src/sim/index.ts';
+import { type BuildMode, buildModel, runSim, type SimResult } from '../src/sim/index.ts';
 // The toy format of the tests (pe.low 'ternary', test/fixtures/formats).
 import './fixtures/formats/ternary.ts';
 
@@ -24,6 +24,8 @@ interface Case {
   readonly preset: string;
   readonly o: Record<string, unknown>;
   readonly vectors: number;
+  /** Default: the build mode for the array's size (small here: pe-module). */
+  readonly buildMode?: BuildMode;
 }
 
 const size = (rows: number, cols: number) => ({ 'array.rows': rows, 'array.cols': cols });
@@ -39,16 +41,21 @@ const CASES: Case[] = [
   { title: 'strum-mip2q 8x8, B=16', preset: 'strum-mip2q', o: size(8, 8), vectors: 20_000 },
   { title: 'strum-dliq 2x3, shift per block', preset: 'strum-dliq', o: size(2, 3), vectors: 4000 },
   {
-    title: 'strum-dliq 2x2, B=8, shift per layer (in_shift), fully pipelined',
+    // Build mode pe-models on a PE with every register stage (operands, products, sum): the
+    // stub's one call per rising edge must give the PE model the inputs of that edge (a stub
+    // that passed them one cycle late failed here, 728 mismatches; docs/PERFORMANCE.md).
+    title: 'strum-dliq 2x2, B=8, shift per layer (in_shift), fully pipelined, build mode pe-models',
     preset: 'strum-dliq',
     o: {
       ...size(2, 2),
       'pe.block': 8,
       'dliq.granularity': 'layer',
+      'pipeline.operands': true,
       'pipeline.multiply': true,
       'pipeline.adderTree': true,
     },
     vectors: 4000,
+    buildMode: 'pe-models',
   },
   {
     title: 'strum-sparse 4x4, B=8, unsigned activations',
@@ -105,10 +112,11 @@ const passes = (r: SimResult) => {
 describe('co-simulation passes', () => {
   it.each(CASES)(
     '$title',
-    async ({ preset, o, vectors }) => {
+    async ({ preset, o, vectors, buildMode }) => {
       const cfg = await config(preset, o);
-      const r = await runSim(cfg, { vectors, seed: 5 });
+      const r = await runSim(cfg, { vectors, seed: 5, ...(buildMode ? { buildMode } : {}) });
       passes(r);
+      if (buildMode) expect(r.buildCommand).toContain('Vpe0__ALL.a');
       expect(r.vectors).toBe(vectors);
       expect(r.macs).toBe(vectors * cfg.array.rows * cfg.array.cols * cfg.pe.block);
       expect(r.arrayCyclesPerSec).toBeGreaterThan(0);

@@ -9,10 +9,11 @@ import type { ResolvedDpu } from '../config/resolve.ts';
 import { isBaselineFormat } from '../format/registry.ts';
 import { cacheRoot } from '../sim/index.ts';
 import { evaluateScheme } from './evaluate.ts';
+import { integerPath } from './integer-run.ts';
 import { loadModel } from './model.ts';
-import { summarizeSchemes, type Verdict } from './report.ts';
+import { summarizeSchemes, type Verdict, verdictOf } from './report.ts';
 import { parseSchemes, type Scheme } from './schemes.ts';
-import type { Interval } from './stats.ts';
+import { type Interval, pairedChange } from './stats.ts';
 import { fashionMnistTask } from './tasks/fashion-mnist.ts';
 
 export interface FlowAccuracy {
@@ -24,6 +25,11 @@ export interface FlowAccuracy {
   readonly change: Interval | null;
   readonly verdict: Verdict | null;
   readonly cached: boolean;
+  /**
+   * 'integer' for a pe.sdp design: its precision is in the activations, so both top-1s are the
+   * integer path's (int8 activations, golden integer model); absent: fake-quantized weights.
+   */
+  readonly path?: 'integer';
 }
 
 export async function designAccuracy(cfg: ResolvedDpu): Promise<FlowAccuracy> {
@@ -40,9 +46,29 @@ export async function designAccuracy(cfg: ResolvedDpu): Promise<FlowAccuracy> {
   const design: Scheme = { kind: 'config', id: cfg.name, cfg, select: 'magnitude' };
   const [int8] = await parseSchemes('int8', { overrides: { 'pe.block': cfg.pe.block }, select: 'magnitude' });
   const runs = [await evaluateScheme(task, model, int8!, [], () => {})];
-  if (!isBaselineFormat(cfg.pe.low)) runs.push(await evaluateScheme(task, model, design, [], () => {}));
+  const sdp = cfg.pe.sdp !== undefined;
+  if (!isBaselineFormat(cfg.pe.low) || sdp)
+    runs.push(await evaluateScheme(task, model, design, [], () => {}));
   const { results } = summarizeSchemes(runs);
   const mine = results.at(-1)!;
+  if (sdp) {
+    // SDP drops activation parts: only the integer path (int8 activations) sees it.
+    const r = await integerPath(task, runs, { keepCorrect: true });
+    const [base, ours] = r.correct!;
+    const change = pairedChange(ours!, base!);
+    const out: FlowAccuracy = {
+      task: 'fashion-mnist',
+      samples: ours!.length,
+      design: r.schemes[1]!.accuracy,
+      int8: r.schemes[0]!.accuracy,
+      change,
+      verdict: verdictOf(change),
+      cached: false,
+      path: 'integer',
+    };
+    cacheWrite(dir, file, out);
+    return out;
+  }
   const out: FlowAccuracy = {
     task: 'fashion-mnist',
     samples: mine.samples,
@@ -52,6 +78,11 @@ export async function designAccuracy(cfg: ResolvedDpu): Promise<FlowAccuracy> {
     verdict: mine.verdict,
     cached: false,
   };
+  cacheWrite(dir, file, out);
+  return out;
+}
+
+function cacheWrite(dir: string, file: string, out: FlowAccuracy): void {
   try {
     mkdirSync(dir, { recursive: true });
     writeFileSync(`${file}.tmp`, JSON.stringify(out));
@@ -59,5 +90,4 @@ export async function designAccuracy(cfg: ResolvedDpu): Promise<FlowAccuracy> {
   } catch (e) {
     throw new UserError(`${file}: cannot write the accuracy cache (${(e as Error).message})`);
   }
-  return out;
 }

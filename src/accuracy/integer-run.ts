@@ -7,6 +7,7 @@
 import { UserError } from '../config/errors.ts';
 import { maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
+import { sdpActivations } from '../format/sdp.ts';
 import { quantizeForConfig } from '../quant/index.ts';
 import { type LayerWeights, simulateMatmul } from '../sim/index.ts';
 import type { SchemeScores } from './evaluate.ts';
@@ -39,9 +40,12 @@ export interface IntegerSchemeResult {
   readonly changeVsFakeQuant: PairedChange;
   /** Samples whose prediction differs between the two. */
   readonly predictionsDifferFromFakeQuant: number;
-  /** onnxruntime integer graph: samples whose logits all equal the golden model's, and equal predictions. */
-  readonly onnxLogitsEqual: number;
-  readonly onnxPredictionsEqual: number;
+  /**
+   * onnxruntime integer graph: samples whose logits all equal the golden model's, and equal
+   * predictions; null for a pe.sdp design (ConvInteger cannot select parts per activation group).
+   */
+  readonly onnxLogitsEqual: number | null;
+  readonly onnxPredictionsEqual: number | null;
   readonly rtl?: RtlResult;
   readonly seconds: number;
 }
@@ -72,6 +76,8 @@ export interface IntegerReport {
   readonly activationScales: readonly number[];
   readonly layers: readonly string[];
   readonly schemes: readonly IntegerSchemeResult[];
+  /** With keepCorrect: 1 where scheme i's golden integer prediction is right. */
+  readonly correct?: readonly Uint8Array[];
 }
 
 function inputsOf(d: ClassifyData, count: number): Int8Array {
@@ -110,6 +116,8 @@ export interface IntegerOptions {
   /** Images for --rtl (default: all of the task's samples). */
   readonly rtlLimit?: number;
   readonly onProgress?: (m: string) => void;
+  /** Also return each scheme's per-sample correctness (IntegerReport.correct; not for JSON). */
+  readonly keepCorrect?: boolean;
 }
 
 /** Refuses, before any work, a task the integer path cannot run (one line naming why). */
@@ -138,6 +146,7 @@ export async function integerPath(
   const inputs = inputsOf(data, n);
   const per = data.sampleDims.reduce((a, b) => a * b, 1);
   const results: IntegerSchemeResult[] = [];
+  const corrects: Uint8Array[] = [];
   for (const run of runs) {
     const s = run.scheme;
     if (s.kind !== 'config') continue;
@@ -147,19 +156,22 @@ export async function integerPath(
     const goldenLogits: Float64Array[] = [];
     let onnxEqual = 0;
     let onnxPred = 0;
-    const onnxGraph = integerOnnx(net, w);
+    // pe.sdp: the golden matmul multiplies each activation group's kept parts (src/format/sdp.ts).
+    const sdp = s.cfg.pe.sdp !== undefined;
+    const onnxGraph = sdp ? null : integerOnnx(net, w);
     for (let at = 0; at < n; at += INTEGER_BATCH) {
       const m = Math.min(INTEGER_BATCH, n - at);
       const x = inputs.subarray(at * per, (at + m) * per);
       const gl = await runInteger(net, w, x, m, (i, A, rows) =>
-        goldenMatmul(A, rows, w.q[i]!, s.cfg.accumulator.bits),
+        goldenMatmul(sdpActivations(s.cfg, A), rows, w.q[i]!, s.cfg.accumulator.bits),
       );
-      const ol = await runIntegerOnnx(onnxGraph, x, [m, ...data.sampleDims]);
+      const ol = onnxGraph ? await runIntegerOnnx(onnxGraph, x, [m, ...data.sampleDims]) : null;
       const N = gl.length / m;
       const gp = argmax(gl, m);
-      const op = argmax(ol, m);
+      const op = ol ? argmax(ol, m) : null;
       for (let i = 0; i < m; i++) {
         golden[at + i] = gp[i]!;
+        if (!ol || !op) continue;
         let same = true;
         for (let c = 0; c < N; c++) if (gl[i * N + c] !== ol[i * N + c]) same = false;
         if (same) onnxEqual++;
@@ -169,6 +181,7 @@ export async function integerPath(
       say(`integer ${s.id}: ${at + m}/${n}`);
     }
     const correct = Uint8Array.from(golden, (p, i) => (p === data.labels[i] ? 1 : 0));
+    corrects.push(correct);
     let right = 0;
     let differ = 0;
     for (let i = 0; i < n; i++) {
@@ -183,8 +196,8 @@ export async function integerPath(
       accuracy: wilson(right, n),
       changeVsFakeQuant: pairedChange(correct, run.scores.correct),
       predictionsDifferFromFakeQuant: differ,
-      onnxLogitsEqual: onnxEqual,
-      onnxPredictionsEqual: onnxPred,
+      onnxLogitsEqual: onnxGraph ? onnxEqual : null,
+      onnxPredictionsEqual: onnxGraph ? onnxPred : null,
       ...(rtl ? { rtl } : {}),
       seconds: (performance.now() - t0) / 1000,
     });
@@ -194,6 +207,7 @@ export async function integerPath(
     activationScales: net.actScales,
     layers: net.layers.map((l) => l.name),
     schemes: results,
+    ...(o.keepCorrect ? { correct: corrects } : {}),
   };
 }
 
@@ -278,7 +292,7 @@ export function integerMarkdown(r: IntegerReport, samples: number): string {
       (s) =>
         `| ${s.id} | ${pct(s.accuracy.value)} [${pct(s.accuracy.lo)}, ${pct(s.accuracy.hi)}] | ` +
         `${pts(s.changeVsFakeQuant.value)} [${pts(s.changeVsFakeQuant.lo)}, ${pts(s.changeVsFakeQuant.hi)}] | ` +
-        `${s.predictionsDifferFromFakeQuant} of ${samples} | ${s.onnxLogitsEqual} / ${s.onnxPredictionsEqual} of ${samples} |`,
+        `${s.predictionsDifferFromFakeQuant} of ${samples} | ${s.onnxLogitsEqual === null ? 'n/a (SDP activations)' : `${s.onnxLogitsEqual} / ${s.onnxPredictionsEqual} of ${samples}`} |`,
     ),
   ];
   const rtl = r.schemes.filter((s) => s.rtl);

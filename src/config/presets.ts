@@ -86,6 +86,15 @@ export const PRESETS: Readonly<Record<string, { readonly summary: string; readon
       tern: { compression: 4 },
     },
   },
+  sdp: {
+    summary:
+      'structured dynamic precision, B=16: INT8 weights, activations split into nibbles, each group of 4 keeps its 4 most important of 8 parts (top-K selector in the PE, 16 4x8-bit part-lanes)',
+    config: {
+      name: 'sdp',
+      ...small,
+      pe: { block: 16, low: 'none', mode: 'static', sdp: { group: 4, keep: 4 } },
+    },
+  },
 };
 
 export const DEFAULT_PRESET = 'strum-mip2q';

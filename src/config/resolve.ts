@@ -13,6 +13,7 @@ import { type ArrayInterface, arrayInterface, MAX_LAYER_META_BITS } from './inte
 import { edgeStagesOf, maskScopeIssues } from './mask-scope.ts';
 import { midLevelIssues } from './mid-level.ts';
 import { type DpuInput, type DpuParsed, dpuSchema } from './schema.ts';
+import { sdpIssues } from './sdp.ts';
 
 export { signedBitsFor };
 
@@ -194,6 +195,7 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
   issues.push(
     ...midLevelIssues({ ...c, pe: { ...c.pe, high } }, !isBaseline, () => midFormatOf(formatConfig)),
   );
+  issues.push(...sdpIssues(c, isBaseline));
   if (issues.length) throw new ConfigError(issues, source);
   const fmt = spec.bind(formatConfig, params);
   if (c.pe.mode === 'dynamic' && fmt.codeBits > c.weightBits) {
@@ -228,7 +230,8 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
   const midRange = mid ? productRange(act, mid.valueRange) : ([0, 0] as [number, number]);
   // Formats whose low weights need no multiply (sparse: all zero) have no low lanes.
   const lowLanes = isBaseline || dynamic || fmt.lane === null ? 0 : L - midLanes;
-  const lanes = highLanes + midLanes + lowLanes;
+  // pe.sdp: K part-lanes per group of G activations replace the B full lanes.
+  const lanes = c.pe.sdp ? (B / c.pe.sdp.group) * c.pe.sdp.keep : highLanes + midLanes + lowLanes;
   // A dynamic lane computes both kinds of product, so its range covers both.
   const fullRange: [number, number] = dynamic
     ? [Math.min(highProducts[0], lowRange[0]), Math.max(highProducts[1], lowRange[1])]

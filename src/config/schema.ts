@@ -7,6 +7,7 @@ import { type BUILTIN_FORMATS, lowFormatNames, parameterisedFormats } from '../f
 import type { LowFormatSpec } from '../format/spec.ts';
 import { maskScopeSchema } from './mask-scope.ts';
 import { midLevelSchema } from './mid-level.ts';
+import { sdpSchema } from './sdp.ts';
 
 /** Verilog-2005 keywords plus SystemVerilog ones Verilator reserves: a name must not be one. */
 export const VERILOG_KEYWORDS = new Set(
@@ -97,6 +98,7 @@ const baseSchema = z.strictObject({
         ),
       maskScope: maskScopeSchema,
       mid: midLevelSchema,
+      sdp: sdpSchema,
     })
     .prefault({}),
   activation: z

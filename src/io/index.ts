@@ -15,6 +15,7 @@ export {
   writeOutputFile,
 } from './output.ts';
 export {
+  childCpuSeconds,
   cleanupNow,
   installExitHandlers,
   keepTemp,

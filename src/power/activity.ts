@@ -5,6 +5,7 @@
 import { edgeStagesOf, laneOrder, maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { packActivationBlock } from '../format/pack.ts';
+import { sdpActivations } from '../format/sdp.ts';
 import { accumulate, blockDot } from '../quant/golden.ts';
 import { CTL_CLEAR, CTL_LAST, CTL_VALID } from '../sim/stimulus.ts';
 import type { GateSim } from './gatesim.ts';
@@ -135,6 +136,8 @@ export function runActivity(
   counting = true;
 
   const { act, wgt } = stim;
+  // pe.sdp: the golden sums use the kept parts of each activation group.
+  const dotAct = sdpActivations(cfg, act.values);
   const aw = act.words;
   // Scope 'group': the PE gets the block as the edge router sends it (high positions, then low).
   const routed = maskScopeOf(cfg).kind === 'group' ? new Uint32Array(aw) : null;
@@ -190,7 +193,7 @@ export function runActivity(
       const ai = chunk.aIdx[t]!;
       const wi = chunk.wIdx[t]!;
       if (ctl & CTL_VALID) {
-        const sum = blockDot(act.values, wgt.values, ai * B, wi * B, B);
+        const sum = blockDot(dotAct, wgt.values, ai * B, wi * B, B);
         acc = accumulate(cfg, acc, sum, (ctl & CTL_CLEAR) !== 0);
         if (ctl & CTL_LAST) {
           pending.push({ cycle: cycle + lat, tile: tileOfLast.get(chunk.start + t) ?? -1, value: acc });

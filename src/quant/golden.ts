@@ -3,6 +3,7 @@
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { wrapSigned } from '../format/bits.ts';
 import { decodeWeightBlock, unpackWeightBlock, type WeightBlock } from '../format/pack.ts';
+import { sdpActivations } from '../format/sdp.ts';
 
 export { wrapSigned };
 
@@ -67,7 +68,8 @@ export class GoldenArray {
     const { rows, cols, cfg } = this;
     const weights = cycle.wgt.map((w) => this.weightsOf(w));
     for (let r = 0; r < rows; r++) {
-      const a = cycle.act[r]!;
+      // pe.sdp: the PE multiplies the kept parts of each activation group (src/format/sdp.ts).
+      const a = sdpActivations(cfg, cycle.act[r]!);
       for (let c = 0; c < cols; c++) {
         const i = r * cols + c;
         this.acc[i] = accumulate(cfg, this.acc[i]!, blockDot(a, weights[c]!), cycle.clear);
@@ -95,10 +97,11 @@ export function tileResults(
   const B = cfg.pe.block;
   const bits = cfg.accumulator.bits;
   const out = new Float64Array(rows * cols);
+  const acts = sdpActivations(cfg, Array.from(A));
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       let acc = 0;
-      for (let k = 0; k < K; k += B) acc = wrapSigned(acc + blockDot(A, W, r * K + k, c * K + k, B), bits);
+      for (let k = 0; k < K; k += B) acc = wrapSigned(acc + blockDot(acts, W, r * K + k, c * K + k, B), bits);
       out[r * cols + c] = acc;
     }
   }

@@ -36,6 +36,8 @@ export interface FlowResult {
 
 export function designLine(cfg: ResolvedDpu): string {
   const { pe, array } = cfg;
+  if (pe.sdp)
+    return `${array.rows}x${array.cols} PEs, B=${pe.block}, SDP activations: G=${pe.sdp.group} K=${pe.sdp.keep} (${cfg.derived.lanes} part-lanes), INT8 weights`;
   const kind = lowFormatSpec(pe.low).hasLow ? `${pe.low} ${pe.mode}` : 'INT8 baseline';
   return `${array.rows}x${array.cols} PEs, B=${pe.block} H=${pe.high}, ${kind}`;
 }
@@ -117,7 +119,7 @@ export function flowRows(f: FlowResult): [string, string][] {
     const d = (x: number) => `${x >= 0 ? '+' : ''}${p(x)}`;
     rows.push([
       'accuracy',
-      `Fashion-MNIST CNN top-1 ${p(a.design.value)}% on ${a.samples} test images (fake-quantized weights)` +
+      `Fashion-MNIST CNN top-1 ${p(a.design.value)}% on ${a.samples} test images (${a.path === 'integer' ? 'integer path: int8 activations, golden integer model' : 'fake-quantized weights'})` +
         (a.change
           ? `, INT8 ${p(a.int8.value)}%: ${d(a.change.value)} points [${d(a.change.lo)}, ${d(a.change.hi)}], ` +
             `${a.verdict === 'meets' ? 'within 1 point' : a.verdict === 'fails' ? 'more than 1 point below' : 'undecided'}`

@@ -117,6 +117,28 @@ function lpRegimeCap(text: string, module: string): string {
   ].join('\n');
 }
 
+// The SDP top-K selector with its tie rule reversed (ties to the higher part number): the
+// original module on the parts in reverse order. Only a tie at the K-th place goes wrong.
+function sdpTieOrder(text: string, module: string): string {
+  const h = headerOf(text, module);
+  return [
+    '// Test-only fault overlay (src/rtl/faults.ts), never part of a design: ties go to the higher part.',
+    `module ${module}${FAULT}${h.text}`,
+    '  wire [N*KEY_BITS-1:0] key_r;',
+    '  wire [N-1:0] sel_r;',
+    '  genvar f;',
+    '  generate',
+    '    for (f = 0; f < N; f = f + 1) begin : g_rev',
+    '      assign key_r[f*KEY_BITS +: KEY_BITS] = key[(N-1-f)*KEY_BITS +: KEY_BITS];',
+    '      assign sel[f] = sel_r[N-1-f];',
+    '    end',
+    '  endgenerate',
+    `  ${module} #(${h.params.map((n) => `.${n}(${n})`).join(', ')}) u_ok (.key(key_r), .sel(sel_r));`,
+    'endmodule',
+    '',
+  ].join('\n');
+}
+
 /** The bundle with `fault` injected into every PE (throws when the fault does not apply). */
 export function injectFault(cfg: ResolvedDpu, bundle: RtlBundle, fault: FaultKind): RtlBundle {
   if (!applicableFaults(cfg).includes(fault)) {
@@ -135,6 +157,9 @@ export function injectFault(cfg: ResolvedDpu, bundle: RtlBundle, fault: FaultKin
     const lane = formatOf(cfg).lane!;
     target = laneModule(lane.kind, lane.source).module;
     wrapped = wrapper(files.get(target)!, target, 'p', negateOutput, "the low lane's product negated");
+  } else if (fault === 'sdp-tie-order') {
+    target = LIB.sdpTopk.module;
+    wrapped = sdpTieOrder(files.get(target)!, target);
   } else if (fault === 'lp-regime-cap') {
     const lane = formatOf(cfg).lane!;
     target = laneModule(lane.kind, lane.source).module;

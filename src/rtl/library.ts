@@ -47,7 +47,14 @@ export const laneModule = (kind: string, source?: string) =>
 const routeDecode = libraryModule('strum_route_decode', 'route');
 const routeMux = libraryModule('strum_route_mux', 'route');
 
+// pe.sdp: the group module holds the top-K part selector and the part-lanes.
+const sdpTopk = libraryModule('strum_sdp_topk', 'route');
+const lanePart = libraryModule('strum_lane_part', 'lane');
+
 export const LIB = {
+  sdpTopk,
+  lanePart,
+  sdpGroup: libraryModule('strum_sdp_group', 'route', undefined, [sdpTopk, lanePart]),
   laneFull: libraryModule('strum_lane_full', 'lane'),
   laneDyn: libraryModule('strum_lane_dyn', 'lane'),
   router: libraryModule('strum_router', 'route'),

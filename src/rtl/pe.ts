@@ -186,7 +186,10 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
     leafBuses.push({ bus, bits: new Array(count).fill(leaf), low });
   };
 
-  if (dynamic || !fmt.hasLow) {
+  if (cfg.pe.sdp) {
+    sdpGroups(cfg, { A, cap, pipeOps, slot: layout.slots[0]!.offset }, use, groups, wires, leafBuses);
+    used.act = true;
+  } else if (dynamic || !fmt.hasLow) {
     const full = fullLane(cfg);
     const slot = layout.slots[0]!.offset;
     const W = full.cBits;
@@ -418,11 +421,13 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
   if (layerShift) pePorts.push(input(TB, 'shift', used.shift ? null : 'no low lanes use the layer shift'));
   pePorts.push(output(ACC, 'result'));
   const module = `${name}_pe`;
-  const kind = !fmt.hasLow
-    ? `INT8 baseline, ${B} full lanes`
-    : dynamic
-      ? `dynamic StruM (${fmt.name}), ${B} switchable lanes`
-      : `static StruM (${fmt.name}), ${H} full + ${d.midLanes ? `${d.midLanes} middle (${cfg.pe.mid!.format}) + ` : ''}${d.lowLanes} low lanes`;
+  const kind = cfg.pe.sdp
+    ? `structured dynamic precision, ${B / cfg.pe.sdp.group} groups of ${cfg.pe.sdp.group} activations, ${cfg.pe.sdp.keep} part-lanes each`
+    : !fmt.hasLow
+      ? `INT8 baseline, ${B} full lanes`
+      : dynamic
+        ? `dynamic StruM (${fmt.name}), ${B} switchable lanes`
+        : `static StruM (${fmt.name}), ${H} full + ${d.midLanes ? `${d.midLanes} middle (${cfg.pe.mid!.format}) + ` : ''}${d.lowLanes} low lanes`;
   const params = routerInst
     ? [
         {
@@ -480,4 +485,47 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
     lowTree: lowTree?.plan ?? null,
     layerShiftPort,
   };
+}
+
+/**
+ * pe.sdp: B/G group modules (strum_sdp_group: the top-K part selector and K part-lanes), each
+ * reading G activations and their INT8 weight slots; their K products are leaves of the tree.
+ */
+function sdpGroups(
+  cfg: ResolvedDpu,
+  o: { A: number; cap: number; pipeOps: boolean; slot: number },
+  use: (m: LibraryModule) => string,
+  groups: Group[],
+  wires: Wire[],
+  leafBuses: { bus: string; bits: number[]; low: boolean }[],
+): void {
+  const { group: G, keep: K } = cfg.pe.sdp!;
+  const n = cfg.pe.block / G;
+  const W = int(cfg.weightBits, 'weightBits', 1);
+  const P = int(cfg.derived.highProductBits, 'highProductBits', 1);
+  const leaf = Math.min(P, o.cap);
+  const params = bind({ G, K, A_BITS: o.A, A_SIGNED: cfg.activation.signed ? 1 : 0, W_BITS: W, P_BITS: P });
+  groups.push({
+    what: `${n} SDP groups of ${G} activations: a top-${K} part selector and ${K} part-lanes each`,
+    block: 'g_sdp',
+    count: n,
+    operands: [
+      { name: 'a', bits: G * o.A, src: at('act', 0, G * o.A), reg: o.pipeOps },
+      { name: 'w', bits: G * W, src: at('wgt', o.slot, G * W), reg: o.pipeOps },
+    ],
+    wires: [
+      {
+        name: 'p',
+        bits: K * P,
+        unused: leaf < P ? `bits above ${o.cap} wrap away in the accumulator` : null,
+      },
+    ],
+    insts: [inst(use(LIB.sdpGroup), 'u_sdp', { a: 'a', w: 'w', p: 'p' }, params)],
+    assigns: Array.from({ length: K }, (_, j) => ({
+      lhs: `prod[i*${K * leaf}${j ? ` + ${j * leaf}` : ''} +: ${leaf}]`,
+      rhs: `p[${j * P + leaf - 1}:${j * P}]`,
+    })),
+  });
+  wires.push({ name: 'prod', bits: n * K * leaf, unused: null });
+  leafBuses.push({ bus: 'prod', bits: new Array(n * K).fill(leaf), low: false });
 }

@@ -1,13 +1,19 @@
 // The RTL stage's public types (the interface the simulation and synthesis stages build on).
 
 /** Test-only deliberate bugs, so the co-simulation can prove it catches a wrong design. */
-export type FaultKind = 'low-lane-sign' | 'route-off-by-one' | 'high-lane-bit' | 'lp-regime-cap';
+export type FaultKind =
+  | 'low-lane-sign'
+  | 'route-off-by-one'
+  | 'high-lane-bit'
+  | 'lp-regime-cap'
+  | 'sdp-tie-order';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'low-lane-sign',
   'route-off-by-one',
   'high-lane-bit',
   'lp-regime-cap',
+  'sdp-tie-order',
 ];
 
 /** Test-only; never reachable from config files or the CLI. */

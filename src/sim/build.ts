@@ -25,7 +25,7 @@ import type { ResolvedDpu } from '../config/resolve.ts';
 import { requireTool } from '../config/toolchain.ts';
 import { cacheDir } from '../io/cache.ts';
 import { makeDirs } from '../io/fs-errors.ts';
-import { registerTemp, removeTemp } from '../io/process.ts';
+import { childCpuSeconds, registerTemp, removeTemp } from '../io/process.ts';
 import { run } from '../io/run.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../rtl/index.ts';
 import { renderTemplateFile } from '../rtl/templates.ts';
@@ -186,6 +186,9 @@ export function verilatorFlags(
     '--exe',
     ...speedFlags(trace),
     ...(mode === 'hierarchical' ? ['--hierarchical'] : []),
+    // pe-models: the array's per-instance code in functions of at most 2,000 statements
+    // instead of two functions of 60,000 lines at 64x64 (g++ -O0: 25% less CPU, half the memory).
+    ...(mode === 'pe-models' ? ['--output-split-cfuncs', '2000'] : []),
     '--top-module',
     `${top}_simwrap`,
     '--prefix',
@@ -290,7 +293,7 @@ export function firstErrorLines(log: string, max = 12): string {
  * harness's defines, or the model's own optimisation (the runtime is compiled at OPT_GLOBAL).
  */
 function runtimeFlags(flags: readonly string[], make: readonly string[]): string[] {
-  const skip = new Set(['--top-module', '-LDFLAGS', '-CFLAGS']);
+  const skip = new Set(['--top-module', '-LDFLAGS', '-CFLAGS', '--output-split-cfuncs']);
   return [
     ...flags.filter((f, i) => !skip.has(f) && !skip.has(flags[i - 1] ?? '')),
     ...make.filter((x) => x.startsWith('OPT_GLOBAL=')),
@@ -454,12 +457,13 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     const runSteps = async (steps: [string, string[], string][], what: string) => {
       for (const [cmd, cmdArgs, cwd] of steps) {
         const s0 = performance.now();
+        const c0 = childCpuSeconds();
         const r = await run(cmd, cmdArgs, {
           cwd,
           all: true,
           timeoutMs: Math.max(1, deadline - performance.now()),
         });
-        log += `${quote([cmd, ...cmdArgs])}\n\n${r.all ?? ''}\n(${((performance.now() - s0) / 1000).toFixed(1)} s wall)\n\n`;
+        log += `${quote([cmd, ...cmdArgs])}\n\n${r.all ?? ''}\n(${((performance.now() - s0) / 1000).toFixed(1)} s wall, ${(childCpuSeconds() - c0).toFixed(1)} s CPU)\n\n`;
         if (r.timedOut) throw timedOut();
         if (r.exitCode !== 0) throw fail(what, r);
       }

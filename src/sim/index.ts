@@ -21,6 +21,7 @@ import {
   encodeChunk,
   type LayerWeights,
   layerPool,
+  peActivationPool,
   portGeometry,
   Rng,
   randomLayerMeta,
@@ -296,7 +297,7 @@ export async function runSim(cfg: ResolvedDpu, opts: SimOptions = {}): Promise<S
   };
 
   const { act, wgt, stream, layerMeta } = makeStream();
-  const kernel = blockDotKernel(rows, cols, B, act, wgt, cfg.derived.blockSumBits);
+  const kernel = blockDotKernel(rows, cols, B, peActivationPool(cfg, act), wgt, cfg.derived.blockSumBits);
   const checker = new Checker(cfg, geometry, act, wgt, kernel, {
     outputDelay,
     layerMeta,

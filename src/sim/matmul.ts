@@ -23,6 +23,7 @@ import {
   encodeChunk,
   type LayerWeights,
   layerPool,
+  peActivationPool,
   portGeometry,
   type TileInfo,
 } from './stimulus.ts';
@@ -228,7 +229,7 @@ export async function simulateMatmul(
   const { pool: act, index } = activationBlocks(cfg, A, rows * nb);
   const wgt = layerPool(cfg, layer);
   const geometry = portGeometry(cfg);
-  const kernel = blockDotKernel(R, C, B, act, wgt, cfg.derived.blockSumBits);
+  const kernel = blockDotKernel(R, C, B, peActivationPool(cfg, act), wgt, cfg.derived.blockSumBits);
   const out = new Float64Array(rows * layer.N);
   const colGroups = Math.ceil(layer.N / C);
   const bits = cfg.accumulator.bits;

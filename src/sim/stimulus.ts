@@ -17,6 +17,7 @@ import {
   wordsFor,
 } from '../format/pack.ts';
 import { formatOf } from '../format/registry.ts';
+import { sdpActivations, sdpLowBits } from '../format/sdp.ts';
 import type { BoundFormat } from '../format/spec.ts';
 import { activationRange, highRange } from '../format/values.ts';
 import { blockDot } from '../quant/golden.ts';
@@ -115,6 +116,7 @@ export function activationPool(cfg: ResolvedDpu, rng: Rng, random: number): Bloc
     'alternating',
     Array.from({ length: B }, (_, i) => (i % 2 ? hi : lo)),
   );
+  if (cfg.pe.sdp) for (const [name, a] of sdpEdgeBlocks(cfg, rng, lo, hi)) add(name, a);
   const first = items.length;
   for (let k = 0; k < random; k++) items.push(Array.from({ length: B }, () => rng.int(lo, hi)));
   const words = wordsFor(cfg.derived.activationBlockBits);
@@ -127,6 +129,39 @@ export function activationPool(cfg: ResolvedDpu, rng: Rng, random: number): Bloc
     (a) => a,
   );
   return { count: items.length, words, packed, values, special, first, ordinary: random };
+}
+
+/**
+ * pe.sdp edge blocks for the top-K selector: ties in importance (equal values, equal high or low
+ * parts), every part equal, all-zero groups beside full ones, the largest values, and blocks
+ * drawn from a few tie-prone values (the selection's tie rule decides every one of them).
+ */
+function sdpEdgeBlocks(cfg: ResolvedDpu, rng: Rng, lo: number, hi: number): [string, number[]][] {
+  const B = cfg.pe.block;
+  const G = cfg.pe.sdp!.group;
+  const s = 2 ** sdpLowBits(cfg.activation.bits);
+  const clamp = (v: number) => Math.max(lo, Math.min(hi, v));
+  const fill = (f: (i: number) => number) => Array.from({ length: B }, (_, i) => clamp(f(i)));
+  const tieProne = [lo, hi, 0, 1, s - 1, s, s + 1, -1, -s, 2 * s - 1, lo + s - 1].map(clamp);
+  const out: [string, number[]][] = [
+    ['sdp-equal', fill(() => s + 1)],
+    ['sdp-low-only', fill((i) => i % s)],
+    ['sdp-high-only', fill((i) => (i % 2 ? -s : s))],
+    ['sdp-minus-one', fill(() => -1)],
+    ['sdp-zero-groups', fill((i) => (Math.floor(i / G) % 2 ? hi : 0))],
+    ['sdp-max-min', fill((i) => (Math.floor(i / G) % 2 ? lo : hi))],
+    ['sdp-hi-equals-lo', fill((i) => (i % 2 ? s : s - 1))],
+  ];
+  for (let k = 0; k < 8; k++) out.push([`sdp-ties-${k}`, fill(() => tieProne[rng.below(tieProne.length)]!)]);
+  return out;
+}
+
+/**
+ * The activations the PE multiplies, for the golden dot products: the pool itself, or with
+ * pe.sdp each group's kept parts (src/format/sdp.ts); the ports still carry the raw blocks.
+ */
+export function peActivationPool(cfg: ResolvedDpu, pool: BlockPool): BlockPool {
+  return cfg.pe.sdp ? { ...pool, values: sdpActivations(cfg, pool.values) } : pool;
 }
 
 /** k distinct positions of 0..B-1, in order. */

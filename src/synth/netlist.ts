@@ -25,10 +25,15 @@ function items(side: string): string[] {
   const k = /^(\d+)'b([01xz]+)$/.exec(s);
   if (k && Number(k[1]) === k[2]!.length) return [...k[2]!].map((b) => `1'b${b}`);
   const inner = s.startsWith('{') && s.endsWith('}') ? s.slice(1, -1) : s;
+  // A multi-bit constant inside a concatenation (`4'b0000`) is that many one-bit items.
   return inner
     .split(',')
     .map((t) => t.trim())
-    .filter((t) => t.length > 0);
+    .filter((t) => t.length > 0)
+    .flatMap((t) => {
+      const c = /^(\d+)'b([01xz]+)$/.exec(t);
+      return c && Number(c[1]) === c[2]!.length && c[2]!.length > 1 ? [...c[2]!].map((b) => `1'b${b}`) : [t];
+    });
 }
 
 /** An escaped identifier must be followed by whitespace before `;`. */

@@ -132,6 +132,11 @@ export const accuracyCommand: CommandModule<object, Args> = {
     });
     let report = base;
     let extra = '';
+    const sdp = runs.filter((r) => r.scheme.kind === 'config' && r.scheme.cfg.pe.sdp).map((r) => r.scheme.id);
+    if (sdp.length && !(argv.integer || argv.rtl))
+      process.stderr.write(
+        `note: ${sdp.join(', ')}: SDP drops activation parts, which fake quantization of the weights does not see (INT8 weights): add --integer\n`,
+      );
     if (argv.integer || argv.rtl) {
       const integer = await integerPath(task, runs, {
         rtl: argv.rtl,

@@ -114,7 +114,8 @@ export const flowCommand: CommandModule<object, Args> = {
       throw new UserError(`flow stopped: the RTL of ${cfg.name} does not match the golden model`, 1);
     }
 
-    const baseline = formatOf(cfg).hasLow;
+    // pe.sdp has INT8 weights but is compared with the INT8 PE too.
+    const baseline = formatOf(cfg).hasLow || cfg.pe.sdp !== undefined;
     say(`[3/${steps}] synthesize: PE${baseline ? ' and the INT8 baseline PE' : ''} (Yosys, OpenSTA)`);
     t0 = performance.now();
     const synth = await runSynth(cfg, {
