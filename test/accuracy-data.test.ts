@@ -179,7 +179,11 @@ describe('schemes', () => {
       'dliq:error',
       'sparse:magnitude',
     ]);
-    for (const f of formatSchemes()) expect(all).toContain(`${f}:magnitude`);
+    for (const f of formatSchemes()) {
+      // lowint needs lowBits 2 or 3 (the default is 4): named with a --config, not in 'all'.
+      if (f === 'lowint') expect(all).not.toContain(`${f}:magnitude`);
+      else expect(all).toContain(`${f}:magnitude`);
+    }
     expect(await userErrorAsync(() => parseSchemes('int8,bogus', ctx))).toMatch(
       /^--schemes: unknown scheme 'bogus'/,
     );

@@ -6,7 +6,7 @@ import { UserError } from '../config/errors.ts';
 import { applyOverrides, loadDescription, type Overrides } from '../config/load.ts';
 import type { MaskScope } from '../config/mask-scope.ts';
 import { PRESETS } from '../config/presets.ts';
-import { configOf, type ResolvedDpu, resolveConfig } from '../config/resolve.ts';
+import { ConfigError, configOf, type ResolvedDpu, resolveConfig } from '../config/resolve.ts';
 import { int8Format } from '../format/int8.ts';
 import { formatOf, isBaselineFormat, lowFormatNames, lowFormatSpec } from '../format/registry.ts';
 import {
@@ -36,20 +36,29 @@ export const formatSchemes = (): string[] => lowFormatNames().filter((n) => lowF
 /**
  * What `--schemes all` means: float, the INT8 and INT4 baselines, each format x policy. A
  * format whose low weights all take one value and carry no metadata (sparse: 0) is listed
- * with the magnitude policy only.
+ * with the magnitude policy only. A format that needs other settings than the defaults
+ * (lowint: lowBits 2 or 3) is left out: name it with a `--config` that sets them.
  */
 export function allSchemes(): string[] {
-  const oneValue = (name: string) => {
-    const f = formatOf(resolveConfig({ name: 'acc_all', pe: { low: name } }, name));
-    return f.codes.length <= 1 && f.meta.length === 0;
+  const defaultFormat = (name: string) => {
+    try {
+      return formatOf(resolveConfig({ name: 'acc_all', pe: { low: name } }, name));
+    } catch (e) {
+      if (e instanceof ConfigError) return null;
+      throw e;
+    }
   };
   return [
     'float',
     'int8',
     'int4',
-    ...formatSchemes().flatMap((n) =>
-      oneValue(n) ? [`${n}:magnitude`] : SELECT_POLICIES.map((p) => `${n}:${p}`),
-    ),
+    ...formatSchemes().flatMap((n) => {
+      const f = defaultFormat(n);
+      if (!f) return [];
+      return f.codes.length <= 1 && f.meta.length === 0
+        ? [`${n}:magnitude`]
+        : SELECT_POLICIES.map((p) => `${n}:${p}`);
+    }),
   ];
 }
 

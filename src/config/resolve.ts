@@ -172,7 +172,7 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
       message: `${B} is not a power of two (the block addressing and balanced adder tree need 1, 2, 4, ..., 64)`,
     });
   }
-  const high = c.pe.high ?? (isBaseline ? B : Math.floor(B / 2));
+  const high = c.pe.high ?? (isBaseline ? B : spec.allLow ? 0 : Math.floor(B / 2));
   if (high > B) issues.push({ path: 'pe.high', message: `${high} exceeds pe.block (${B})` });
   if (isBaseline && high !== B) {
     issues.push({ path: 'pe.high', message: `must equal pe.block (${B}) when pe.low is '${c.pe.low}'` });

@@ -77,6 +77,7 @@ export const binaryFormat: LowFormatSpec<LowbitParams, 'binary'> = {
   color: '#7f7f7f',
   summary: 'binary weights +-1 x a per-channel scale (1-bit code = the sign), block-sparse (all-low PE)',
   params: lowbitParams,
+  allLow: true,
   check: (c) => allLowIssues(c, 'binary'),
   bind: (_c, p) =>
     bound(
@@ -101,6 +102,7 @@ export const ternFormat: LowFormatSpec<LowbitParams, 'tern'> = {
   color: '#17becf',
   summary: 'ternary weights {-1, 0, +1} x a per-channel scale (code 01 = +1, 11 = -1, 00 = 0), block-sparse',
   params: lowbitParams,
+  allLow: true,
   check: (c) => allLowIssues(c, 'tern'),
   bind: (_c, p) =>
     bound(
@@ -123,6 +125,7 @@ export const lowintFormat: LowFormatSpec<LowbitParams, 'lowint'> = {
   color: '#bcbd22',
   summary: "2-3-bit two's complement weights x a per-channel scale (lowBits), block-sparse (all-low PE)",
   params: lowbitParams,
+  allLow: true,
   check: (c) => [
     ...allLowIssues(c, 'lowint'),
     ...(c.lowBits > 3

@@ -122,6 +122,8 @@ export interface LowFormatSpec<P = Record<string, never>, N extends string = str
   readonly summary: string;
   /** Its colour in plots (the sweep's fronts); a neutral one when absent. */
   readonly color?: string;
+  /** Every lane is low (no INT8 lanes, no router): pe.high defaults to 0 instead of B / 2. */
+  readonly allLow?: boolean;
   /**
    * The parameters as a zod object (defaults included), validated under the config key
    * `name`. They exist in the resolved config, and enter its hash, only when pe.low = name.
