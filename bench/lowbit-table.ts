@@ -33,7 +33,7 @@ const { values } = parseArgs({
     'no-array': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
     // Yosys time limit of each array synthesis (s); a run that does not finish is n/a in the table.
-    'array-timeout': { type: 'string', default: '1800' },
+    'array-timeout': { type: 'string', default: '3000' },
     // Only train (and cache) the constrained models of these formats (comma list), nothing else.
     'train-only': { type: 'string' },
   },
