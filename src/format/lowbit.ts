@@ -70,7 +70,7 @@ function bound(
   };
 }
 
-/** binary: 1-bit code, 0 = +1, 1 = -1 (the sign); the lane selects a or -a. */
+/** binary: 1-bit code, 0 = +1, 1 = -1 (the sign); the sign lane (ZERO = 0) selects a or -a. */
 export const binaryFormat: LowFormatSpec<LowbitParams, 'binary'> = {
   name: 'binary',
   hasLow: true,
@@ -86,8 +86,8 @@ export const binaryFormat: LowFormatSpec<LowbitParams, 'binary'> = {
       [0, 1],
       (code) => codeWidthProblem(code, 1),
       (code) => (code === 0 ? 1 : -1),
-      'binary',
-      {},
+      'sign',
+      { ZERO: 0 },
       p,
       'w in {-1, +1}',
     ),
@@ -95,7 +95,7 @@ export const binaryFormat: LowFormatSpec<LowbitParams, 'binary'> = {
 
 const TERN: Readonly<Record<number, number>> = { 0: 0, 1: 1, 3: -1 };
 
-/** tern: 2-bit code, 01 = +1, 11 = -1, 00 = 0 (10 illegal); the lane adds, subtracts or skips. */
+/** tern: 2-bit code, 01 = +1, 11 = -1, 00 = 0 (10 illegal); the sign lane (ZERO = 1) adds, subtracts or skips. */
 export const ternFormat: LowFormatSpec<LowbitParams, 'tern'> = {
   name: 'tern',
   hasLow: true,
@@ -111,8 +111,8 @@ export const ternFormat: LowFormatSpec<LowbitParams, 'tern'> = {
       [0, 1, 3],
       (code) => (code in TERN ? null : `ternary code ${code} is not 0, 1 or 3`),
       (code) => TERN[code]!,
-      'tern',
-      {},
+      'sign',
+      { ZERO: 1 },
       p,
       'w in {-1, 0, +1}',
     ),
