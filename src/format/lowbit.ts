@@ -47,6 +47,7 @@ function bound(
   codes: number[],
   codeProblem: (code: number) => string | null,
   decode: (code: number) => number,
+  encode: (v: number) => number,
   kind: string,
   params: Readonly<Record<string, number>>,
   p: LowbitParams,
@@ -66,7 +67,7 @@ function bound(
     edgeCodes: extremeCodes(codes, decode),
     lane: { kind, params, shift: null },
     describe: `${describe}, per-channel scale${p.compression > 1 ? `, ${p.compression}x block compression` : ''}`,
-    lowbit: { compression: p.compression },
+    lowbit: { compression: p.compression, encode },
   };
 }
 
@@ -86,6 +87,7 @@ export const binaryFormat: LowFormatSpec<LowbitParams, 'binary'> = {
       [0, 1],
       (code) => codeWidthProblem(code, 1),
       (code) => (code === 0 ? 1 : -1),
+      (v) => (v < 0 ? 1 : 0),
       'sign',
       { ZERO: 0 },
       p,
@@ -111,6 +113,7 @@ export const ternFormat: LowFormatSpec<LowbitParams, 'tern'> = {
       [0, 1, 3],
       (code) => (code in TERN ? null : `ternary code ${code} is not 0, 1 or 3`),
       (code) => TERN[code]!,
+      (v) => (v === 0 ? 0 : v > 0 ? 1 : 3),
       'sign',
       { ZERO: 1 },
       p,
@@ -140,6 +143,7 @@ export const lowintFormat: LowFormatSpec<LowbitParams, 'lowint'> = {
       legalCodes(c.lowBits, problem),
       problem,
       (code) => toSigned(code, c.lowBits),
+      (v) => toUnsigned(v, c.lowBits),
       'int',
       { STEP: 0 },
       p,
@@ -147,13 +151,6 @@ export const lowintFormat: LowFormatSpec<LowbitParams, 'lowint'> = {
     );
   },
 };
-
-/** The code of a 1-3-bit value (the quantizer's inverse of decode). */
-export function lowbitEncode(format: string, bits: number, v: number): number {
-  if (format === 'binary') return v < 0 ? 1 : 0;
-  if (format === 'tern') return v === 0 ? 0 : v > 0 ? 1 : 3;
-  return toUnsigned(v, bits);
-}
 
 /** Blocks of B a column group keeps at a compression ratio: ceil(blocks / compression), at least 1. */
 export const keptBlocks = (blocks: number, compression: number): number =>

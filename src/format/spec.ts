@@ -117,7 +117,11 @@ export interface BoundFormat {
    * scale by least squares and prunes whole blocks to `compression` (src/quant/lowbit.ts); the
    * schedule skips the pruned blocks (src/sim/schedule.ts). Absent for every other format.
    */
-  readonly lowbit?: { readonly compression: number };
+  readonly lowbit?: {
+    readonly compression: number;
+    /** The code of a value (the quantizer's inverse of decode; every value of the format's set). */
+    encode(value: number): number;
+  };
 }
 
 /** One format, as registered: its name, its config parameters and how to bind it to a config. */
