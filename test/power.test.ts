@@ -61,7 +61,7 @@ describe('power of a B=2 MIP2Q PE from simulated activity', () => {
     const p = report.power;
     expect(p.internalW + p.switchingW + p.leakageW).toBeCloseTo(p.totalW, 12);
     expect(Object.keys(p.byModule)).toEqual(
-      expect.arrayContaining(['strum_lane_full', 'strum_lane_mip2q', 'strum_router']),
+      expect.arrayContaining(['strum_lane_full', 'strum_lane_mip2q', 'strum_gather']),
     );
     expect(p.inputNetsW).toBeGreaterThan(0);
   });
