@@ -149,7 +149,8 @@ if (want('--pe')) {
     ] as const) {
       const pe = (await area(peFiles(renderRtl(cfgOf({ block: B, high: H, low }, extra))), 'p_pe')).area;
       const t = performance.now();
-      const col = renderRtl(cfgOf({ block: B, high: H, low, routeDecode: 'column' }, extra));
+      const colCfg = cfgOf({ block: B, high: H, low, routeDecode: 'column' }, extra);
+      const col = renderRtl(colCfg);
       const peCol = (
         await area(
           peFiles(col).filter((f) => f.name !== 'strum_route_decode.v'),
@@ -157,8 +158,9 @@ if (want('--pe')) {
         )
       ).area;
       const decFiles = [...fileOf(col, 'strum_gather'), ...fileOf(col, 'strum_route_decode')];
-      const dec = (await area(decFiles, 'strum_route_decode', true, { B, H, LOW: low === 'sparse' ? 0 : 1 }))
-        .area;
+      const dec = (
+        await area(decFiles, 'strum_route_decode', true, { B, H, LOW: colCfg.derived.lowLanes > 0 ? 1 : 0 })
+      ).area;
       const s = (performance.now() - t) / 1000;
       out(
         `| ${label}, H = ${H} | ${fmt(pe)} | ${pct(pe, base)} | ${fmt(peCol)} | ${pct(peCol, base)} | ` +
