@@ -8,6 +8,7 @@ import type { ResolvedDpu } from '../config/resolve.ts';
 import { type MidLevel, midConfigOf, midCountOf } from '../format/levels.ts';
 import type { WeightBlock } from '../format/pack.ts';
 import { formatOf } from '../format/registry.ts';
+import { type SdpParams, sdpKeptValue, sdpOperandOf, sdpStaticSelect } from '../format/sdp.ts';
 import type { BoundFormat, FormatConfig, MetaScope } from '../format/spec.ts';
 import { type BlockKeep, quantizeLowbit } from './lowbit.ts';
 import { magnitudeKernel } from './magnitude-kernel.ts';
@@ -23,7 +24,11 @@ import {
 
 /** The parts of a config the quantizer reads (a resolved config is one); pe.maskScope absent = 'pe'. */
 export type FormatParams = FormatConfig & {
-  readonly pe: { readonly maskScope?: MaskScope; readonly mid?: MidLevel };
+  readonly pe: {
+    readonly maskScope?: MaskScope;
+    readonly mid?: MidLevel;
+    readonly sdp?: SdpParams | undefined;
+  };
 };
 
 export const SELECT_POLICIES = ['magnitude', 'error'] as const;
@@ -220,7 +225,8 @@ export function quantizeMatrix(
   const metaScope = metaScopeOf(fmt);
   const base0 = { N, K, Kp, B, scales, ...out, metaValues: fmt.metaCandidates, metaScope };
   if (!fmt.hasLow || L === 0) {
-    const err = runPeScope(p, W, N, K, opts, scales, invScales, out, null, 0);
+    let err = runPeScope(p, W, N, K, opts, scales, invScales, out, null, 0);
+    if (sdpOperandOf(p) === 'weights') err = sdpSelectRows(p, W, N, K, Kp, scales, invScales, out);
     return { ...base0, layerMetaIndex: 0, weightedError: err, channelPlan: null };
   }
   const tables = lowTables(p);
@@ -578,6 +584,45 @@ function runGeneral(
       rowErr += bestErr;
     }
     total += s * s * rowErr;
+  }
+  return total;
+}
+
+/**
+ * pe.sdp.operand 'weights': every group of G INT8 weights keeps the parts of the exact
+ * least-error selection (src/format/sdp.ts, sdpStaticSelect; a group never straddles a block,
+ * as G divides B); codes = values = the kept values, which the packer stores as part entries.
+ * Returns the weighted error of the kept values.
+ */
+function sdpSelectRows(
+  p: FormatParams,
+  W: ArrayLike<number>,
+  N: number,
+  K: number,
+  Kp: number,
+  scales: Float64Array,
+  invScales: Float64Array,
+  out: Out,
+): number {
+  const { group: G, keep } = p.pe.sdp!;
+  const bits = p.weightBits;
+  let total = 0;
+  for (let n = 0; n < N; n++) {
+    const o = n * Kp;
+    for (let g = 0; g < Kp; g += G) {
+      const kept = sdpStaticSelect(out.values, o + g, G, keep, bits);
+      for (let i = 0; i < G; i++) {
+        const v = sdpKeptValue(out.values[o + g + i]!, bits, kept[i]!, kept[G + i]!);
+        out.values[o + g + i] = v;
+        out.codes[o + g + i] = v;
+      }
+    }
+    let rowErr = 0;
+    for (let k = 0; k < K; k++) {
+      const e = W[n * K + k]! * invScales[n]! - out.values[o + k]!;
+      rowErr += e * e;
+    }
+    total += scales[n]! * scales[n]! * rowErr;
   }
   return total;
 }
