@@ -10,10 +10,9 @@ import type { ResolvedDpu } from '../src/config/resolve.ts';
 import type { DpuInput } from '../src/config/schema.ts';
 import { formatOf, lowCodeProblem, midFormatOf, toSigned } from '../src/format/index.ts';
 import { packActivationBlock, packWeightBlock, type WeightBlock } from '../src/format/pack.ts';
-import { sdpOperandOf, sdpSelectWeights } from '../src/format/sdp.ts';
 import { type ArrayCycle, GoldenArray } from '../src/quant/golden.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../src/rtl/index.ts';
-import { metaCandidates } from './quant-arbitraries.ts';
+import { metaCandidates, sdpLegal } from './quant-arbitraries.ts';
 
 /** mulberry32: a small seeded PRNG so every random config and vector is reproducible. */
 export function rng(seed: number) {
@@ -168,13 +167,7 @@ export function randomWeightBlock(cfg: ResolvedDpu, r: Rng): WeightBlock {
     }
   });
   const cands = metaCandidates(cfg, 'block');
-  // pe.sdp on the weights: each group keeps the K parts the importance rule picks (a legal block).
-  const sdp = cfg.pe.sdp;
-  const kept =
-    sdp && sdpOperandOf(cfg) === 'weights'
-      ? sdpSelectWeights(codes, sdp.group, sdp.keep, W, 'importance')
-      : codes;
-  return withLevels(cfg, r, { low, codes: kept, meta: cands[r.int(0, cands.length - 1)]! });
+  return withLevels(cfg, r, { low, codes: sdpLegal(cfg, codes), meta: cands[r.int(0, cands.length - 1)]! });
 }
 
 export interface Stimulus {
