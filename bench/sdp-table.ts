@@ -50,6 +50,13 @@ const sdp = (B: number, G: number, K: number): Design => ({
   o: { 'pe.block': B, 'pe.sdp.group': G, 'pe.sdp.keep': K },
   lanes: `${(B / G) * K} part (5x8)`,
 });
+// Static SDP (pe.sdp.operand 'weights'): the weights' parts chosen offline and stored, full activations.
+const sdpW = (B: number, G: number, K: number): Design => ({
+  label: `SDP weights B=${B} G=${G} K=${K}`,
+  preset: 'sdp-w',
+  o: { 'pe.block': B, 'pe.sdp.group': G, 'pe.sdp.keep': K },
+  lanes: `${(B / G) * K} part (8x5)`,
+});
 const DESIGNS: Design[] = [
   { label: 'INT8 (int8)', preset: 'int8', o: {}, lanes: '16 full (8x8)' },
   { label: 'StruM MIP2Q (strum-mip2q)', preset: 'strum-mip2q', o: {}, lanes: '8 full + 8 shift' },
@@ -61,6 +68,10 @@ const DESIGNS: Design[] = [
   sdp(16, 4, 5),
   sdp(32, 4, 2),
   sdp(32, 8, 4),
+  { ...sdpW(16, 4, 4), label: 'SDP weights B=16 G=4 K=4 (sdp-w)' },
+  sdpW(16, 4, 5),
+  sdpW(16, 4, 6),
+  sdpW(16, 2, 2),
 ];
 
 const task = fashionMnistTask();
@@ -137,8 +148,8 @@ const correct = integer.correct!;
 const base = rows[0]!;
 const ch = (a: number, b: number) => `${a >= b ? '+' : ''}${((100 * (a - b)) / b).toFixed(1)}%`;
 const lines = [
-  '| design | lanes | values / cycle | PE area | vs INT8 | selector + gather area | fmax MHz | values/ns at fmax per mm² | PE power mW (100 MHz) | vs INT8 | pJ per value (100 MHz) | Fashion-MNIST top-1 (integer path), vs INT8 points [95% CI] |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| design | lanes | values / cycle | weight bits / value | PE area | vs INT8 | selector + gather area | fmax MHz | values/ns at fmax per mm² | PE power mW (100 MHz) | vs INT8 | pJ per value (100 MHz) | Fashion-MNIST top-1 (integer path), vs INT8 points [95% CI] |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
 rows.forEach((r, i) => {
   const area = r.synth.area.total as number;
@@ -155,7 +166,7 @@ rows.forEach((r, i) => {
   const pct = (x: number) => (100 * x).toFixed(2);
   const pts = (x: number) => `${x >= 0 ? '+' : ''}${pct(x)}`;
   lines.push(
-    `| ${r.d.label} | ${r.d.lanes} | ${B} | ${area.toLocaleString('en-US')} | ${ch(area, base.synth.area.total)} | ` +
+    `| ${r.d.label} | ${r.d.lanes} | ${B} | ${+(r.cfg.derived.weightBlockBits / B).toFixed(3)} | ${area.toLocaleString('en-US')} | ${ch(area, base.synth.area.total)} | ` +
       `${route ? route.toLocaleString('en-US') : '-'} | ${fmax.toFixed(1)} | ${density.toFixed(2)} | ${mw.toFixed(2)} | ` +
       `${ch(mw, 1000 * base.power.power.totalW)} | ${pj.toFixed(2)} | ${pct(acc.value)}%` +
       `${change ? ` (${pts(change.value)} [${pts(change.lo)}, ${pts(change.hi)}])` : ''} |`,
