@@ -182,6 +182,7 @@ describe('renderRtl', () => {
       'array:array',
     ]);
     expect(roles(presets[1]!)).toEqual([
+      'route:strum_gather',
       'route:strum_router',
       'lane:strum_lane_full',
       'lane:strum_lane_mip2q',
@@ -275,6 +276,7 @@ describe('renderRtl', () => {
       const b = renderRtl(col);
       const v = Object.fromEntries(b.files.map((f) => [f.name.slice(0, -2), f.content]));
       expect(b.modules.filter((m) => m.role === 'route').map((m) => m.name)).toEqual([
+        'strum_gather',
         'strum_route_mux',
         'strum_route_decode',
       ]);
