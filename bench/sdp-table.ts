@@ -6,6 +6,8 @@
 // dropped activation parts show); then the output SQNR of SDP's dropped parts per layer
 // (src/accuracy/sdp-cost.ts) for a range of (G, K). Synthesis and power runs are cached.
 // Usage: npx tsx bench/sdp-table.ts [--write] [--images 10000] [--sqnr-images 1000] [--cycles 2000]
+// --static: only INT8 and the static SDP rows (weights), no SQNR section; with --write into its
+// own block of docs/FORMATS.md (sdp-static-table), so the static PE can be measured on its own.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { evaluateScheme } from '../src/accuracy/evaluate.ts';
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     images: { type: 'string', default: '10000' },
     'sqnr-images': { type: 'string', default: '1000' },
     cycles: { type: 'string', default: '2000' },
+    static: { type: 'boolean', default: false },
   },
 });
 const say = (m: string) => process.stderr.write(`${m}\n`);
@@ -74,6 +77,9 @@ const DESIGNS: Design[] = [
   sdpW(16, 2, 2),
 ];
 
+const STATIC_ONLY = values.static === true;
+const designs = STATIC_ONLY ? DESIGNS.filter((d) => d.preset === 'int8' || d.preset === 'sdp-w') : DESIGNS;
+
 const task = fashionMnistTask();
 const model = await loadModel(task.model);
 const graph = integerGraph(model);
@@ -112,7 +118,7 @@ say(
 // biome-ignore lint/suspicious/noExplicitAny: reports are read as plain JSON
 type Json = Record<string, any>;
 const rows: { d: Design; cfg: ResolvedDpu; synth: Json; power: Json }[] = [];
-for (const d of DESIGNS) {
+for (const d of designs) {
   const cfg = await loadConfig(d.preset, d.o);
   say(`${d.label}: synth`);
   const synth = (await runSynth(cfg, { target: 'pe', onProgress: say })) as unknown as Json;
@@ -184,6 +190,34 @@ const rolePower = [
 ].join('\n');
 const hw = `${lines.join('\n')}\n\nPE power by part (same runs):\n\n${rolePower}`;
 
+if (STATIC_ONLY) {
+  process.stdout.write(`${hw}\n`);
+  writeFileSync(
+    'rtl-out/sdp-static-table.json',
+    JSON.stringify(
+      {
+        rows: rows.map((r) => ({ label: r.d.label, synth: r.synth, power: r.power.power })),
+        integer: integer.schemes,
+      },
+      null,
+      1,
+    ),
+  );
+  if (values.write) writeBlock('sdp-static-table', hw);
+  process.exit(0);
+}
+
+/** Replace the text between `<!-- name:begin (bench/sdp-table.ts) -->` and `<!-- name:end -->` in docs/FORMATS.md. */
+function writeBlock(name: string, body: string): void {
+  const doc = 'docs/FORMATS.md';
+  const text = readFileSync(doc, 'utf8');
+  const [b, e] = [`<!-- ${name}:begin (bench/sdp-table.ts) -->`, `<!-- ${name}:end -->`];
+  const i = text.indexOf(b);
+  const j = text.indexOf(e);
+  if (i < 0 || j < i) throw new Error(`${doc} has no ${name} markers`);
+  writeFileSync(doc, `${text.slice(0, i + b.length)}\n${body}\n${text.slice(j)}`);
+}
+
 // What the dropped parts cost, per layer and pooled (real activations of the integer network).
 const sqnrImages = Number(values['sqnr-images']);
 const sqnrInput = inputsOf(sqnrImages);
@@ -232,12 +266,4 @@ writeFileSync(
     1,
   ),
 );
-if (values.write) {
-  const doc = 'docs/FORMATS.md';
-  const text = readFileSync(doc, 'utf8');
-  const [b, e] = ['<!-- sdp-table:begin (bench/sdp-table.ts) -->', '<!-- sdp-table:end -->'];
-  const i = text.indexOf(b);
-  const j = text.indexOf(e);
-  if (i < 0 || j < i) throw new Error(`${doc} has no sdp-table markers`);
-  writeFileSync(doc, `${text.slice(0, i + b.length)}\n${table}\n${text.slice(j)}`);
-}
+if (values.write) writeBlock('sdp-table', table);
