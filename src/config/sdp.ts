@@ -19,7 +19,9 @@ const int = (min: number, max: number) =>
 
 export const sdpSchema = z
   .strictObject({
-    group: int(1, 16).default(4).describe('G: values (activations or weights) per selection group (a divisor of pe.block)'),
+    group: int(1, 16)
+      .default(4)
+      .describe('G: values (activations or weights) per selection group (a divisor of pe.block)'),
     keep: int(1, 31)
       .default(4)
       .describe('K: parts kept (and part-lanes) per group of G values, of its 2G parts (K < 2G)'),
