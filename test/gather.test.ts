@@ -22,7 +22,9 @@ function model(s: Shape, sel: boolean[], data: bigint[]): { hot: boolean[]; out:
   const R = s.N - s.K;
   const picked: number[] = [];
   const other: number[] = [];
-  sel.forEach((b, i) => (b === (s.POL === 1) ? picked : other).push(i));
+  sel.forEach((b, i) => {
+    (b === (s.POL === 1) ? picked : other).push(i);
+  });
   const hot: boolean[] = [];
   const out: bigint[] = [];
   const slots = (positions: number[], count: number, span: number) => {

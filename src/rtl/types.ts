@@ -5,7 +5,7 @@ export type FaultKind =
   | 'low-lane-sign'
   | 'route-off-by-one'
   | 'high-lane-bit'
-  | 'lp-regime-cap'
+  | 'low-lane-internal'
   | 'sdp-tie-order'
   | 'sdp-part-flag';
 
@@ -13,7 +13,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'low-lane-sign',
   'route-off-by-one',
   'high-lane-bit',
-  'lp-regime-cap',
+  'low-lane-internal',
   'sdp-tie-order',
   'sdp-part-flag',
 ];
