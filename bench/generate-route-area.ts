@@ -32,12 +32,17 @@ async function area(
   files: RtlBundle['files'],
   top: string,
   flat = true,
+  params: Record<string, number> = {},
 ): Promise<{ area: number; s: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'strumgen-route-area-'));
   try {
     for (const f of files) writeFileSync(join(dir, f.name), f.content);
+    // A library module alone is synthesized with the parameters given (chparam).
+    const set = Object.entries(params).map(([k, v]) => `-set ${k} ${v}`);
     const script =
-      `read_verilog ${files.map((f) => f.name).join(' ')}; synth ${flat ? '-flatten ' : ''}-top ${top}; ` +
+      `read_verilog ${files.map((f) => f.name).join(' ')}; ` +
+      (set.length ? `chparam ${set.join(' ')} ${top}; ` : '') +
+      `synth ${flat ? '-flatten ' : ''}-top ${top}; ` +
       `dfflibmap -liberty ${lib}; abc -liberty ${lib}; opt_clean; stat -liberty ${lib} -top ${top}`;
     process.stderr.write(`yosys: ${top} (${flat ? 'flat' : 'hier'}) ...\n`);
     const t = performance.now();
@@ -47,6 +52,48 @@ async function area(
     const m = all.find((x) => x[1]) ?? all.find((x) => x[2] === top);
     if (!m) throw new Error(`no chip area in yosys output for ${top}`);
     return { area: Number(m[3]), s: (performance.now() - t) / 1000 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Areas of library module instances inside `top`, synthesized hierarchically (each derived
+ * module once, as when synthesized alone): `cells` are instance names at the top level
+ * (their derived module is read from Yosys' `dump`), `modules` library module names that
+ * have exactly one parametrisation under `top`.
+ */
+async function partAreas(
+  files: RtlBundle['files'],
+  top: string,
+  cells: readonly string[],
+  modules: readonly string[],
+): Promise<Map<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'strumgen-route-area-'));
+  try {
+    for (const f of files) writeFileSync(join(dir, f.name), f.content);
+    const script =
+      `read_verilog ${files.map((f) => f.name).join(' ')}; hierarchy -top ${top}; ` +
+      cells.map((c) => `dump ${top}/${c}; `).join('') +
+      `synth -top ${top}; dfflibmap -liberty ${lib}; abc -liberty ${lib}; opt_clean; stat -liberty ${lib}`;
+    process.stderr.write(`yosys: parts of ${top} (hier) ...\n`);
+    const r = await execa(yosys, ['-p', script], { cwd: dir, maxBuffer: 1 << 28 });
+    const areaOf = new Map(
+      [...r.stdout.matchAll(/Chip area for module '\\?([^']+)': ([\d.]+)/g)].map((m) => [m[1], Number(m[2])]),
+    );
+    const found = new Map<string, number>();
+    for (const c of cells) {
+      const type = new RegExp(`cell (\\S+) \\\\?${c}\\s`).exec(r.stdout)?.[1]?.replace(/^\\\\/, '');
+      const a = type === undefined ? undefined : areaOf.get(type);
+      if (a === undefined) throw new Error(`no area for instance ${c} of ${top}`);
+      found.set(c, a);
+    }
+    for (const m of modules) {
+      const hits = [...areaOf].filter(([name]) => name === m || name.endsWith(`\\${m}`));
+      if (hits.length !== 1) throw new Error(`${hits.length} parametrisations of ${m} under ${top}`);
+      found.set(m, hits[0]![1]);
+    }
+    return found;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -77,7 +124,8 @@ if (want('--route')) {
     [64, 32],
   ] as const) {
     const bundle = renderRtl(cfgOf({ block: B, high: H, low: 'mip2q' }));
-    const { area: a, s } = await area(fileOf(bundle, 'p_route'), 'p_route');
+    const files = [...fileOf(bundle, 'strum_gather'), ...fileOf(bundle, 'strum_router')];
+    const { area: a, s } = await area(files, 'strum_router', true, { B, H, A: 8, LOW: 1 });
     const mux = routePlan(B, H, true)!.muxInputs;
     out(`| ${B} | ${H} | ${B - H} | ${mux} | ${fmt(a)} | ${(a / mux).toFixed(0)} | ${s.toFixed(1)} |\n`);
   }
@@ -104,11 +152,13 @@ if (want('--pe')) {
       const col = renderRtl(cfgOf({ block: B, high: H, low, routeDecode: 'column' }, extra));
       const peCol = (
         await area(
-          peFiles(col).filter((f) => f.name !== 'p_route_decode.v'),
+          peFiles(col).filter((f) => f.name !== 'strum_route_decode.v'),
           'p_pe',
         )
       ).area;
-      const dec = (await area(fileOf(col, 'p_route_decode'), 'p_route_decode')).area;
+      const decFiles = [...fileOf(col, 'strum_gather'), ...fileOf(col, 'strum_route_decode')];
+      const dec = (await area(decFiles, 'strum_route_decode', true, { B, H, LOW: low === 'sparse' ? 0 : 1 }))
+        .area;
       const s = (performance.now() - t) / 1000;
       out(
         `| ${label}, H = ${H} | ${fmt(pe)} | ${pct(pe, base)} | ${fmt(peCol)} | ${pct(peCol, base)} | ` +
@@ -122,13 +172,19 @@ if (want('--pe')) {
   const dyn = renderRtl(cfgOf({ block: 16, low: 'dliq', mode: 'dynamic' }));
   const stat = renderRtl(cfgOf({ block: 16, high: 8, low: 'dliq' }));
   const allLow = renderRtl(cfgOf({ block: 16, high: 0, low: 'dliq' }));
-  for (const [label, b, m] of [
-    ['DLIQ lane with its shifter, (a * q) << t (dynamic PEs)', dyn, 'p_lane_dliq'],
-    ['DLIQ lane without shifter, a * q (static PEs)', stat, 'p_lane_dliq'],
-    ['low lanes tree, 8 leaves (static, H = 8)', stat, 'p_adder_tree_lo'],
-    ['low lanes tree, 16 leaves (what a shared shift in a dynamic PE would add)', allLow, 'p_adder_tree_lo'],
+  const dynParts = await partAreas(peFiles(dyn), 'p_pe', [], ['strum_lane_dliq']);
+  const statParts = await partAreas(peFiles(stat), 'p_pe', ['u_tree_lo'], ['strum_lane_dliq']);
+  const allLowParts = await partAreas(peFiles(allLow), 'p_pe', ['u_tree_lo'], []);
+  for (const [label, a] of [
+    ['DLIQ lane with its shifter, (a * q) << t (dynamic PEs)', dynParts.get('strum_lane_dliq')],
+    ['DLIQ lane without shifter, a * q (static PEs)', statParts.get('strum_lane_dliq')],
+    ['low lanes tree, 8 leaves (static, H = 8)', statParts.get('u_tree_lo')],
+    [
+      'low lanes tree, 16 leaves (what a shared shift in a dynamic PE would add)',
+      allLowParts.get('u_tree_lo'),
+    ],
   ] as const) {
-    out(`| ${label} | ${fmt((await area(fileOf(b, m), m)).area)} |\n`);
+    out(`| ${label} | ${fmt(a ?? Number.NaN)} |\n`);
   }
 }
 
