@@ -6,6 +6,8 @@
 // dropped activation parts show); then the output SQNR of SDP's dropped parts per layer
 // (src/accuracy/sdp-cost.ts) for a range of (G, K). Synthesis and power runs are cached.
 // Usage: npx tsx bench/sdp-table.ts [--write] [--images 10000] [--sqnr-images 1000] [--cycles 2000]
+// --static: only INT8 and the static SDP rows (weights), no SQNR section; with --write into its
+// own block of docs/FORMATS.md (sdp-static-table), so the static PE can be measured on its own.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { evaluateScheme } from '../src/accuracy/evaluate.ts';
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     images: { type: 'string', default: '10000' },
     'sqnr-images': { type: 'string', default: '1000' },
     cycles: { type: 'string', default: '2000' },
+    static: { type: 'boolean', default: false },
   },
 });
 const say = (m: string) => process.stderr.write(`${m}\n`);
@@ -50,6 +53,13 @@ const sdp = (B: number, G: number, K: number): Design => ({
   o: { 'pe.block': B, 'pe.sdp.group': G, 'pe.sdp.keep': K },
   lanes: `${(B / G) * K} part (5x8)`,
 });
+// Static SDP (pe.sdp.operand 'weights'): the weights' parts chosen offline and stored, full activations.
+const sdpW = (B: number, G: number, K: number): Design => ({
+  label: `SDP weights B=${B} G=${G} K=${K}`,
+  preset: 'sdp-w',
+  o: { 'pe.block': B, 'pe.sdp.group': G, 'pe.sdp.keep': K },
+  lanes: `${(B / G) * K} part (8x5)`,
+});
 const DESIGNS: Design[] = [
   { label: 'INT8 (int8)', preset: 'int8', o: {}, lanes: '16 full (8x8)' },
   { label: 'StruM MIP2Q (strum-mip2q)', preset: 'strum-mip2q', o: {}, lanes: '8 full + 8 shift' },
@@ -61,7 +71,14 @@ const DESIGNS: Design[] = [
   sdp(16, 4, 5),
   sdp(32, 4, 2),
   sdp(32, 8, 4),
+  { ...sdpW(16, 4, 4), label: 'SDP weights B=16 G=4 K=4 (sdp-w)' },
+  sdpW(16, 4, 5),
+  sdpW(16, 4, 6),
+  sdpW(16, 2, 2),
 ];
+
+const STATIC_ONLY = values.static === true;
+const designs = STATIC_ONLY ? DESIGNS.filter((d) => d.preset === 'int8' || d.preset === 'sdp-w') : DESIGNS;
 
 const task = fashionMnistTask();
 const model = await loadModel(task.model);
@@ -101,7 +118,7 @@ say(
 // biome-ignore lint/suspicious/noExplicitAny: reports are read as plain JSON
 type Json = Record<string, any>;
 const rows: { d: Design; cfg: ResolvedDpu; synth: Json; power: Json }[] = [];
-for (const d of DESIGNS) {
+for (const d of designs) {
   const cfg = await loadConfig(d.preset, d.o);
   say(`${d.label}: synth`);
   const synth = (await runSynth(cfg, { target: 'pe', onProgress: say })) as unknown as Json;
@@ -137,8 +154,8 @@ const correct = integer.correct!;
 const base = rows[0]!;
 const ch = (a: number, b: number) => `${a >= b ? '+' : ''}${((100 * (a - b)) / b).toFixed(1)}%`;
 const lines = [
-  '| design | lanes | values / cycle | PE area | vs INT8 | selector + gather area | fmax MHz | values/ns at fmax per mm² | PE power mW (100 MHz) | vs INT8 | pJ per value (100 MHz) | Fashion-MNIST top-1 (integer path), vs INT8 points [95% CI] |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| design | lanes | values / cycle | weight bits / value | PE area | vs INT8 | selector + gather area | fmax MHz | values/ns at fmax per mm² | PE power mW (100 MHz) | vs INT8 | pJ per value (100 MHz) | Fashion-MNIST top-1 (integer path), vs INT8 points [95% CI] |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
 rows.forEach((r, i) => {
   const area = r.synth.area.total as number;
@@ -155,7 +172,7 @@ rows.forEach((r, i) => {
   const pct = (x: number) => (100 * x).toFixed(2);
   const pts = (x: number) => `${x >= 0 ? '+' : ''}${pct(x)}`;
   lines.push(
-    `| ${r.d.label} | ${r.d.lanes} | ${B} | ${area.toLocaleString('en-US')} | ${ch(area, base.synth.area.total)} | ` +
+    `| ${r.d.label} | ${r.d.lanes} | ${B} | ${+(r.cfg.derived.weightBlockBits / B).toFixed(3)} | ${area.toLocaleString('en-US')} | ${ch(area, base.synth.area.total)} | ` +
       `${route ? route.toLocaleString('en-US') : '-'} | ${fmax.toFixed(1)} | ${density.toFixed(2)} | ${mw.toFixed(2)} | ` +
       `${ch(mw, 1000 * base.power.power.totalW)} | ${pj.toFixed(2)} | ${pct(acc.value)}%` +
       `${change ? ` (${pts(change.value)} [${pts(change.lo)}, ${pts(change.hi)}])` : ''} |`,
@@ -172,6 +189,34 @@ const rolePower = [
   ),
 ].join('\n');
 const hw = `${lines.join('\n')}\n\nPE power by part (same runs):\n\n${rolePower}`;
+
+if (STATIC_ONLY) {
+  process.stdout.write(`${hw}\n`);
+  writeFileSync(
+    'rtl-out/sdp-static-table.json',
+    JSON.stringify(
+      {
+        rows: rows.map((r) => ({ label: r.d.label, synth: r.synth, power: r.power.power })),
+        integer: integer.schemes,
+      },
+      null,
+      1,
+    ),
+  );
+  if (values.write) writeBlock('sdp-static-table', hw);
+  process.exit(0);
+}
+
+/** Replace the text between `<!-- name:begin (bench/sdp-table.ts) -->` and `<!-- name:end -->` in docs/FORMATS.md. */
+function writeBlock(name: string, body: string): void {
+  const doc = 'docs/FORMATS.md';
+  const text = readFileSync(doc, 'utf8');
+  const [b, e] = [`<!-- ${name}:begin (bench/sdp-table.ts) -->`, `<!-- ${name}:end -->`];
+  const i = text.indexOf(b);
+  const j = text.indexOf(e);
+  if (i < 0 || j < i) throw new Error(`${doc} has no ${name} markers`);
+  writeFileSync(doc, `${text.slice(0, i + b.length)}\n${body}\n${text.slice(j)}`);
+}
 
 // What the dropped parts cost, per layer and pooled (real activations of the integer network).
 const sqnrImages = Number(values['sqnr-images']);
@@ -221,12 +266,4 @@ writeFileSync(
     1,
   ),
 );
-if (values.write) {
-  const doc = 'docs/FORMATS.md';
-  const text = readFileSync(doc, 'utf8');
-  const [b, e] = ['<!-- sdp-table:begin (bench/sdp-table.ts) -->', '<!-- sdp-table:end -->'];
-  const i = text.indexOf(b);
-  const j = text.indexOf(e);
-  if (i < 0 || j < i) throw new Error(`${doc} has no sdp-table markers`);
-  writeFileSync(doc, `${text.slice(0, i + b.length)}\n${table}\n${text.slice(j)}`);
-}
+if (values.write) writeBlock('sdp-table', table);

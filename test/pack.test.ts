@@ -38,6 +38,8 @@ describe('documented layouts (docs/FORMATS.md examples)', () => {
       'tern-bs4': 48,
       // SDP splits the activations: the weights are the INT8 block.
       sdp: 128,
+      // Static SDP: 4 groups x 4 stored parts x 7 bits (4-bit code, high/low, 2-bit index).
+      'sdp-w': 112,
     });
   });
 

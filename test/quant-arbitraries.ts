@@ -6,6 +6,7 @@ import { PRESETS } from '../src/config/presets.ts';
 import { type ResolvedDpu, resolveConfig } from '../src/config/resolve.ts';
 import { activationRange, formatOf, highRange, legalLowCodes, type MetaScope } from '../src/format/index.ts';
 import type { WeightBlock } from '../src/format/pack.ts';
+import { sdpOperandOf, sdpSelectWeights } from '../src/format/sdp.ts';
 // The toy format of the tests (registers pe.low 'ternary'): every property below covers it too.
 import './fixtures/formats/ternary.ts';
 
@@ -88,10 +89,19 @@ export function blockArb(cfg: ResolvedDpu): fc.Arbitrary<WeightBlock> {
     })
     .map(({ low, high, lowCode, meta }) => ({
       low,
-      codes: low.map((l, i) => (l ? lowCode[i]! : high[i]!)),
+      codes: sdpLegal(
+        cfg,
+        low.map((l, i) => (l ? lowCode[i]! : high[i]!)),
+      ),
       meta,
     }));
 }
+
+/** pe.sdp on the weights: each group keeps the K parts the importance rule picks (else the codes as they are). */
+export const sdpLegal = (cfg: ResolvedDpu, codes: number[]): number[] =>
+  cfg.pe.sdp && sdpOperandOf(cfg) === 'weights'
+    ? sdpSelectWeights(codes, cfg.pe.sdp.group, cfg.pe.sdp.keep, cfg.weightBits, 'importance')
+    : codes;
 
 /** The format's metadata candidates of one scope ([[]] when it has none there). */
 export function metaCandidates(cfg: ResolvedDpu, scope: MetaScope): readonly (readonly number[])[] {

@@ -12,7 +12,7 @@ import { formatOf, lowCodeProblem, midFormatOf, toSigned } from '../src/format/i
 import { packActivationBlock, packWeightBlock, type WeightBlock } from '../src/format/pack.ts';
 import { type ArrayCycle, GoldenArray } from '../src/quant/golden.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../src/rtl/index.ts';
-import { metaCandidates } from './quant-arbitraries.ts';
+import { metaCandidates, sdpLegal } from './quant-arbitraries.ts';
 
 /** mulberry32: a small seeded PRNG so every random config and vector is reproducible. */
 export function rng(seed: number) {
@@ -167,7 +167,7 @@ export function randomWeightBlock(cfg: ResolvedDpu, r: Rng): WeightBlock {
     }
   });
   const cands = metaCandidates(cfg, 'block');
-  return withLevels(cfg, r, { low, codes, meta: cands[r.int(0, cands.length - 1)]! });
+  return withLevels(cfg, r, { low, codes: sdpLegal(cfg, codes), meta: cands[r.int(0, cands.length - 1)]! });
 }
 
 export interface Stimulus {

@@ -387,7 +387,7 @@ describe('test-only faults', () => {
   it('apply where there is something to break, change the Verilog, and are refused elsewhere', () => {
     expect(applicableFaults(presets[0]!)).toEqual(['high-lane-bit']);
     expect(applicableFaults(presets[1]!)).toEqual(
-      FAULT_KINDS.filter((f) => f !== 'low-lane-internal' && f !== 'sdp-tie-order'),
+      FAULT_KINDS.filter((f) => f !== 'low-lane-internal' && f !== 'sdp-tie-order' && f !== 'sdp-part-flag'),
     );
     expect(applicableFaults(presets[3]!)).toEqual(['route-off-by-one', 'high-lane-bit']);
     expect(applicableFaults(presets[4]!)).toEqual(['low-lane-sign', 'high-lane-bit']);

@@ -26,8 +26,9 @@ export interface FlowAccuracy {
   readonly verdict: Verdict | null;
   readonly cached: boolean;
   /**
-   * 'integer' for a pe.sdp design: its precision is in the activations, so both top-1s are the
-   * integer path's (int8 activations, golden integer model); absent: fake-quantized weights.
+   * 'integer' for a pe.sdp design: its precision is in the activations (or in weight parts the
+   * PE reads from the stored entries), so both top-1s are the integer path's (int8 activations,
+   * golden integer model); absent: fake-quantized weights.
    */
   readonly path?: 'integer';
 }
@@ -52,7 +53,8 @@ export async function designAccuracy(cfg: ResolvedDpu): Promise<FlowAccuracy> {
   const { results } = summarizeSchemes(runs);
   const mine = results.at(-1)!;
   if (sdp) {
-    // SDP drops activation parts: only the integer path (int8 activations) sees it.
+    // SDP drops activation parts: only the integer path (int8 activations) sees it; static SDP
+    // (weights) runs the same path, so every SDP design is measured the same way.
     const r = await integerPath(task, runs, { keepCorrect: true });
     const [base, ours] = r.correct!;
     const change = pairedChange(ours!, base!);

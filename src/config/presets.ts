@@ -95,6 +95,15 @@ export const PRESETS: Readonly<Record<string, { readonly summary: string; readon
       pe: { block: 16, low: 'none', mode: 'static', sdp: { group: 4, keep: 4 } },
     },
   },
+  'sdp-w': {
+    summary:
+      'static SDP on the weights, B=16: each group of 4 INT8 weights keeps at most 4 of its 8 nibble parts (least-error selection by the quantizer, stored with their indices: 7 bits per weight); full activations, 16 part-lanes, no selector',
+    config: {
+      name: 'sdp_w',
+      ...small,
+      pe: { block: 16, low: 'none', mode: 'static', sdp: { group: 4, keep: 4, operand: 'weights' } },
+    },
+  },
 };
 
 export const DEFAULT_PRESET = 'strum-mip2q';

@@ -6,6 +6,7 @@ import { bitsFor, productRange, type Range, signedBitsFor } from '../format/bits
 import { type WeightBlockLayout, weightBlockLayout } from '../format/layout.ts';
 import { midFormatOf } from '../format/levels.ts';
 import { lowFormatSpec, parameterisedFormats } from '../format/registry.ts';
+import { sdpEntryBits, sdpOperandOf } from '../format/sdp.ts';
 import type { MetaField } from '../format/spec.ts';
 import { activationRange, highProductRange } from '../format/values.ts';
 import { UserError } from './errors.ts';
@@ -13,7 +14,7 @@ import { type ArrayInterface, arrayInterface, MAX_LAYER_META_BITS } from './inte
 import { edgeStagesOf, maskScopeIssues } from './mask-scope.ts';
 import { midLevelIssues } from './mid-level.ts';
 import { type DpuInput, type DpuParsed, dpuSchema } from './schema.ts';
-import { sdpIssues } from './sdp.ts';
+import { type SdpParams, sdpIssues } from './sdp.ts';
 
 export { signedBitsFor };
 
@@ -87,7 +88,10 @@ export interface DerivedValues {
   readonly interface: ArrayInterface;
 }
 
-type Parsed = Omit<DpuParsed, 'pe'> & { pe: Omit<DpuParsed['pe'], 'high'> & { high: number } };
+// pe.sdp.operand is left out of the resolved config when it is the default ('activations').
+type Parsed = Omit<DpuParsed, 'pe'> & {
+  pe: Omit<DpuParsed['pe'], 'high' | 'sdp'> & { high: number; sdp?: SdpParams | undefined };
+};
 
 export type ResolvedDpu = Readonly<
   Parsed & {
@@ -276,6 +280,10 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
     codeBits: fmt.codeBits,
     meta: fmt.meta,
     mid: mid ? { count: midLanes, bits: c.pe.mid!.bits } : null,
+    sdpParts:
+      c.pe.sdp && sdpOperandOf(c) === 'weights'
+        ? { count: lanes, bits: sdpEntryBits(c.pe.sdp.group, c.weightBits) }
+        : null,
   });
   const latency =
     1 +
@@ -319,6 +327,8 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
   const pe: Record<string, unknown> = { ...c.pe, high };
   // The default scope ('pe') is left out, so configs without the field keep their hashes.
   if (c.pe.maskScope?.kind === 'pe') delete pe.maskScope;
+  // So is pe.sdp.operand 'activations' (the sdp preset keeps its hash).
+  if (c.pe.sdp?.operand === 'activations') pe.sdp = { group: c.pe.sdp.group, keep: c.pe.sdp.keep };
   const normalized: Record<string, unknown> = { ...c, pe };
   for (const f of parameterisedFormats()) delete normalized[f.name];
   if (spec.params) normalized[spec.name] = params;

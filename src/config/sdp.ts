@@ -1,8 +1,14 @@
-// pe.sdp: Structured Dynamic Precision activations (src/format/sdp.ts, docs/FORMATS.md). Every
-// group of G activations of a block keeps its K most important nibble parts, chosen at run time
-// by a top-K selector in the PE; K narrow part-lanes (a part x an INT8 weight, shifted by 0 or
-// the low part's width) replace the B full lanes. Weights stay INT8 (pe.low 'none').
+// pe.sdp: Structured Dynamic Precision (src/format/sdp.ts, docs/FORMATS.md). operand
+// 'activations' (dynamic): every group of G activations of a block keeps its K most important
+// nibble parts, chosen at run time by a top-K selector in the PE; weights stay INT8.
+// operand 'weights' (static): every group of G weights keeps at most K parts, chosen offline by
+// the quantizer (least error) and stored in the weight block with the index of each kept part;
+// activations stay full. Either way K narrow part-lanes per group (a part x a full operand,
+// shifted by 0 or the low part's width) replace the B full lanes (pe.low 'none').
 import { z } from 'zod';
+import { type SdpParams, sdpOperandOf } from '../format/sdp.ts';
+
+export type { SdpParams };
 
 const int = (min: number, max: number) =>
   z
@@ -13,15 +19,25 @@ const int = (min: number, max: number) =>
 
 export const sdpSchema = z
   .strictObject({
-    group: int(1, 16).default(4).describe('G: activations per selection group (a divisor of pe.block)'),
+    group: int(1, 16)
+      .default(4)
+      .describe('G: values (activations or weights) per selection group (a divisor of pe.block)'),
     keep: int(1, 31)
       .default(4)
-      .describe('K: parts kept (and part-lanes) per group of G activations, of its 2G parts (K < 2G)'),
+      .describe('K: parts kept (and part-lanes) per group of G values, of its 2G parts (K < 2G)'),
+    operand: z
+      .enum(['activations', 'weights'])
+      .default('activations')
+      .describe(
+        "What is split: 'activations' (selected at run time by a top-K selector in the PE) or 'weights' " +
+          '(selected offline by the quantizer, the kept parts and their indices stored in the weight block)',
+      ),
   })
   .optional()
   .describe(
-    'Structured dynamic precision on the activations (pe.low none): each activation is a signed high ' +
-      'and an unsigned low nibble, and every group of G keeps its K most important parts, chosen at run time',
+    'Structured dynamic precision (pe.low none): each activation (or weight) is a signed high and an ' +
+      'unsigned low nibble, and every group of G keeps K parts: the most important, chosen at run time ' +
+      '(activations), or the least-error selection stored with the weights',
   );
 
 interface SdpCheckConfig {
@@ -29,7 +45,7 @@ interface SdpCheckConfig {
     readonly block: number;
     readonly low: string;
     readonly mode: string;
-    readonly sdp?: { readonly group: number; readonly keep: number } | undefined;
+    readonly sdp?: SdpParams | undefined;
   };
   readonly activation: { readonly bits: number };
 }
@@ -39,10 +55,13 @@ export function sdpIssues(c: SdpCheckConfig, isBaseline: boolean): { path: strin
   const sdp = c.pe.sdp;
   if (!sdp) return [];
   const issues: { path: string; message: string }[] = [];
+  const weights = sdpOperandOf(c) === 'weights';
   if (!isBaseline) {
     issues.push({
       path: 'pe.sdp',
-      message: `needs INT8 weights (pe.low 'none'; got '${c.pe.low}'): SDP splits the activations`,
+      message: weights
+        ? `needs pe.low 'none' (got '${c.pe.low}'): with operand 'weights' the kept parts are the weight format`
+        : `needs INT8 weights (pe.low 'none'; got '${c.pe.low}'): SDP splits the activations`,
     });
   }
   if (c.pe.block % sdp.group !== 0) {
@@ -54,8 +73,9 @@ export function sdpIssues(c: SdpCheckConfig, isBaseline: boolean): { path: strin
       message: `${sdp.keep} must be less than 2 x pe.sdp.group (${2 * sdp.group} parts): else nothing is dropped`,
     });
   }
-  if (c.activation.bits < 2) {
+  if (!weights && c.activation.bits < 2) {
     issues.push({ path: 'activation.bits', message: 'must be at least 2 to split into two parts' });
   }
+  // weightBits >= 2 always holds (schema): a weight splits into two parts.
   return issues;
 }

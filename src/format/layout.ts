@@ -28,6 +28,11 @@ export interface WeightBlockLayout {
   readonly slots: readonly BitField[];
   /** The format's per-block metadata fields (e.g. the DLIQ shift), in the format's meta order. */
   readonly meta: readonly BitField[];
+  /**
+   * pe.sdp.operand 'weights': K part entries per group of G weights, group by group
+   * (`part{g*K + j}`; src/format/sdp.ts, sdpEncodeEntry); [] otherwise (then no slots either).
+   */
+  readonly parts: readonly BitField[];
 }
 
 export interface LayoutParams {
@@ -43,9 +48,11 @@ export interface LayoutParams {
   readonly meta: readonly MetaField[];
   /** pe.mid: M middle codes of `bits` each among the L low positions (static only). */
   readonly mid?: { readonly count: number; readonly bits: number } | null;
+  /** pe.sdp.operand 'weights': `count` stored part entries (B/G * K) of `bits` each, instead of slots. */
+  readonly sdpParts?: { readonly count: number; readonly bits: number } | null;
 }
 
-/** Fields are laid out LSB first in this order: mask, high (or slots), mid, low, metadata. */
+/** Fields are laid out LSB first in this order: mask, high (or slots, or SDP parts), mid, low, metadata. */
 export function weightBlockLayout(p: LayoutParams): WeightBlockLayout {
   let offset = 0;
   const take = (name: string, bits: number): BitField => {
@@ -61,7 +68,10 @@ export function weightBlockLayout(p: LayoutParams): WeightBlockLayout {
   let low: BitField[] = [];
   let mid: BitField[] = [];
   let slots: BitField[] = [];
-  if (!p.hasLow || p.mode === 'dynamic') {
+  let parts: BitField[] = [];
+  if (p.sdpParts) {
+    parts = fields('part', p.sdpParts.count, p.sdpParts.bits);
+  } else if (!p.hasLow || p.mode === 'dynamic') {
     slots = fields('slot', p.block, p.weightBits);
   } else {
     high = fields('high', p.high, p.weightBits);
@@ -70,5 +80,5 @@ export function weightBlockLayout(p: LayoutParams): WeightBlockLayout {
     if (p.codeBits > 0) low = fields('low', L - M, p.codeBits);
   }
   const meta = p.meta.filter((m) => m.scope === 'block').map((m) => take(m.name, m.bits));
-  return { totalBits: offset, mask, high, low, mid, slots, meta };
+  return { totalBits: offset, mask, high, low, mid, slots, meta, parts };
 }

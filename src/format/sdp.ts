@@ -13,6 +13,20 @@
 // K parts beat it, where q beats p when key[q] > key[p], or key[q] = key[p] and q < p: a rank
 // rule the hardware evaluates with one comparator per pair of parts.
 
+export type SdpOperand = 'activations' | 'weights';
+
+/** pe.sdp as the resolved config holds it (operand absent = 'activations', so older hashes hold). */
+export interface SdpParams {
+  readonly group: number;
+  readonly keep: number;
+  readonly operand?: SdpOperand | undefined;
+}
+
+/** What pe.sdp splits, or null without pe.sdp. */
+export const sdpOperandOf = (c: {
+  readonly pe: { readonly sdp?: SdpParams | undefined };
+}): SdpOperand | null => (c.pe.sdp ? (c.pe.sdp.operand ?? 'activations') : null);
+
 /** Bits of the low part of an n-bit value. */
 export const sdpLowBits = (bits: number): number => Math.floor(bits / 2);
 
@@ -120,17 +134,20 @@ export function sdpApplyFast<T extends { length: number; [i: number]: number }>(
 
 /** The config fields SDP reads. */
 export interface SdpConfig {
-  readonly pe: { readonly sdp?: { readonly group: number; readonly keep: number } | undefined };
+  readonly pe: { readonly sdp?: SdpParams | undefined };
   readonly activation: { readonly bits: number };
 }
 
-/** The activation transform of an SDP PE (identity without pe.sdp): what the PE multiplies. */
+/**
+ * The activation transform of an SDP PE (identity without pe.sdp, and with operand 'weights',
+ * whose activations are multiplied whole): what the PE multiplies.
+ */
 export function sdpActivations<T extends { length: number; [i: number]: number }>(
   cfg: SdpConfig,
   values: T,
 ): T {
   const sdp = cfg.pe.sdp;
-  if (!sdp) return values;
+  if (!sdp || sdpOperandOf(cfg) !== 'activations') return values;
   const out = (values instanceof Float64Array
     ? new Float64Array(values.length)
     : values instanceof Int32Array
@@ -231,4 +248,98 @@ export function sdpSelectWeights(
     for (let i = 0; i < n; i++) out[g + i] = sdpKeptValue(values[g + i]!, bits, kept[i]!, kept[n + i]!);
   }
   return out;
+}
+
+// ---- static SDP on the weights: the stored parts (pe.sdp.operand 'weights') ---------------
+//
+// A weight group of G values keeps at most K parts (the quantizer's least-error selection
+// above). The weight block stores, per group, K part entries; entry j = {index, low, code}
+// (LSB first: code in the low hb bits, then the low flag, then the index):
+//   code  hb = W - floor(W/2) bits: a high part's hi (two's complement), a low part's lo
+//         (unsigned, zero-extended);
+//   low   1 bit: 1 = a low part (its product is not shifted), 0 = a high part (shifted by lb);
+//   index ceil(log2 G) bits: the value of the group the part belongs to.
+// The kept value of weight i is the sum of its entries' parts (hi * 2^lb or lo). The packer
+// writes the canonical form: the nonzero parts of the kept values in part order (every high
+// part, value 0 first, then every low part), then all-zero entries (index 0, high part, code
+// 0: they add 0). A kept part is always nonzero (a zero part adds nothing), so the kept values
+// alone say what is stored: the selection is not a second piece of state that could disagree.
+// The PE's part-lane j multiplies entry j's part by activation `index` (a G:1 mux, no selector).
+
+/** Bits of a part code: the high part's width (the wider of the two). */
+export const sdpCodeBits = (bits: number): number => bits - sdpLowBits(bits);
+
+/** Bits of a group's value index (0 when G = 1). */
+export const sdpIndexBits = (G: number): number => (G > 1 ? Math.ceil(Math.log2(G)) : 0);
+
+/** Bits of one stored part entry: code + low flag + index. */
+export const sdpEntryBits = (G: number, bits: number): number => sdpCodeBits(bits) + 1 + sdpIndexBits(G);
+
+/** One stored part: which value of the group, high or low, and its code (hi two's complement, or lo). */
+export interface SdpEntry {
+  readonly index: number;
+  readonly low: boolean;
+  /** The part itself: hi (signed) for a high part, lo (0 .. 2^lb - 1) for a low part. */
+  readonly part: number;
+}
+
+/** Nonzero parts of a group of kept values (what it costs in entries). */
+export function sdpNonzeroParts(values: ArrayLike<number>, off: number, G: number, bits: number): number {
+  let n = 0;
+  for (let i = 0; i < G; i++) {
+    const { hi, lo } = sdpSplit(values[off + i]!, bits);
+    if (hi !== 0) n++;
+    if (lo !== 0) n++;
+  }
+  return n;
+}
+
+/**
+ * The canonical K entries of a group of kept values: their nonzero parts in part order, then
+ * zero entries. Throws RangeError when the group has more than K nonzero parts.
+ */
+export function sdpEntries(
+  values: ArrayLike<number>,
+  off: number,
+  G: number,
+  K: number,
+  bits: number,
+): SdpEntry[] {
+  const his: SdpEntry[] = [];
+  const los: SdpEntry[] = [];
+  for (let i = 0; i < G; i++) {
+    const { hi, lo } = sdpSplit(values[off + i]!, bits);
+    if (hi !== 0) his.push({ index: i, low: false, part: hi });
+    if (lo !== 0) los.push({ index: i, low: true, part: lo });
+  }
+  const out = [...his, ...los];
+  if (out.length > K) throw new RangeError(`${out.length} nonzero parts, at most ${K} are stored`);
+  while (out.length < K) out.push({ index: 0, low: false, part: 0 });
+  return out;
+}
+
+/** The kept values a group's entries stand for (what the PE multiplies): the sum of each value's parts. */
+export function sdpEntryValues(entries: readonly SdpEntry[], G: number, bits: number): number[] {
+  const s = 2 ** sdpLowBits(bits);
+  const out = new Array<number>(G).fill(0);
+  for (const e of entries) out[e.index] = out[e.index]! + (e.low ? e.part : e.part * s);
+  return out;
+}
+
+/** An entry as its stored bits (LSB first: code, low flag, index). */
+export function sdpEncodeEntry(e: SdpEntry, bits: number): number {
+  const hb = sdpCodeBits(bits);
+  const code = e.part < 0 ? e.part + 2 ** hb : e.part;
+  return code + (e.low ? 2 ** hb : 0) + e.index * 2 ** (hb + 1);
+}
+
+/** The entry of stored bits (an index beyond the group reads as it is: the caller checks). */
+export function sdpDecodeEntry(raw: number, bits: number): SdpEntry {
+  const hb = sdpCodeBits(bits);
+  const code = raw % 2 ** hb;
+  const low = Math.floor(raw / 2 ** hb) % 2 === 1;
+  const index = Math.floor(raw / 2 ** (hb + 1));
+  // A low part's code is lo (its top bit 0 when hb > lb); a high part's is hi in two's complement.
+  const part = low ? code : code >= 2 ** (hb - 1) ? code - 2 ** hb : code;
+  return { index, low, part };
 }

@@ -36,6 +36,8 @@ export interface FlowResult {
 
 export function designLine(cfg: ResolvedDpu): string {
   const { pe, array } = cfg;
+  if (pe.sdp && cfg.derived.weightLayout.parts.length)
+    return `${array.rows}x${array.cols} PEs, B=${pe.block}, SDP weights (static): G=${pe.sdp.group} K=${pe.sdp.keep} (${cfg.derived.lanes} part-lanes, ${+(cfg.derived.weightBlockBits / pe.block).toFixed(3)} bits per weight), full activations`;
   if (pe.sdp)
     return `${array.rows}x${array.cols} PEs, B=${pe.block}, SDP activations: G=${pe.sdp.group} K=${pe.sdp.keep} (${cfg.derived.lanes} part-lanes), INT8 weights`;
   const kind = lowFormatSpec(pe.low).hasLow ? `${pe.low} ${pe.mode}` : 'INT8 baseline';

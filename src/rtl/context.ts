@@ -60,8 +60,9 @@ export interface RtlPlan {
 /** Which test-only faults can be injected into this config (the others have nothing to break). */
 export function applicableFaults(cfg: ResolvedDpu): FaultKind[] {
   const d = cfg.derived;
-  // pe.sdp: no full lanes; the selector's tie rule reversed (templates/lib/strum_sdp_topk.v).
-  if (cfg.pe.sdp) return ['sdp-tie-order'];
+  // pe.sdp: no full lanes; the selector's tie rule reversed (templates/lib/strum_sdp_topk.v),
+  // or with stored weight parts (no selector) a part's high/low flag read inverted.
+  if (cfg.pe.sdp) return cfg.derived.weightLayout.parts.length ? ['sdp-part-flag'] : ['sdp-tie-order'];
   const out: FaultKind[] = [];
   const fmt = formatOf(cfg);
   if (fmt.lane && (cfg.pe.mode === 'dynamic' || d.lowLanes > 0)) out.push('low-lane-sign');

@@ -135,6 +135,24 @@ function sdpTieOrder(text: string, module: string): string {
   ].join('\n');
 }
 
+// The static SDP group with the high/low flag of its first stored part inverted: part-lane 0
+// shifts (and sign-extends) a low part as a high one and the other way round.
+function sdpPartFlag(text: string, module: string): string {
+  const h = headerOf(text, module);
+  const params = h.params.map((n) => `.${n}(${n})`).join(', ');
+  const conns = h.ports.map((x) => `.${x.name}(${x.name === 'parts' ? 'parts_bad' : x.name})`).join(', ');
+  return [
+    "// Test-only fault overlay (src/rtl/faults.ts), never part of a design: part 0's high/low flag inverted.",
+    `module ${module}${FAULT}${h.text}`,
+    '  localparam HB = W_BITS - W_BITS / 2;',
+    '  localparam PB = K * (HB + 1 + I_BITS);',
+    "  wire [PB-1:0] parts_bad = parts ^ ({{(PB-1){1'b0}}, 1'b1} << HB);",
+    `  ${module} #(${params}) u_ok (${conns});`,
+    'endmodule',
+    '',
+  ].join('\n');
+}
+
 /** The bundle with `fault` injected into every PE (throws when the fault does not apply). */
 export function injectFault(cfg: ResolvedDpu, bundle: RtlBundle, fault: FaultKind): RtlBundle {
   if (!applicableFaults(cfg).includes(fault)) {
@@ -156,6 +174,9 @@ export function injectFault(cfg: ResolvedDpu, bundle: RtlBundle, fault: FaultKin
   } else if (fault === 'sdp-tie-order') {
     target = LIB.sdpTopk.module;
     wrapped = sdpTieOrder(files.get(target)!, target);
+  } else if (fault === 'sdp-part-flag') {
+    target = LIB.sdpStaticGroup.module;
+    wrapped = sdpPartFlag(files.get(target)!, target);
   } else if (fault === 'low-lane-internal') {
     const lane = formatOf(cfg).lane!;
     target = laneModule(lane.kind, lane.source).module;

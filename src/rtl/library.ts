@@ -49,16 +49,20 @@ const gather = libraryModule('strum_gather', 'route');
 const routeDecode = libraryModule('strum_route_decode', 'route', undefined, [gather]);
 const routeMux = libraryModule('strum_route_mux', 'route', undefined, [gather]);
 
-// pe.sdp: the group module holds the top-K part selector and the part-lanes.
+// pe.sdp: the group module holds the top-K part selector and the part-lanes (activations), or
+// the part-lanes reading stored part entries (weights); a part-lane is a full lane's multiply
+// and a shift.
+const laneFull = libraryModule('strum_lane_full', 'lane');
 const sdpTopk = libraryModule('strum_sdp_topk', 'route');
-const lanePart = libraryModule('strum_lane_part', 'lane');
+const lanePart = libraryModule('strum_lane_part', 'lane', undefined, [laneFull]);
 
 export const LIB = {
   gather,
   sdpTopk,
   lanePart,
   sdpGroup: libraryModule('strum_sdp_group', 'route', undefined, [sdpTopk, lanePart, gather]),
-  laneFull: libraryModule('strum_lane_full', 'lane'),
+  sdpStaticGroup: libraryModule('strum_sdp_static_group', 'route', undefined, [lanePart]),
+  laneFull,
   laneDyn: libraryModule('strum_lane_dyn', 'lane'),
   router: libraryModule('strum_router', 'route', undefined, [gather]),
   routeDecode,

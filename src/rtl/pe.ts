@@ -9,6 +9,7 @@ import { maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { signedBitsFor } from '../format/bits.ts';
 import { formatOf } from '../format/registry.ts';
+import { sdpEntryBits, sdpIndexBits } from '../format/sdp.ts';
 import { fullBlockSumRange } from '../format/values.ts';
 import type { Instance, ModulePlan, Port } from './context.ts';
 import { dynLane, fullLane, type LaneKind, laneShift, lowLane, midLane } from './lanes.ts';
@@ -187,7 +188,7 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
   };
 
   if (cfg.pe.sdp) {
-    sdpGroups(cfg, { A, cap, pipeOps, slot: layout.slots[0]!.offset }, use, groups, wires, leafBuses);
+    sdpGroups(cfg, { A, cap, pipeOps }, use, groups, wires, leafBuses);
     used.act = true;
   } else if (dynamic || !fmt.hasLow) {
     const full = fullLane(cfg);
@@ -421,7 +422,9 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
   pePorts.push(output(ACC, 'result'));
   const module = `${name}_pe`;
   const kind = cfg.pe.sdp
-    ? `structured dynamic precision, ${B / cfg.pe.sdp.group} groups of ${cfg.pe.sdp.group} activations, ${cfg.pe.sdp.keep} part-lanes each`
+    ? layout.parts.length
+      ? `static structured precision (SDP weights), ${B / cfg.pe.sdp.group} groups of ${cfg.pe.sdp.group} weights, ${cfg.pe.sdp.keep} stored parts and part-lanes each`
+      : `structured dynamic precision, ${B / cfg.pe.sdp.group} groups of ${cfg.pe.sdp.group} activations, ${cfg.pe.sdp.keep} part-lanes each`
     : !fmt.hasLow
       ? `INT8 baseline, ${B} full lanes`
       : dynamic
@@ -487,30 +490,49 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
 }
 
 /**
- * pe.sdp: B/G group modules (strum_sdp_group: the top-K part selector and K part-lanes), each
- * reading G activations and their INT8 weight slots; their K products are leaves of the tree.
+ * pe.sdp: B/G group modules, each reading G activations; their K products are leaves of the
+ * tree. Activations (strum_sdp_group): the top-K part selector and K part-lanes, reading the
+ * group's INT8 weight slots. Weights (strum_sdp_static_group, layout.parts): K part-lanes, each
+ * reading one stored part entry and the activation it names; no selector.
  */
 function sdpGroups(
   cfg: ResolvedDpu,
-  o: { A: number; cap: number; pipeOps: boolean; slot: number },
+  o: { A: number; cap: number; pipeOps: boolean },
   use: (m: LibraryModule) => string,
   groups: Group[],
   wires: Wire[],
   leafBuses: { bus: string; bits: number[]; low: boolean }[],
 ): void {
   const { group: G, keep: K } = cfg.pe.sdp!;
+  const layout = cfg.derived.weightLayout;
+  const stored = layout.parts.length > 0;
   const n = cfg.pe.block / G;
   const W = int(cfg.weightBits, 'weightBits', 1);
   const P = int(cfg.derived.highProductBits, 'highProductBits', 1);
   const leaf = Math.min(P, o.cap);
-  const params = bind({ G, K, A_BITS: o.A, A_SIGNED: cfg.activation.signed ? 1 : 0, W_BITS: W, P_BITS: P });
+  const common = { G, K, A_BITS: o.A, A_SIGNED: cfg.activation.signed ? 1 : 0, W_BITS: W };
+  const wBits = stored ? K * int(sdpEntryBits(G, W), 'entry bits', 1) : G * W;
+  const wOffset = stored ? layout.parts[0]!.offset : layout.slots[0]!.offset;
+  const [module, params, what, port] = stored
+    ? [
+        LIB.sdpStaticGroup,
+        bind({ ...common, I_BITS: sdpIndexBits(G), P_BITS: P }),
+        `${n} static SDP groups of ${G} weights: ${K} stored parts and part-lanes each`,
+        'parts',
+      ]
+    : [
+        LIB.sdpGroup,
+        bind({ ...common, P_BITS: P }),
+        `${n} SDP groups of ${G} activations: a top-${K} part selector and ${K} part-lanes each`,
+        'w',
+      ];
   groups.push({
-    what: `${n} SDP groups of ${G} activations: a top-${K} part selector and ${K} part-lanes each`,
+    what,
     block: 'g_sdp',
     count: n,
     operands: [
       { name: 'a', bits: G * o.A, src: at('act', 0, G * o.A), reg: o.pipeOps },
-      { name: 'w', bits: G * W, src: at('wgt', o.slot, G * W), reg: o.pipeOps },
+      { name: 'w', bits: wBits, src: at('wgt', wOffset, wBits), reg: o.pipeOps },
     ],
     wires: [
       {
@@ -519,7 +541,7 @@ function sdpGroups(
         unused: leaf < P ? `bits above ${o.cap} wrap away in the accumulator` : null,
       },
     ],
-    insts: [inst(use(LIB.sdpGroup), 'u_sdp', { a: 'a', w: 'w', p: 'p' }, params)],
+    insts: [inst(use(module), 'u_sdp', { a: 'a', [port]: 'w', p: 'p' }, params)],
     assigns: Array.from({ length: K }, (_, j) => ({
       lhs: `prod[i*${K * leaf}${j ? ` + ${j * leaf}` : ''} +: ${leaf}]`,
       rhs: `p[${j * P + leaf - 1}:${j * P}]`,

@@ -6,7 +6,8 @@ export type FaultKind =
   | 'route-off-by-one'
   | 'high-lane-bit'
   | 'low-lane-internal'
-  | 'sdp-tie-order';
+  | 'sdp-tie-order'
+  | 'sdp-part-flag';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'low-lane-sign',
@@ -14,6 +15,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'high-lane-bit',
   'low-lane-internal',
   'sdp-tie-order',
+  'sdp-part-flag',
 ];
 
 /** Test-only; never reachable from config files or the CLI. */

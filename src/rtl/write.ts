@@ -44,6 +44,7 @@ export function portsMarkdown(cfg: ResolvedDpu, top: string): string {
     ...d.weightLayout.high,
     ...d.weightLayout.low,
     ...d.weightLayout.slots,
+    ...d.weightLayout.parts,
     ...d.weightLayout.meta,
   ]
     .filter((f) => f !== null)

@@ -1,8 +1,10 @@
-// strumgen Verilog library: a structured-dynamic-precision part-lane, p = (a * w) << (meta ?
-// LOW_BITS : 0). `a` is one kept activation part as a signed operand (a high part
-// sign-extended, a low part zero-extended), `code` the INT8 weight of its activation, `meta`
-// 1 for a high part (its weight is 2^LOW_BITS). The library's lane port contract
-// (strum_lane_full.v): a narrow multiplier and a 0-or-LOW_BITS shift.
+// strumgen Verilog library: a structured-dynamic-precision part-lane, p = (a * code) <<
+// (meta ? LOW_BITS : 0). One operand is a kept part, the other the full value it multiplies:
+// dynamic SDP (strum_sdp_group) puts the activation part on `a` (a high part sign-extended, a
+// low part zero-extended) and the INT8 weight on `code`; static SDP (strum_sdp_static_group)
+// the activation on `a` and the weight part on `code`. `meta` is 1 for a high part (its weight
+// is 2^LOW_BITS). The library's lane port contract (strum_lane_full.v), whose multiply this
+// lane reuses, with a 0-or-LOW_BITS shift after it.
 module strum_lane_part #(
   parameter A_BITS = 5,
   parameter A_SIGNED = 1,
@@ -16,8 +18,11 @@ module strum_lane_part #(
   input  [M_BITS-1:0] meta,
   output [P_BITS-1:0] p
 );
-  wire signed [P_BITS-1:0] a_x = {{(P_BITS-A_BITS){A_SIGNED != 0 && a[A_BITS-1]}}, a};
-  wire signed [P_BITS-1:0] w_x = {{(P_BITS-C_BITS){code[C_BITS-1]}}, code};
-  wire [P_BITS-1:0] prod = a_x * w_x;
+  wire [P_BITS-1:0] prod;
+  strum_lane_full #(
+    .A_BITS(A_BITS), .A_SIGNED(A_SIGNED), .C_BITS(C_BITS), .M_BITS(1), .P_BITS(P_BITS)
+  ) u_mul (
+    .a(a), .code(code), .meta(1'b0), .p(prod)
+  );
   assign p = meta[0] ? prod << LOW_BITS : prod;
 endmodule

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { configOf } from '../../config/resolve.ts';
 import { formatOf } from '../../format/registry.ts';
+import { designLine } from '../../report/flow.ts';
 import { type ConfigArgs, configFromArgs, withConfigOptions } from '../options.ts';
 
 interface Args extends ConfigArgs {
@@ -35,6 +36,8 @@ export const configCommand: CommandModule<object, Args> = {
     ];
     const describe = formatOf(r).describe;
     if (describe) lines.push(`  ${r.pe.low.padEnd(14)}${describe}`);
+    // pe.sdp replaces the lanes above by part-lanes (designLine says how).
+    if (r.pe.sdp) lines.push(`  sdp           ${designLine(r).split(', ').slice(2).join(', ')}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   },
 };
