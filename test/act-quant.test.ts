@@ -103,7 +103,8 @@ function convReference(
           for (let j = 0; j < Ng; j++) {
             const o = gi * Ng + j;
             let acc = 0;
-            for (let p = 0; p < P; p++) for (let ch = 0; ch < cg; ch++) acc += a[p * cg + ch]! * w[(o * cg + ch) * P + p]!;
+            for (let p = 0; p < P; p++)
+              for (let ch = 0; ch < cg; ch++) acc += a[p * cg + ch]! * w[(o * cg + ch) * P + p]!;
             y[((b * c.N + o) * oh + oy) * ow + ox] = acc;
           }
         }
@@ -117,9 +118,21 @@ const smallWeights = (n: number, seed: number) => {
 
 describe('ONNX emulation of int8 activations and SDP', () => {
   const cases: [string, ConvCase, number][] = [
-    ['C = 3 (groups cross kernel positions: im2col)', { C: 3, N: 5, groups: 1, k: 3, H: 6, W: 7, pad: 1, stride: 2 }, 9],
-    ['C = 8 (groups inside a kernel position: on the input)', { C: 8, N: 3, groups: 1, k: 3, H: 5, W: 5, pad: 1, stride: 1 }, 13],
-    ['depthwise C = 8, 5x5 (K = 25 padded to 28)', { C: 8, N: 8, groups: 8, k: 5, H: 6, W: 9, pad: 2, stride: 1 }, 13],
+    [
+      'C = 3 (groups cross kernel positions: im2col)',
+      { C: 3, N: 5, groups: 1, k: 3, H: 6, W: 7, pad: 1, stride: 2 },
+      9,
+    ],
+    [
+      'C = 8 (groups inside a kernel position: on the input)',
+      { C: 8, N: 3, groups: 1, k: 3, H: 5, W: 5, pad: 1, stride: 1 },
+      13,
+    ],
+    [
+      'depthwise C = 8, 5x5 (K = 25 padded to 28)',
+      { C: 8, N: 8, groups: 8, k: 5, H: 6, W: 9, pad: 2, stride: 1 },
+      13,
+    ],
   ];
   for (const [what, c, opset] of cases) {
     it(`conv ${what}, opset ${opset}: SDP G4 K4 and K3 bit-exact with sdp.ts; K = 2G equals int8`, async () => {
@@ -147,18 +160,30 @@ describe('ONNX emulation of int8 activations and SDP', () => {
 
   it('quantization: clip(roundHalfEven(x / s)) in float32, ties to even; int8-only runs the layer on it', async () => {
     const s = 0.25;
-    const special = [0.125, 0.375, -0.125, -0.375, 0.625, 100, -100, 31.75, 31.625, -31.625, 0.1250001, 1e-9, -1e-9];
+    const special = [
+      0.125, 0.375, -0.125, -0.375, 0.625, 100, -100, 31.75, 31.625, -31.625, 0.1250001, 1e-9, -1e-9,
+    ];
     const r = rng(3);
     const x = Float32Array.from({ length: 64 }, (_, i) => special[i] ?? (r() - 0.5) * 80);
     const bytes = modelBytes({
       name: 'mm',
       opset: 9,
       nodes: [node('MatMul', ['x', 'w'], ['y'])],
-      initializers: [tensor('w', [16, 16], Float32Array.from({ length: 256 }, (_, i) => (i % 17 === 0 ? 1 : 0)))],
+      initializers: [
+        tensor(
+          'w',
+          [16, 16],
+          Float32Array.from({ length: 256 }, (_, i) => (i % 17 === 0 ? 1 : 0)),
+        ),
+      ],
       inputs: [valueInfo('x', DT.FLOAT, ['B', 16])],
       outputs: [valueInfo('y', DT.FLOAT, ['B', 16])],
     });
-    const got = await run(emulateActivations(bytes, ['w'], { scales: new Map([['x', s]]), bits: 8 }), x, [4, 16]);
+    const got = await run(
+      emulateActivations(bytes, ['w'], { scales: new Map([['x', s]]), bits: 8 }),
+      x,
+      [4, 16],
+    );
     const want = Array.from(x, (v) => Math.max(-127, Math.min(127, roundHalfEven(Math.fround(v / s)))) * s);
     expect(Array.from(got)).toEqual(want);
   });
@@ -193,7 +218,11 @@ describe('ONNX emulation of int8 activations and SDP', () => {
       [rows, Kl],
     ];
     for (const [m, bytes] of models.entries()) {
-      const em = emulateActivations(bytes, ['w'], { scales: new Map([['x', 1]]), bits: 8, sdp: { group: 4, keep: 3 } });
+      const em = emulateActivations(bytes, ['w'], {
+        scales: new Map([['x', 1]]),
+        bits: 8,
+        sdp: { group: 4, keep: 3 },
+      });
       const got = await run(em, x, dims[m]!);
       const want: number[] = [];
       for (let r = 0; r < rows; r++) {

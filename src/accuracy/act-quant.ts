@@ -27,7 +27,9 @@ import onnxProto from 'onnx-proto';
 import { UserError } from '../config/errors.ts';
 import { sdpLowBits } from '../format/sdp.ts';
 import { createSession, type LoadedModel, ort } from './model.ts';
+import { lineBatch } from './ocr.ts';
 import { DT, node, tensor } from './onnx-build.ts';
+import type { Task } from './task.ts';
 
 const { onnx } = onnxProto;
 type NodeP = ReturnType<typeof node>;
@@ -89,7 +91,7 @@ export function activationTensors(model: LoadedModel): string[] {
 
 /** A float32 tensor's values (raw data or float_data). */
 function floatValues(t: ITensor): Float32Array {
-  if (t.rawData && t.rawData.length) {
+  if (t.rawData?.length) {
     const b = new Uint8Array(t.rawData);
     return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   }
@@ -97,13 +99,12 @@ function floatValues(t: ITensor): Float32Array {
 }
 
 /**
- * Activation scales: max|x| / qmax of each weight layer's input over the calibration batches
- * of the float network (a tensor that is never nonzero gets 1).
+ * max|x| of each weight layer's input over the calibration batches of the float network
+ * (the scale of a scheme with b-bit activations is max / (2^(b-1) - 1): activationPlan).
  */
-export async function calibrateActivations(
+export async function activationMax(
   model: LoadedModel,
-  batches: Iterable<{ data: Float32Array; dims: readonly number[] }>,
-  bits = 8,
+  batches: Iterable<{ readonly data: Float32Array; readonly dims: readonly number[] }>,
 ): Promise<Map<string, number>> {
   const proto = onnx.ModelProto.decode(model.bytes);
   const g = proto.graph!;
@@ -131,8 +132,50 @@ export async function calibrateActivations(
     await session.release();
   }
   if (!any) throw new UserError('--activations: no calibration samples');
+  return max;
+}
+
+type Batch = { readonly data: Float32Array; readonly dims: readonly number[] };
+
+/** Lines of a user's OCR data that calibrate when the task has no calibration lines of its own. */
+export const USER_CALIBRATION_LINES = 64;
+
+/**
+ * The float input batches that calibrate the activation scales: a classifier's calibration
+ * samples (Fashion-MNIST: the first 1,000 training images; a user's: the first 200 samples),
+ * OCR: the task's calibration lines (rendered with another seed), else the first lines of the data.
+ */
+export async function calibrationBatches(task: Task): Promise<{ batches: Batch[]; source: string }> {
+  const batches: Batch[] = [];
+  if (task.data.kind === 'classify') {
+    const c = task.calibration?.() ?? {
+      data: task.data,
+      source: `the ${task.data.count} samples themselves`,
+    };
+    const d = c.data;
+    const per = d.sampleDims.reduce((a, b) => a * b, 1);
+    for (let at = 0; at < d.count; at += 256) {
+      const n = Math.min(256, d.count - at);
+      const data = new Float32Array(n * per);
+      for (let i = 0; i < n; i++) d.sample(at + i, data, i * per);
+      batches.push({ data, dims: [n, ...d.sampleDims] });
+    }
+    return { batches, source: c.source };
+  }
+  const c = (await task.calibrationLines?.()) ?? {
+    lines: task.data.lines.slice(0, USER_CALIBRATION_LINES),
+    source: `the first ${Math.min(USER_CALIBRATION_LINES, task.data.lines.length)} lines of the data`,
+  };
+  const lines = [...c.lines].sort((a, b) => a.width - b.width);
+  for (let at = 0; at < lines.length; at += 8) batches.push(lineBatch(lines.slice(at, at + 8)));
+  return { batches, source: c.source };
+}
+
+/** The plan of one scheme: scales max / qmax (1 for a tensor never nonzero), its bits and SDP. */
+export function activationPlan(max: ReadonlyMap<string, number>, bits: number, sdp?: ActSdp): ActQuantPlan {
   const qmax = 2 ** (bits - 1) - 1;
-  return new Map([...max].map(([k, m]) => [k, m > 0 ? m / qmax : 1]));
+  const scales = new Map([...max].map(([k, m]) => [k, m > 0 ? m / qmax : 1]));
+  return { scales, bits, ...(sdp ? { sdp } : {}) };
 }
 
 /** Emits nodes and initializers under one name prefix. */
@@ -213,7 +256,14 @@ export function emitSdpGroups(e: Emitter, q: string, G: number, K: number, bits:
 }
 
 /** SDP over groups of G along axis 1 of x (NC..., C a multiple of G), same shape out. */
-export function emitSdpChannels(e: Emitter, x: string, C: number, G: number, K: number, bits: number): string {
+export function emitSdpChannels(
+  e: Emitter,
+  x: string,
+  C: number,
+  G: number,
+  K: number,
+  bits: number,
+): string {
   const grouped = e.op('Reshape', [x, e.i64([0, C / G, G, -1])]);
   return e.op('Reshape', [emitSdpGroups(e, grouped, G, K, bits), e.op('Shape', [x])]);
 }
@@ -339,7 +389,8 @@ export function emulateActivations(
       const wv = floatValues(w);
       const wp = new Float32Array(Kp * N);
       for (let k = 0; k < Kl; k++)
-        for (let j = 0; j < N; j++) wp[transB ? j * Kp + k : k * N + j] = wv[transB ? j * Kl + k : k * N + j]!;
+        for (let j = 0; j < N; j++)
+          wp[transB ? j * Kp + k : k * N + j] = wv[transB ? j * Kl + k : k * N + j]!;
       wName = e.f32(wp, transB ? [N, Kp] : [Kp, N]);
     }
     const kept = emitSdpLast(e, x, Kp, G, K, plan.bits);
