@@ -145,6 +145,7 @@ describe('ONNX emulation of int8 activations and SDP', () => {
         { G: 4, K: 4 },
         { G: 4, K: 3 },
         { G: 2, K: 1 },
+        { G: 3, K: 2 },
         { G: 4, K: 8 },
       ]) {
         const em = emulateActivations(bytes, ['w'], { scales, bits: 8, sdp: { group: sdp.G, keep: sdp.K } });
