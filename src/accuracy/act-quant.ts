@@ -237,7 +237,8 @@ export function sortingNetwork(n: number): [number, number][] {
     for (let k = p; k >= 1; k = Math.floor(k / 2))
       for (let j = k % p; j <= n - 1 - k; j += 2 * k)
         for (let i = 0; i <= Math.min(k - 1, n - j - k - 1); i++)
-          if (Math.floor((i + j) / (2 * p)) === Math.floor((i + j + k) / (2 * p))) pairs.push([i + j, i + j + k]);
+          if (Math.floor((i + j) / (2 * p)) === Math.floor((i + j + k) / (2 * p)))
+            pairs.push([i + j, i + j + k]);
   return pairs;
 }
 
@@ -255,7 +256,11 @@ export function emitSdpGroups(e: Emitter, q: string, G: number, K: number, bits:
   const hiVal = e.op('Mul', [hi, e.f32([s])]);
   const lo = e.op('Sub', [q, hiVal]);
   // Part p < G is value p's high part, part G + i its low part.
-  const tie = (first: number) => e.f32(Array.from({ length: G }, (_, i) => P - 1 - (first + i)), [1, 1, G, 1]);
+  const tie = (first: number) =>
+    e.f32(
+      Array.from({ length: G }, (_, i) => P - 1 - (first + i)),
+      [1, 1, G, 1],
+    );
   const ukHi = e.op('Add', [e.op('Mul', [e.op('Abs', [hi]), e.f32([s * P])]), tie(0)]);
   const ukLo = e.op('Add', [e.op('Mul', [lo, e.f32([P])]), tie(G)]);
   // The K-th largest unique key per group: lanes sorted descending (a missing lane is -inf).
