@@ -5,9 +5,20 @@
 // emulateActivations and run in onnxruntime; with scale 1 and integer weights every float
 // result is an exact integer, so the comparison is bit for bit on the int8 values.
 import { describe, expect, it } from 'vitest';
-import { emulateActivations } from '../src/accuracy/act-quant.ts';
-import { createSession, ort } from '../src/accuracy/model.ts';
+import {
+  activationMax,
+  activationPlan,
+  activationTensors,
+  calibrationBatches,
+  emulateActivations,
+} from '../src/accuracy/act-quant.ts';
+import { evaluateScheme } from '../src/accuracy/evaluate.ts';
+import { calibrate, integerGraph } from '../src/accuracy/integer.ts';
+import { integerPath } from '../src/accuracy/integer-run.ts';
+import { createSession, loadModel, ort } from '../src/accuracy/model.ts';
 import { DT, modelBytes, node, tensor, valueInfo } from '../src/accuracy/onnx-build.ts';
+import { parseSchemes } from '../src/accuracy/schemes.ts';
+import { fashionMnistTask } from '../src/accuracy/tasks/fashion-mnist.ts';
 import { sdpApply } from '../src/format/sdp.ts';
 import { roundHalfEven } from '../src/quant/index.ts';
 
@@ -237,5 +248,23 @@ describe('ONNX emulation of int8 activations and SDP', () => {
       }
       expect(Array.from(got)).toEqual(want);
     }
+  });
+
+  it('Fashion-MNIST CNN: the integer path scales, and its SDP predictions on 200 test images', async () => {
+    const task = fashionMnistTask(undefined, 200);
+    const model = await loadModel(task.model);
+    const max = await activationMax(model, (await calibrationBatches(task)).batches);
+    const scales = activationPlan(max, 8).scales;
+    const net = await calibrate(model, integerGraph(model), task.calibration!().data);
+    expect(activationTensors(model).map((t) => scales.get(t))).toEqual(net.actScales);
+    const [sdp] = await parseSchemes('sdp', { overrides: {}, select: 'magnitude' });
+    const cfg = sdp!.kind === 'config' ? sdp!.cfg : undefined;
+    const plan = activationPlan(max, 8, cfg?.pe.sdp);
+    const run = await evaluateScheme(task, model, sdp!, [], () => {}, undefined, plan);
+    const integer = await integerPath(task, [run]);
+    expect(integer.schemes[0]!.predictionsDifferFromFakeQuant).toBe(0);
+    // Without the SDP rule the emulation's predictions differ from the SDP integer path's.
+    const plain = await evaluateScheme(task, model, sdp!, [], () => {}, undefined, activationPlan(max, 8));
+    expect(Array.from(plain.scores.predictions!)).not.toEqual(Array.from(run.scores.predictions!));
   });
 });
