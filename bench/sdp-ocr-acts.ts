@@ -9,7 +9,12 @@
 // Usage: npx tsx bench/sdp-ocr-acts.ts [--lines 16] [--group 4] [--keep 4]
 import { parseArgs } from 'node:util';
 import onnxProto from 'onnx-proto';
-import { activationMax, activationPlan, activationTensors, calibrationBatches } from '../src/accuracy/act-quant.ts';
+import {
+  activationMax,
+  activationPlan,
+  activationTensors,
+  calibrationBatches,
+} from '../src/accuracy/act-quant.ts';
 import { createSession, loadModel, ort } from '../src/accuracy/model.ts';
 import { lineBatch } from '../src/accuracy/ocr.ts';
 import { ocrTask } from '../src/accuracy/tasks/ocr.ts';
@@ -87,7 +92,8 @@ for (let at = 0; at < lines.length; at += 8) {
   }
 }
 await session.release();
-const db = (a: { sig: number; err: number }) => (a.err === 0 ? 'inf' : (10 * Math.log10(a.sig / a.err)).toFixed(1));
+const db = (a: { sig: number; err: number }) =>
+  a.err === 0 ? 'inf' : (10 * Math.log10(a.sig / a.err)).toFixed(1);
 const all = { sig: acc[0]!.sig + acc[1]!.sig, err: acc[0]!.err + acc[1]!.err };
 console.log(
   `OCR recognizer, ${wanted.length} channel-grouped weight-layer inputs, ${lines.length} lines, SDP G${G} K${K}:\n` +
