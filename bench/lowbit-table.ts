@@ -23,7 +23,7 @@ import {
 import { loadConfig } from '../src/config/load.ts';
 import type { ResolvedDpu } from '../src/config/resolve.ts';
 import { compressLayer, SCALE_BITS } from '../src/format/blocksparse.ts';
-import { formatOf } from '../src/format/registry.ts';
+import { formatOf, isBaselineFormat } from '../src/format/registry.ts';
 import { quantizeForConfig } from '../src/quant/index.ts';
 
 const { values } = parseArgs({
@@ -100,7 +100,7 @@ async function top1(d: Design, model: string): Promise<number> {
     schemes: 'config',
     context: { config: d.preset, overrides: d.set, select: 'magnitude' },
   });
-  const s = report.schemes.find((x) => x.config && x.config.low !== 'none') ?? report.schemes[0]!;
+  const s = report.schemes.find((x) => x.config && !isBaselineFormat(x.config.low)) ?? report.schemes[0]!;
   return s.accuracy.value;
 }
 

@@ -8,6 +8,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { resolveConfig } from '../src/config/resolve.ts';
+import { isBaselineFormat } from '../src/format/registry.ts';
 import { xorshift32 } from '../src/quant/metrics.ts';
 import { quantizeMatrix, type SelectPolicy } from '../src/quant/quantize.ts';
 
@@ -36,8 +37,11 @@ const formats = [
 const rows: string[] = [];
 for (const [label, low] of formats) {
   for (const select of ['magnitude', 'error'] as SelectPolicy[]) {
-    if (low === 'none' && select === 'error') continue;
-    const cfg = resolveConfig({ name: 'bench', pe: { block: 16, high: low === 'none' ? 16 : 8, low } });
+    if (isBaselineFormat(low) && select === 'error') continue;
+    const cfg = resolveConfig({
+      name: 'bench',
+      pe: { block: 16, high: isBaselineFormat(low) ? 16 : 8, low },
+    });
     quantizeMatrix(cfg, W.subarray(0, 64 * K), 64, K, { select }); // warm up the JIT
     // The fastest of `repeat` calls by CPU time: other jobs on a shared machine slow single calls.
     let s = Infinity;
@@ -57,7 +61,7 @@ for (const [label, low] of formats) {
       `  in-process ${label} ${select}: ${s.toFixed(2)} s (${cs.toFixed(2)} s CPU), ${rate.toFixed(1)} M weights/s`,
     );
     rows.push(
-      `| ${label} | ${low === 'none' ? '-' : select} | in-process (quantizeMatrix) | ${s.toFixed(2)} | ${cs.toFixed(2)} | ${rate.toFixed(1)} | ${((N * K) / cs / 1e6).toFixed(1)} |`,
+      `| ${label} | ${isBaselineFormat(low) ? '-' : select} | in-process (quantizeMatrix) | ${s.toFixed(2)} | ${cs.toFixed(2)} | ${rate.toFixed(1)} | ${((N * K) / cs / 1e6).toFixed(1)} |`,
     );
   }
 }

@@ -182,6 +182,7 @@ describe('renderRtl', () => {
       'array:array',
     ]);
     expect(roles(presets[1]!)).toEqual([
+      'route:strum_gather',
       'route:strum_router',
       'lane:strum_lane_full',
       'lane:strum_lane_mip2q',
@@ -275,6 +276,7 @@ describe('renderRtl', () => {
       const b = renderRtl(col);
       const v = Object.fromEntries(b.files.map((f) => [f.name.slice(0, -2), f.content]));
       expect(b.modules.filter((m) => m.role === 'route').map((m) => m.name)).toEqual([
+        'strum_gather',
         'strum_route_mux',
         'strum_route_decode',
       ]);
@@ -385,7 +387,7 @@ describe('test-only faults', () => {
   it('apply where there is something to break, change the Verilog, and are refused elsewhere', () => {
     expect(applicableFaults(presets[0]!)).toEqual(['high-lane-bit']);
     expect(applicableFaults(presets[1]!)).toEqual(
-      FAULT_KINDS.filter((f) => f !== 'lp-regime-cap' && f !== 'sdp-tie-order'),
+      FAULT_KINDS.filter((f) => f !== 'low-lane-internal' && f !== 'sdp-tie-order'),
     );
     expect(applicableFaults(presets[3]!)).toEqual(['route-off-by-one', 'high-lane-bit']);
     expect(applicableFaults(presets[4]!)).toEqual(['low-lane-sign', 'high-lane-bit']);

@@ -171,10 +171,10 @@ describe('co-simulation catches a broken design', () => {
   // t in 0..1 keeps LP's codes above the rounding at every t the seed may draw: the fault
   // (a regime run one short of rs read as capped) changes the regime-extreme codes' values.
   it(
-    'fault lp-regime-cap (the LP decoder) is caught',
+    "fault low-lane-internal (the LP lane decoder's regime cap) is caught",
     async () => {
       const cfg = await config('strum-lp', { ...size(2, 2), 'pe.block': 8, 'lp.shiftMax': 1 });
-      const r = await runSim(cfg, { vectors: 2000, seed: 3, fault: 'lp-regime-cap' });
+      const r = await runSim(cfg, { vectors: 2000, seed: 3, fault: 'low-lane-internal' });
       expect(r.pass).toBe(false);
       expect(r.mismatches).toBeGreaterThan(0);
     },

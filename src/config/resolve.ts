@@ -7,7 +7,7 @@ import { type WeightBlockLayout, weightBlockLayout } from '../format/layout.ts';
 import { midFormatOf } from '../format/levels.ts';
 import { lowFormatSpec, parameterisedFormats } from '../format/registry.ts';
 import type { MetaField } from '../format/spec.ts';
-import { activationRange, highRange } from '../format/values.ts';
+import { activationRange, highProductRange } from '../format/values.ts';
 import { UserError } from './errors.ts';
 import { type ArrayInterface, arrayInterface, MAX_LAYER_META_BITS } from './interface.ts';
 import { edgeStagesOf, maskScopeIssues } from './mask-scope.ts';
@@ -220,7 +220,7 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
 
   const L = B - high;
   const act = activationRange(c);
-  const highProducts = productRange(act, highRange(c));
+  const highProducts = highProductRange(c);
   const lowRange = productRange(act, fmt.valueRange);
   const dynamic = c.pe.mode === 'dynamic';
   const highLanes = isBaseline || dynamic ? B : high;

@@ -47,6 +47,7 @@ function bound(
   codes: number[],
   codeProblem: (code: number) => string | null,
   decode: (code: number) => number,
+  encode: (v: number) => number,
   kind: string,
   params: Readonly<Record<string, number>>,
   p: LowbitParams,
@@ -66,11 +67,11 @@ function bound(
     edgeCodes: extremeCodes(codes, decode),
     lane: { kind, params, shift: null },
     describe: `${describe}, per-channel scale${p.compression > 1 ? `, ${p.compression}x block compression` : ''}`,
-    lowbit: { compression: p.compression },
+    lowbit: { compression: p.compression, encode },
   };
 }
 
-/** binary: 1-bit code, 0 = +1, 1 = -1 (the sign); the lane selects a or -a. */
+/** binary: 1-bit code, 0 = +1, 1 = -1 (the sign); the sign lane (ZERO = 0) selects a or -a. */
 export const binaryFormat: LowFormatSpec<LowbitParams, 'binary'> = {
   name: 'binary',
   hasLow: true,
@@ -86,8 +87,9 @@ export const binaryFormat: LowFormatSpec<LowbitParams, 'binary'> = {
       [0, 1],
       (code) => codeWidthProblem(code, 1),
       (code) => (code === 0 ? 1 : -1),
-      'binary',
-      {},
+      (v) => (v < 0 ? 1 : 0),
+      'sign',
+      { ZERO: 0 },
       p,
       'w in {-1, +1}',
     ),
@@ -95,7 +97,7 @@ export const binaryFormat: LowFormatSpec<LowbitParams, 'binary'> = {
 
 const TERN: Readonly<Record<number, number>> = { 0: 0, 1: 1, 3: -1 };
 
-/** tern: 2-bit code, 01 = +1, 11 = -1, 00 = 0 (10 illegal); the lane adds, subtracts or skips. */
+/** tern: 2-bit code, 01 = +1, 11 = -1, 00 = 0 (10 illegal); the sign lane (ZERO = 1) adds, subtracts or skips. */
 export const ternFormat: LowFormatSpec<LowbitParams, 'tern'> = {
   name: 'tern',
   hasLow: true,
@@ -111,8 +113,9 @@ export const ternFormat: LowFormatSpec<LowbitParams, 'tern'> = {
       [0, 1, 3],
       (code) => (code in TERN ? null : `ternary code ${code} is not 0, 1 or 3`),
       (code) => TERN[code]!,
-      'tern',
-      {},
+      (v) => (v === 0 ? 0 : v > 0 ? 1 : 3),
+      'sign',
+      { ZERO: 1 },
       p,
       'w in {-1, 0, +1}',
     ),
@@ -140,6 +143,7 @@ export const lowintFormat: LowFormatSpec<LowbitParams, 'lowint'> = {
       legalCodes(c.lowBits, problem),
       problem,
       (code) => toSigned(code, c.lowBits),
+      (v) => toUnsigned(v, c.lowBits),
       'int',
       { STEP: 0 },
       p,
@@ -147,13 +151,6 @@ export const lowintFormat: LowFormatSpec<LowbitParams, 'lowint'> = {
     );
   },
 };
-
-/** The code of a 1-3-bit value (the quantizer's inverse of decode). */
-export function lowbitEncode(format: string, bits: number, v: number): number {
-  if (format === 'binary') return v < 0 ? 1 : 0;
-  if (format === 'tern') return v === 0 ? 0 : v > 0 ? 1 : 3;
-  return toUnsigned(v, bits);
-}
 
 /** Blocks of B a column group keeps at a compression ratio: ceil(blocks / compression), at least 1. */
 export const keptBlocks = (blocks: number, compression: number): number =>

@@ -33,6 +33,15 @@ const params = z.strictObject({
 });
 export type LpFormatParams = z.output<typeof params>;
 
+// The test-only fault of the lane (LaneSpec.fault): the regime decoder with an off-by-one cap,
+// so a run one short of rs is read as capped (its terminator becomes an exponent or fraction
+// bit). Only codes with such a run go wrong: the regime-extreme edge codes of the stimulus find it.
+const REGIME_LINE = "    rb = m < CAP ? m + 1'b1 : m;";
+function regimeCapFault(text: string): string {
+  if (!text.includes(REGIME_LINE)) throw new Error('fault overlay: the LP lane has no regime-bits line');
+  return text.replace(REGIME_LINE, "    rb = m + 1 < CAP ? m + 1'b1 : m;");
+}
+
 /** Largest lane magnitude register the lane may build (bits). */
 const MAX_WIDE_BITS = 48;
 
@@ -139,6 +148,7 @@ export const lpFormat: LowFormatSpec<LpFormatParams, 'lp'> = {
         },
         shift: null,
         laneMeta: bits > 0 ? 0 : undefined,
+        fault: { why: 'the LP regime cap off by one', inject: regimeCapFault },
       },
       describe: `LP${c.lowBits} es=${p.es} rs=${p.rs}, Fmax=${t.Fmax}, t in 0..${p.shiftMax} per layer (sf = ${grid.R + t.pMin - dp.M} - t), grid rounding 2^-${grid.R}`,
     };

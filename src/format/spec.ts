@@ -75,6 +75,14 @@ export interface LaneSpec {
    * lane rounds after scaling). M_BITS is then the field's width. Absent: none.
    */
   readonly laneMeta?: number;
+  /**
+   * A test-only fault inside the lane module, for the RTL stage's fault overlay (fault kind
+   * 'low-lane-internal', src/rtl/faults.ts): `inject` returns the module's text with the fault
+   * (module name unchanged; it throws when the text is not the one it knows), `why` is the
+   * overlay comment. Absent: the lane has no internal fault (the generic 'low-lane-sign' still
+   * applies).
+   */
+  readonly fault?: { readonly why: string; inject(text: string): string };
 }
 
 /** A format bound to one config (formatOf): everything later stages ask, with no further case on the name. */
@@ -109,7 +117,11 @@ export interface BoundFormat {
    * scale by least squares and prunes whole blocks to `compression` (src/quant/lowbit.ts); the
    * schedule skips the pruned blocks (src/sim/schedule.ts). Absent for every other format.
    */
-  readonly lowbit?: { readonly compression: number };
+  readonly lowbit?: {
+    readonly compression: number;
+    /** The code of a value (the quantizer's inverse of decode; every value of the format's set). */
+    encode(value: number): number;
+  };
 }
 
 /** One format, as registered: its name, its config parameters and how to bind it to a config. */

@@ -1,5 +1,5 @@
 // Value ranges and code checks of a config's weights and activations, through its format.
-import { type Range, signedRange } from './bits.ts';
+import { productRange, type Range, signedRange } from './bits.ts';
 import { formatOf } from './registry.ts';
 import type { FormatConfig } from './spec.ts';
 
@@ -10,6 +10,21 @@ export const highRange = (c: Pick<FormatConfig, 'weightBits'>): [number, number]
 export function activationRange(c: Pick<FormatConfig, 'activation'>): [number, number] {
   const b = c.activation.bits;
   return c.activation.signed ? signedRange(b) : [0, 2 ** b - 1];
+}
+
+/** Range of one full (high) lane's product: activation x full-precision weight. */
+export const highProductRange = (c: Pick<FormatConfig, 'activation' | 'weightBits'>): [number, number] =>
+  productRange(activationRange(c), highRange(c));
+
+/**
+ * Range of the INT8 baseline PE's block sum for this config: pe.block full products. A PE whose
+ * tree and accumulator are sized as the baseline's uses it (fixed-lane PEs, src/rtl/pe.ts).
+ */
+export function fullBlockSumRange(
+  c: Pick<FormatConfig, 'activation' | 'weightBits' | 'pe'>,
+): [number, number] {
+  const [lo, hi] = highProductRange(c);
+  return [c.pe.block * lo, c.pe.block * hi];
 }
 
 /** Integer value of a low weight from its code and the metadata values (format order). */

@@ -64,6 +64,8 @@ export interface PowerOptions {
   rtl?: RtlOptions;
   /** The config's rendered RTL, when the caller has it already (flow renders once); default renderRtl(cfg, rtl). */
   bundle?: RtlBundle;
+  /** With `baseline`: the INT8 baseline's rendered RTL when the caller has it (flow renders it once for synth and power); default renderRtl(baselineConfig(cfg)). */
+  baselineBundle?: RtlBundle;
   /** Keep the timed run's work directory (VCD, SDF, test bench) for inspection. */
   keepTimedFiles?: boolean;
   /** Test only: replace the netlist text the simulator reads (a deliberately wrong netlist). */
@@ -531,7 +533,7 @@ export async function runPower(cfg: ResolvedDpu, opts: PowerOptions = {}): Promi
   if (!opts.baseline) return report;
   const base = baselineConfig(cfg);
   progress(`power: baseline ${base.name} (INT8, B=${base.pe.block}) with the same stimulus`);
-  const baseline = await powerOne(base, { ...opts, rtl: undefined, bundle: undefined }, progress);
+  const baseline = await powerOne(base, { ...opts, rtl: undefined, bundle: opts.baselineBundle }, progress);
   return withPowerComparison(report, baseline);
 }
 

@@ -4,9 +4,10 @@ import { type MaskScope, maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { resolveConfig } from '../config/resolve.ts';
 import { compressLayer } from '../format/blocksparse.ts';
+import { int8Format } from '../format/int8.ts';
 import type { MidLevel } from '../format/levels.ts';
 import { packWeightBlock, wordsFor } from '../format/pack.ts';
-import { lowFormatNames, lowFormatSpec } from '../format/registry.ts';
+import { isBaselineFormat, lowFormatNames, lowFormatSpec } from '../format/registry.ts';
 import { type Layer, layerMatrix } from './load.ts';
 import {
   type ErrorSums,
@@ -31,7 +32,7 @@ import { channelPlanProblem, inLayerOrder, spreadOnHighLanes } from './scope.ts'
 export const QUANT_FORMATS: readonly string[] = [
   'int8',
   'int4',
-  ...lowFormatNames().filter((n) => n !== 'none'),
+  ...lowFormatNames().filter((n) => !isBaselineFormat(n)),
 ];
 export type QuantFormat = string;
 
@@ -71,7 +72,7 @@ export function makeScheme(o: SchemeOptions): Scheme {
   if (o.low === 'int4') {
     return { low: 'int4', select, cfg: null, block };
   }
-  const low = o.low === 'int8' ? 'none' : o.low;
+  const low = o.low === 'int8' ? int8Format.name : o.low;
   const cfg = resolveConfig(
     {
       name: 'quantize',

@@ -10,7 +10,7 @@
 //  3. values = q (0 in pruned blocks), codes = the format's code of q.
 // docs/LOWBIT.md is the prose.
 
-import { type BlockKeep, keptBlocks, lowbitEncode } from '../format/lowbit.ts';
+import { type BlockKeep, keptBlocks } from '../format/lowbit.ts';
 
 export { type BlockKeep, keptIndices } from '../format/lowbit.ts';
 
@@ -128,13 +128,14 @@ export function quantizeLowbit(
   const Kp = Math.ceil(K / B) * B;
   const nb = Kp / B;
   const group = pruneGroupOf(p);
-  const blockKeep = pruneBlocks(W, N, K, B, group, fmt.lowbit!.compression);
+  const { compression, encode } = fmt.lowbit!;
+  const blockKeep = pruneBlocks(W, N, K, B, group, compression);
   const { lo, hi, zero } = valueSet(fmt);
   const scales = new Float64Array(N);
   const codes = new Int16Array(N * Kp);
   const values = new Int16Array(N * Kp);
   const low = new Uint8Array(N * Kp).fill(1);
-  const zeroCode = lowbitEncode(fmt.name, fmt.codeBits, zero ? 0 : 1);
+  const zeroCode = encode(zero ? 0 : 1);
   let weightedError = 0;
   const xs = new Float64Array(K);
   for (let n = 0; n < N; n++) {
@@ -155,7 +156,7 @@ export function quantizeLowbit(
       // format has 0, else (binary) +1, multiplied by a zero activation (the padding).
       const q = kept ? (s > 0 ? nearest(w / s, lo, hi, zero) : zero ? 0 : 1) : 0;
       // A pruned block is never streamed; binary has no 0 and stores +1 there.
-      codes[o] = kept ? lowbitEncode(fmt.name, fmt.codeBits, q) : zeroCode;
+      codes[o] = kept ? encode(q) : zeroCode;
       values[o] = q;
       if (k < K) weightedError += (w - s * q) ** 2;
     }

@@ -7,6 +7,8 @@
 
 import { ConfigError } from '../config/resolve.ts';
 import { lpGrid, lpGridSf } from '../format/lp.ts';
+import { type LpFormatParams, lpFormat } from '../format/lp-format.ts';
+import { formatParams } from '../format/registry.ts';
 import { makeScheme, type Scheme, type SchemeOptions } from './evaluate.ts';
 import type { Layer } from './load.ts';
 import { layerMatrix } from './load.ts';
@@ -19,6 +21,9 @@ export const LPQ_METHODS = ['exhaustive', 'genetic'] as const;
 export type LpqMethod = (typeof LPQ_METHODS)[number];
 export const LPQ_OBJECTIVES = ['output', 'weight'] as const;
 export type LpqObjective = (typeof LPQ_OBJECTIVES)[number];
+
+/** Whether LPQ searches the parameters of the quantize scheme `low` (the LP format's). */
+export const lpqSearches = (low: string): boolean => low === lpFormat.name;
 
 export interface LpqLayerOptions {
   readonly method?: LpqMethod;
@@ -67,7 +72,7 @@ export function lpqLayer(layer: Layer, base: SchemeOptions, opts: LpqLayerOption
   const cache = new Map<string, Scheme | null>();
   const probe = makeScheme(base).cfg!;
   const n = probe.lowBits;
-  const shiftMax = (probe as unknown as { lp: { shiftMax: number } }).lp.shiftMax;
+  const { shiftMax } = formatParams(probe) as LpFormatParams;
   const objective = opts.objective ?? 'output';
   const rows = opts.acts?.rows ?? opts.rows ?? 32;
   const acts =

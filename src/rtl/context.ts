@@ -74,8 +74,8 @@ export function applicableFaults(cfg: ResolvedDpu): FaultKind[] {
   )
     out.push('route-off-by-one');
   if (d.highLanes > 0) out.push('high-lane-bit');
-  // A decoder fault inside the LP lane (templates/lib/strum_lane_lp.v).
-  if (fmt.lane?.kind === 'lp' && !fmt.lane.source && d.lowLanes > 0) out.push('lp-regime-cap');
+  // A fault inside the low lane, as its format defines it (LaneSpec.fault; LP: the regime decoder).
+  if (fmt.lane?.fault && d.lowLanes > 0) out.push('low-lane-internal');
   return out;
 }
 

@@ -6,6 +6,7 @@
 // the fault; test/rtl-helpers.ts faultInOnePe puts it into one PE only.
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { formatOf } from '../format/registry.ts';
+import type { LaneSpec } from '../format/spec.ts';
 import { applicableFaults } from './context.ts';
 import { LIB, laneModule } from './library.ts';
 import type { FaultKind, RtlBundle } from './types.ts';
@@ -103,17 +104,12 @@ function misroute(selects: boolean) {
     ].join('\n');
 }
 
-// The LP lane's regime decoder with an off-by-one cap: a run one short of rs is read as
-// capped (its terminator becomes an exponent or fraction bit). Only codes with such a run go
-// wrong: the regime-extreme edge codes of the stimulus find it.
-const LP_REGIME_LINE = "    rb = m < CAP ? m + 1'b1 : m;";
-function lpRegimeCap(text: string, module: string): string {
-  if (!text.includes(LP_REGIME_LINE)) throw new Error(`fault overlay: ${module} has no regime-bits line`);
+// A fault inside the low lane, as its format defines it (LaneSpec.fault): the module's own
+// text with the fault, renamed.
+function laneInternal(text: string, module: string, fault: NonNullable<LaneSpec['fault']>): string {
   return [
-    '// Test-only fault overlay (src/rtl/faults.ts), never part of a design: the LP regime cap off by one.',
-    text
-      .replace(LP_REGIME_LINE, "    rb = m + 1 < CAP ? m + 1'b1 : m;")
-      .replace(new RegExp(`^module\\s+${module}\\b`, 'm'), `module ${module}${FAULT}`),
+    `// Test-only fault overlay (src/rtl/faults.ts), never part of a design: ${fault.why}.`,
+    fault.inject(text).replace(new RegExp(`^module\\s+${module}\\b`, 'm'), `module ${module}${FAULT}`),
   ].join('\n');
 }
 
@@ -160,10 +156,10 @@ export function injectFault(cfg: ResolvedDpu, bundle: RtlBundle, fault: FaultKin
   } else if (fault === 'sdp-tie-order') {
     target = LIB.sdpTopk.module;
     wrapped = sdpTieOrder(files.get(target)!, target);
-  } else if (fault === 'lp-regime-cap') {
+  } else if (fault === 'low-lane-internal') {
     const lane = formatOf(cfg).lane!;
     target = laneModule(lane.kind, lane.source).module;
-    wrapped = lpRegimeCap(files.get(target)!, target);
+    wrapped = laneInternal(files.get(target)!, target, lane.fault!);
   } else {
     const selects = has(LIB.routeMux.module);
     target = selects ? LIB.routeMux.module : LIB.router.module;

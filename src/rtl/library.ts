@@ -44,20 +44,23 @@ export function withUses(modules: readonly LibraryModule[]): LibraryModule[] {
 export const laneModule = (kind: string, source?: string) =>
   libraryModule(`strum_lane_${kind}`, 'lane', source);
 
-const routeDecode = libraryModule('strum_route_decode', 'route');
-const routeMux = libraryModule('strum_route_mux', 'route');
+// The gather (stable compaction / partition) behind every router and the SDP group's part select.
+const gather = libraryModule('strum_gather', 'route');
+const routeDecode = libraryModule('strum_route_decode', 'route', undefined, [gather]);
+const routeMux = libraryModule('strum_route_mux', 'route', undefined, [gather]);
 
 // pe.sdp: the group module holds the top-K part selector and the part-lanes.
 const sdpTopk = libraryModule('strum_sdp_topk', 'route');
 const lanePart = libraryModule('strum_lane_part', 'lane');
 
 export const LIB = {
+  gather,
   sdpTopk,
   lanePart,
-  sdpGroup: libraryModule('strum_sdp_group', 'route', undefined, [sdpTopk, lanePart]),
+  sdpGroup: libraryModule('strum_sdp_group', 'route', undefined, [sdpTopk, lanePart, gather]),
   laneFull: libraryModule('strum_lane_full', 'lane'),
   laneDyn: libraryModule('strum_lane_dyn', 'lane'),
-  router: libraryModule('strum_router', 'route'),
+  router: libraryModule('strum_router', 'route', undefined, [gather]),
   routeDecode,
   routeMux,
   adderTree: libraryModule('strum_adder_tree', 'adder_tree'),

@@ -7,9 +7,9 @@
 // order (routed at the array edge, planArray, or permuted by the quantizer).
 import { maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
-import { productRange, signedBitsFor } from '../format/bits.ts';
+import { signedBitsFor } from '../format/bits.ts';
 import { formatOf } from '../format/registry.ts';
-import { activationRange, highRange } from '../format/values.ts';
+import { fullBlockSumRange } from '../format/values.ts';
 import type { Instance, ModulePlan, Port } from './context.ts';
 import { dynLane, fullLane, type LaneKind, laneShift, lowLane, midLane } from './lanes.ts';
 import { bind, byteList, LIB, type LibraryModule } from './library.ts';
@@ -250,8 +250,7 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
       // PE's modules. Exact: the narrower real block sum fits. With the 1-bit narrower sum
       // the accumulator's sign fan-out put it 0.12 ns behind INT8's (docs/CODESIGN.md).
       if (!sharedShift) {
-        const full = productRange(activationRange(cfg), highRange(cfg));
-        cap = Math.min(signedBitsFor(B * full[0], B * full[1]), ACC);
+        cap = Math.min(signedBitsFor(...fullBlockSumRange(cfg)), ACC);
       }
     }
     if (route) {

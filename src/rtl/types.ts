@@ -5,14 +5,14 @@ export type FaultKind =
   | 'low-lane-sign'
   | 'route-off-by-one'
   | 'high-lane-bit'
-  | 'lp-regime-cap'
+  | 'low-lane-internal'
   | 'sdp-tie-order';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'low-lane-sign',
   'route-off-by-one',
   'high-lane-bit',
-  'lp-regime-cap',
+  'low-lane-internal',
   'sdp-tie-order',
 ];
 

@@ -35,6 +35,8 @@ export interface SynthOptions {
   booth?: boolean;
   /** The config's rendered RTL, when the caller has it already (flow renders once); default renderRtl(cfg). */
   rtl?: RtlBundle;
+  /** With `baseline`: the INT8 baseline's rendered RTL when the caller has it (flow renders it once for synth and power); default renderRtl(baselineConfig(cfg)). */
+  baselineRtl?: RtlBundle;
   onProgress?: (msg: string) => void;
   /** Cache root (default: strumgen's one cache root, src/io/cache.ts). */
   cacheDir?: string;
@@ -159,7 +161,7 @@ export async function runSynth(cfg: ResolvedDpu, opts: SynthOptions = {}): Promi
   if (!opts.baseline) return report;
   const base = baselineConfig(cfg);
   env.onProgress(`synth: baseline ${base.name} (INT8, B=${base.pe.block}) through the same flow`);
-  const baseline = await synthesizeBundle(base, renderRtl(base), env, kinds);
+  const baseline = await synthesizeBundle(base, opts.baselineRtl ?? renderRtl(base), env, kinds);
   return withComparison(report, baseline);
 }
 

@@ -11,34 +11,19 @@ module strum_route_mux #(
   output [H*A-1:0] hi_act,
   output [(LOW != 0 ? B - H : 1)*A-1:0] lo_act
 );
-  localparam L = B - H;
-  genvar k, d;
+  localparam REST = LOW != 0 ? 1 : 0;
+  localparam HW = H*(B-H+1) + (LOW != 0 ? (B-H)*(H+1) : 0);
+  wire [(LOW != 0 ? B : H)*A-1:0] routed;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [HW-1:0] echo;
+  /* verilator lint_on UNUSEDSIGNAL */
+  strum_gather #(.N(B), .K(H), .D(A), .POL(0), .REST(REST), .MODE(2)) u_gather (
+    .sel({B{1'b0}}), .data(act), .hot_in(sel), .hot(echo), .out(routed)
+  );
+  assign hi_act = routed[H*A-1:0];
   generate
-    for (k = 0; k < H; k = k + 1) begin : g_hi
-      for (d = 0; d <= L; d = d + 1) begin : g_c
-        wire [A-1:0] t = {A{sel[k*(L+1) + d]}} & act[(k+d)*A +: A];
-        wire [A-1:0] o;
-        if (d == 0) begin : g_first
-          assign o = t;
-        end else begin : g_or
-          assign o = g_c[d-1].o | t;
-        end
-      end
-      assign hi_act[k*A +: A] = g_c[L].o;
-    end
     if (LOW != 0) begin : g_low
-      for (k = 0; k < L; k = k + 1) begin : g_lo
-        for (d = 0; d <= H; d = d + 1) begin : g_c
-          wire [A-1:0] t = {A{sel[H*(L+1) + k*(H+1) + d]}} & act[(k+d)*A +: A];
-          wire [A-1:0] o;
-          if (d == 0) begin : g_first
-            assign o = t;
-          end else begin : g_or
-            assign o = g_c[d-1].o | t;
-          end
-        end
-        assign lo_act[k*A +: A] = g_c[H].o;
-      end
+      assign lo_act = routed[(LOW != 0 ? B : H)*A-1:H*A];
     end else begin : g_nolow
       assign lo_act = {A{1'b0}};
     end

@@ -7,10 +7,9 @@
 // part's key is lo, a high part's 0 when hi = 0, else |hi| + 2^(A_BITS/2) - 1 (every nonzero
 // high part outranks every low part, as |hi| << A_BITS/2 > lo does; equal keys stay equal, so
 // the tie rule is untouched): KB = 5 bits instead of 8 for 8-bit activations. strum_sdp_topk
-// keeps K of the 2G; lane j takes the
-// j-th kept part (positions j..j+2G-K: a one-hot AND-OR mux on the prefix count of kept
-// parts) with its activation's weight, and strum_lane_part multiplies them, shifting a high
-// part's product by A_BITS/2. Dropped parts cost nothing but their selector logic.
+// keeps K of the 2G; lane j takes the j-th kept part (strum_gather: positions j..j+2G-K, a
+// one-hot AND-OR mux on the prefix count of kept parts) with its activation's weight, and
+// strum_lane_part multiplies them, shifting a high part's product by A_BITS/2. Dropped parts cost nothing but their selector logic.
 module strum_sdp_group #(
   parameter G = 4,
   parameter K = 4,
@@ -23,7 +22,7 @@ module strum_sdp_group #(
   input  [G*W_BITS-1:0] w,
   output [K*P_BITS-1:0] p
 );
-  // Bits of a count of 0..2G-1 (at least 1).
+  // Bits of a count of 0..f_n-1 (at least 1).
   function integer group_clog2(input integer f_n);
     integer v;
     begin
@@ -37,7 +36,6 @@ module strum_sdp_group #(
   localparam PB = HB + 1;
   // A part's lane data: {high part?, weight, signed operand}.
   localparam D = 1 + W_BITS + PB;
-  localparam CB = group_clog2(N);
   // The largest key: the largest |hi| (2^(HB-1) signed, 2^HB - 1 unsigned) + 2^LB - 1.
   localparam MAXK = (1 << LB) - 1 + (A_SIGNED != 0 ? (1 << (HB - 1)) : (1 << HB) - 1);
   // At least HB + 1 bits, so |hi| always zero-extends (the comparators are KB bits wide).
@@ -47,7 +45,7 @@ module strum_sdp_group #(
   wire [N*KB-1:0] key;
   wire [N*D-1:0] data;
   wire [N-1:0] sel;
-  genvar i, j, d;
+  genvar i, j;
   generate
     for (i = 0; i < G; i = i + 1) begin : g_split
       wire [HB-1:0] hi = a[i*A_BITS + LB +: HB];
@@ -66,32 +64,22 @@ module strum_sdp_group #(
 
   strum_sdp_topk #(.N(N), .K(K), .KEY_BITS(KB)) u_topk (.key(key), .sel(sel));
 
+  // Lane j's data: the j-th kept part (strum_gather, positions j..j+2G-K).
+  wire [K*D-1:0] x;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [K*(N-K+1)-1:0] hot;
+  /* verilator lint_on UNUSEDSIGNAL */
+  strum_gather #(.N(N), .K(K), .D(D), .REST(0), .MODE(0)) u_gather (
+    .sel(sel), .data(data), .hot_in({(K*(N-K+1)){1'b0}}), .hot(hot), .out(x)
+  );
+
   generate
-    // kb of part i (g_count[i].kb): kept parts before it.
-    for (i = 0; i < N; i = i + 1) begin : g_count
-      wire [CB-1:0] kb;
-      if (i == 0) begin : g_0
-        assign kb = {CB{1'b0}};
-      end else begin : g_w
-        assign kb = g_count[i-1].kb + {{(CB-1){1'b0}}, sel[i-1]};
-      end
-    end
     for (j = 0; j < K; j = j + 1) begin : g_lane
-      localparam [CB-1:0] JV = j;
-      for (d = 0; d <= N - K; d = d + 1) begin : g_c
-        wire [D-1:0] t = {D{sel[j+d] & (g_count[j+d].kb == JV)}} & data[(j+d)*D +: D];
-        wire [D-1:0] o;
-        if (d == 0) begin : g_first
-          assign o = t;
-        end else begin : g_or
-          assign o = g_c[d-1].o | t;
-        end
-      end
-      wire [D-1:0] x = g_c[N-K].o;
+      wire [D-1:0] xj = x[j*D +: D];
       strum_lane_part #(
         .A_BITS(PB), .A_SIGNED(1), .C_BITS(W_BITS), .M_BITS(1), .P_BITS(P_BITS), .LOW_BITS(LB)
       ) u_lane (
-        .a(x[PB-1:0]), .code(x[PB +: W_BITS]), .meta(x[D-1]), .p(p[j*P_BITS +: P_BITS])
+        .a(xj[PB-1:0]), .code(xj[PB +: W_BITS]), .meta(xj[D-1]), .p(p[j*P_BITS +: P_BITS])
       );
     end
   endgenerate

@@ -11,9 +11,9 @@ import { DEFAULT_CYCLES, runPower } from '../../power/index.ts';
 import { designLine, type FlowResult, renderFlowMarkdown, renderFlowText } from '../../report/flow.ts';
 import { POWER_OUTPUT, writePowerReport } from '../../report/power.ts';
 import { SYNTH_OUTPUT, writeSynthReport } from '../../report/synth.ts';
-import { RTL_OUTPUT, writeRtl } from '../../rtl/index.ts';
+import { RTL_OUTPUT, renderRtl, writeRtl } from '../../rtl/index.ts';
 import { DEFAULT_SEED, runSim } from '../../sim/index.ts';
-import { runSynth } from '../../synth/index.ts';
+import { baselineConfig, runSynth } from '../../synth/index.ts';
 import {
   type ConfigArgs,
   configArgsText,
@@ -118,10 +118,13 @@ export const flowCommand: CommandModule<object, Args> = {
     const baseline = formatOf(cfg).hasLow || cfg.pe.sdp !== undefined;
     say(`[3/${steps}] synthesize: PE${baseline ? ' and the INT8 baseline PE' : ''} (Yosys, OpenSTA)`);
     t0 = performance.now();
+    // The baseline's RTL is rendered once too: synthesis and power get the same bundle.
+    const baselineRtl = baseline ? renderRtl(baselineConfig(cfg)) : undefined;
     const synth = await runSynth(cfg, {
       target: 'pe',
       baseline,
       rtl: rtl.bundle,
+      baselineRtl,
       onProgress: (m) => say(`      ${m}`),
     });
     const synthSeconds = since(t0);
@@ -140,6 +143,7 @@ export const flowCommand: CommandModule<object, Args> = {
         baseline,
         cycles: powerCycles,
         bundle: rtl.bundle,
+        baselineBundle: baselineRtl,
         onProgress: (m) => say(`      ${m}`),
       });
       powerSeconds = since(t0);

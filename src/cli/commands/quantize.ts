@@ -25,6 +25,7 @@ import {
   type LpqMethod,
   type LpqObjective,
   lpqLayer,
+  lpqSearches,
 } from '../../quant/lpq-layer.ts';
 import { SELECT_POLICIES, type SelectPolicy } from '../../quant/quantize.ts';
 
@@ -298,7 +299,7 @@ export const quantizeCommand: CommandModule<object, Args> = {
       granularity: argv.granularity,
     };
     const scheme = makeScheme(options);
-    const lpq = argv.low === 'lp' && argv.lpq !== 'off' ? argv.lpq : null;
+    const lpq = lpqSearches(argv.low) && argv.lpq !== 'off' ? argv.lpq : null;
     if (argv.out !== undefined) {
       packedConfig(scheme);
       checkOutputDir(argv.out, QUANT_OUTPUT);
