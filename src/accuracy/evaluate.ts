@@ -2,6 +2,7 @@
 // graph, run it with onnxruntime on every sample, and score it against the labels.
 // Per-sample results are kept so every scheme can be compared with INT8 on the same samples.
 import { isBaselineFormat } from '../format/registry.ts';
+import { type ActQuantPlan, emulateActivations } from './act-quant.ts';
 import type { LoadedModel } from './model.ts';
 import { createSession, quantizeModel, runFloat } from './model.ts';
 import { ctcGreedy, editDistance, lineBatch } from './ocr.ts';
@@ -116,6 +117,8 @@ export async function evaluateScheme(
   progress: Progress,
   /** Per layer, per input channel: mean square calibration activation (scopes group, layer). */
   sensitivity?: ReadonlyMap<string, Float64Array>,
+  /** --activations int8: the activation quantization (and SDP rule) emulated at every weight layer's input. */
+  acts?: ActQuantPlan,
 ): Promise<SchemeScores> {
   const t0 = performance.now();
   const kept =
@@ -123,10 +126,17 @@ export async function evaluateScheme(
       ? []
       : keepInt8;
   const q = quantizeModel(model, scheme, kept, kept.length ? int8Of(scheme) : undefined, sensitivity);
+  const bytes = acts
+    ? emulateActivations(
+        q.bytes,
+        model.layers.map((l) => l.name),
+        acts,
+      )
+    : q.bytes;
   const scores =
     task.data.kind === 'classify'
-      ? await classify(model, q.bytes, task.data, progress)
-      : await recognize(model, q.bytes, task.data, progress);
+      ? await classify(model, bytes, task.data, progress)
+      : await recognize(model, bytes, task.data, progress);
   // Mask scope 'layer' keeps the layers whose input channels cannot be permuted INT8 too.
   const fixed = q.layers.filter((l) => l.scheme !== scheme && !kept.includes(l.name)).map((l) => l.name);
   return { scheme, scores, keptInt8: [...kept, ...fixed], seconds: (performance.now() - t0) / 1000 };

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type OutputMarker, replaceOutputDir } from '../config/atomic.ts';
 import { UserError } from '../config/errors.ts';
+import { activationMax, activationPlan, calibrationBatches } from './act-quant.ts';
 import { evaluateScheme, type Progress, type SchemeScores } from './evaluate.ts';
 import { loadModel, resolveExceptions } from './model.ts';
 import { type AccuracyReport, renderMarkdown, renderSvg, summarizeSchemes } from './report.ts';
@@ -68,6 +69,22 @@ export interface AccuracyOptions {
    * samples (mask scopes group and layer; classifiers with calibration data only).
    */
   readonly sensitivity?: boolean;
+  /**
+   * int8 activations at every weight layer's input (calibrated scales; SDP designs also drop
+   * activation parts): every scheme but float (act-quant.ts).
+   */
+  readonly activations?: boolean;
+  readonly onCalibration?: (m: string) => void;
+}
+
+/** What --activations int8 ran with (the report's `activations`). */
+export interface ActivationsInfo {
+  readonly kind: 'int8';
+  readonly calibration: string;
+  /** Weight-layer input tensors quantized, and the largest / smallest scale at 8 bits. */
+  readonly tensors: number;
+  readonly maxScale: number;
+  readonly minScale: number;
 }
 
 /** Every scheme over the task; the report without the integer / RTL parts. */
@@ -86,12 +103,36 @@ export async function runAccuracy(
     }
     sensitivity = await channelSensitivity(model, task.calibration().data);
   }
+  let actMax: Map<string, number> | undefined;
+  let activations: ActivationsInfo | undefined;
+  if (o.activations) {
+    const calib = await calibrationBatches(task);
+    o.onCalibration?.(`calibrating activation scales on ${calib.source}`);
+    actMax = await activationMax(model, calib.batches);
+    const s8 = [...activationPlan(actMax, 8).scales.values()];
+    activations = {
+      kind: 'int8',
+      calibration: calib.source,
+      tensors: s8.length,
+      maxScale: Math.max(...s8),
+      minScale: Math.min(...s8),
+    };
+  }
   const runs: SchemeScores[] = [];
   for (const [i, s] of schemes.entries()) {
     const progress = o.onProgress?.(s.id, i, schemes.length) ?? (() => {});
-    runs.push(await evaluateScheme(task, model, s, keep, progress, sensitivity));
+    const acts =
+      actMax && s.kind !== 'float'
+        ? activationPlan(
+            actMax,
+            s.kind === 'config' ? s.cfg.activation.bits : 8,
+            s.kind === 'config' ? s.cfg.pe.sdp : undefined,
+          )
+        : undefined;
+    runs.push(await evaluateScheme(task, model, s, keep, progress, sensitivity, acts));
   }
-  const report = accuracyReport(task, model.bytes, runs, o.command ?? '');
+  const base = accuracyReport(task, model.bytes, runs, o.command ?? '');
+  const report = activations ? { ...base, activations } : base;
   return { report, runs };
 }
 

@@ -59,6 +59,8 @@ export interface AccuracyReport {
   readonly command: string;
   readonly integer?: unknown;
   readonly rtl?: unknown;
+  /** --activations int8 (index.ts ActivationsInfo). */
+  readonly activations?: { readonly calibration: string; readonly tensors: number };
 }
 
 export function verdictOf(change: Interval | null): Verdict | null {
@@ -155,6 +157,14 @@ export function renderMarkdown(r: AccuracyReport, extra = ''): string {
       `metric: ${r.metric}. Weights quantized by strumgen and written back into the graph (fake quantization), ` +
       `run with onnxruntime-node ${r.tools.onnxruntime}.`,
     '',
+    ...(r.activations
+      ? [
+          `Activations: int8 at the input of every weight layer (${r.activations.tensors} tensors; one scale per ` +
+            `tensor, max |x| / 127 on ${r.activations.calibration}), under every scheme but float; a pe.sdp ` +
+            'design also keeps only its K most important nibble parts per group of G (docs/ACCURACY.md, "Int8 activations").',
+          '',
+        ]
+      : []),
     schemeTable(r),
     '',
     `Intervals: accuracy 95% Wilson; change against INT8 paired on the same samples (Agresti-Min); CER by a ` +

@@ -62,10 +62,12 @@ export function allSchemes(): string[] {
   ];
 }
 
-export const isInt8 = (s: Scheme) => s.kind === 'config' && isBaselineFormat(s.cfg.pe.low);
+/** The INT8 reference: INT8 weights and no SDP (an SDP design also has pe.low 'none'). */
+export const isInt8 = (s: Scheme) => s.kind === 'config' && isBaselineFormat(s.cfg.pe.low) && !s.cfg.pe.sdp;
 
 /** Human label: the id plus B and H for the StruM schemes. */
 export function schemeLabel(s: Scheme): string {
+  if (s.kind === 'config' && s.cfg.pe.sdp) return `${s.id} G=${s.cfg.pe.sdp.group} K=${s.cfg.pe.sdp.keep}`;
   if (s.kind !== 'config' || isBaselineFormat(s.cfg.pe.low)) return s.id;
   const { block, high, mode, mid } = s.cfg.pe;
   const m = mid ? ` M=${mid.lanes} ${mid.format}${mid.bits}` : '';
@@ -123,6 +125,7 @@ export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Sc
         pe.mode = 'static';
         delete pe.high;
         delete pe.maskScope;
+        delete pe.sdp;
       } else {
         if (pe.low === undefined || isBaselineFormat(String(pe.low))) delete pe.high;
         pe.low = head;

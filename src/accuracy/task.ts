@@ -29,6 +29,11 @@ export interface Task {
   readonly data: ClassifyData | OcrData;
   /** Samples that calibrate the activation scales of the integer path (classifiers only). */
   readonly calibration?: () => { readonly data: ClassifyData; readonly source: string };
+  /** OCR: lines that calibrate the activation scales of --activations (default: the first lines of the data). */
+  readonly calibrationLines?: () => Promise<{
+    readonly lines: readonly LineImage[];
+    readonly source: string;
+  }>;
 }
 
 /** Sample count of a task. */

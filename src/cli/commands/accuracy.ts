@@ -25,6 +25,7 @@ interface Args extends ConfigArgs {
   seed: number;
   rtl: boolean;
   integer: boolean;
+  activations: string;
   json: boolean;
   out?: string;
 }
@@ -93,6 +94,12 @@ export const accuracyCommand: CommandModule<object, Args> = {
         describe:
           'also run the integer path: int8 activations (golden model and onnxruntime ConvInteger/MatMulInteger)',
       })
+      .option('activations', {
+        type: 'string',
+        default: 'float',
+        describe:
+          "float | int8: int8 activations (calibrated per tensor) at every weight layer's input, emulated in the graph; an SDP design (pe.sdp) also drops its activation parts (every task, OCR included)",
+      })
       .option('rtl', {
         type: 'boolean',
         default: false,
@@ -114,6 +121,9 @@ export const accuracyCommand: CommandModule<object, Args> = {
       limit: argv.limit,
       seed: argv.seed,
     });
+    if (argv.activations !== 'float' && argv.activations !== 'int8') {
+      throw new UserError(`--activations: '${argv.activations}' is not float or int8`);
+    }
     const keepInt8 = (argv.keepInt8 ?? '').split(',').filter(Boolean);
     if (argv.integer || argv.rtl) {
       // One array runs one format: a layer kept INT8 would need a second array.
@@ -129,13 +139,15 @@ export const accuracyCommand: CommandModule<object, Args> = {
       command,
       onProgress: progressBar,
       sensitivity: argv.sensitivity,
+      activations: argv.activations === 'int8',
+      onCalibration: (m) => process.stderr.write(`${m}\n`),
     });
     let report = base;
     let extra = '';
     const sdp = runs.filter((r) => r.scheme.kind === 'config' && r.scheme.cfg.pe.sdp).map((r) => r.scheme.id);
-    if (sdp.length && !(argv.integer || argv.rtl))
+    if (sdp.length && !(argv.integer || argv.rtl) && argv.activations !== 'int8')
       process.stderr.write(
-        `note: ${sdp.join(', ')}: SDP drops activation parts, which fake quantization of the weights does not see (INT8 weights): add --integer\n`,
+        `note: ${sdp.join(', ')}: SDP drops activation parts, which fake quantization of the weights does not see (INT8 weights): add --activations int8 (any task) or --integer (CNN classifiers)\n`,
       );
     if (argv.integer || argv.rtl) {
       const integer = await integerPath(task, runs, {
