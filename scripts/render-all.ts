@@ -11,7 +11,7 @@
 //
 // --root renders another checkout's sources (its presets, formats and renderer) with this
 // script's config list, so both sides see the same configs.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,9 +19,15 @@ import { parseArgs } from 'node:util';
 const { values: args } = parseArgs({
   options: { root: { type: 'string' }, out: { type: 'string' }, random: { type: 'string', default: '360' } },
 });
-if (!args.out) throw new Error('usage: npx tsx scripts/render-all.ts [--root CHECKOUT] --out DIR');
+const fail = (line: string): never => {
+  process.stderr.write(`${line}\n`);
+  process.exit(2);
+};
+if (!args.out) fail('usage: npx tsx scripts/render-all.ts [--root CHECKOUT] --out DIR');
 const root = resolve(args.root ?? fileURLToPath(new URL('..', import.meta.url)));
-const out = resolve(args.out);
+const out = resolve(args.out!);
+// Writes only into a new or empty directory: never over someone's files.
+if (existsSync(out) && readdirSync(out).length > 0) fail(`--out ${out}: not empty; give a new directory`);
 
 // biome-ignore lint/suspicious/noExplicitAny: another checkout's modules, typed by their own sources
 type Any = any;
