@@ -50,11 +50,10 @@ const routeDecode = libraryModule('strum_route_decode', 'route', undefined, [gat
 const routeMux = libraryModule('strum_route_mux', 'route', undefined, [gather]);
 
 // pe.sdp: the group module holds the top-K part selector and the part-lanes (activations), or
-// the part-lanes reading stored part entries (weights); a part-lane is a full lane's multiply
-// and a shift.
+// the part-lanes reading stored part entries (weights); a part-lane is a multiply and a shift.
 const laneFull = libraryModule('strum_lane_full', 'lane');
 const sdpTopk = libraryModule('strum_sdp_topk', 'route');
-const lanePart = libraryModule('strum_lane_part', 'lane', undefined, [laneFull]);
+const lanePart = libraryModule('strum_lane_part', 'lane');
 
 export const LIB = {
   gather,

@@ -3,8 +3,13 @@
 // dynamic SDP (strum_sdp_group) puts the activation part on `a` (a high part sign-extended, a
 // low part zero-extended) and the INT8 weight on `code`; static SDP (strum_sdp_static_group)
 // the activation on `a` and the weight part on `code`. `meta` is 1 for a high part (its weight
-// is 2^LOW_BITS). The library's lane port contract (strum_lane_full.v), whose multiply this
-// lane reuses, with a 0-or-LOW_BITS shift after it.
+// is 2^LOW_BITS). The library's lane port contract (strum_lane_full.v).
+//
+// Area (docs/FORMATS.md, "SDP"): the multiply and the shift are one expression in this module,
+// so synthesis folds the shift into the product's final adder (an instance of strum_lane_full
+// with the shift after it was 7% larger: hierarchical synthesis keeps the module boundary),
+// and the narrower operand is the multiply's first (Yosys's Booth multiplier for a 5-bit by
+// 8-bit product with the 8-bit operand first is 13% larger).
 module strum_lane_part #(
   parameter A_BITS = 5,
   parameter A_SIGNED = 1,
@@ -18,11 +23,11 @@ module strum_lane_part #(
   input  [M_BITS-1:0] meta,
   output [P_BITS-1:0] p
 );
-  wire [P_BITS-1:0] prod;
-  strum_lane_full #(
-    .A_BITS(A_BITS), .A_SIGNED(A_SIGNED), .C_BITS(C_BITS), .M_BITS(1), .P_BITS(P_BITS)
-  ) u_mul (
-    .a(a), .code(code), .meta(1'b0), .p(prod)
-  );
-  assign p = meta[0] ? prod << LOW_BITS : prod;
+  // Operands sign-extended (an unsigned activation zero-extended) to the product width: the
+  // product is exact in P_BITS.
+  wire signed [P_BITS-1:0] a_x = {{(P_BITS-A_BITS){A_SIGNED != 0 && a[A_BITS-1]}}, a};
+  wire signed [P_BITS-1:0] w_x = {{(P_BITS-C_BITS){code[C_BITS-1]}}, code};
+  wire signed [P_BITS-1:0] narrow = A_BITS <= C_BITS ? a_x : w_x;
+  wire signed [P_BITS-1:0] wide = A_BITS <= C_BITS ? w_x : a_x;
+  assign p = (narrow * wide) << (meta[0] ? LOW_BITS : 0);
 endmodule
