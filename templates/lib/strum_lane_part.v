@@ -5,11 +5,12 @@
 // the activation on `a` and the weight part on `code`. `meta` is 1 for a high part (its weight
 // is 2^LOW_BITS). The library's lane port contract (strum_lane_full.v).
 //
-// Area (docs/FORMATS.md, "SDP"): the multiply and the shift are one expression in this module,
-// so synthesis folds the shift into the product's final adder (an instance of strum_lane_full
-// with the shift after it was 7% larger: hierarchical synthesis keeps the module boundary),
-// and the narrower operand is the multiply's first (Yosys's Booth multiplier for a 5-bit by
-// 8-bit product with the 8-bit operand first is 13% larger).
+// Area and speed (docs/FORMATS.md, "SDP"; docs/PERFORMANCE.md): the multiply and the shift are
+// in this one module, so synthesis optimises them together (an instance of strum_lane_full with
+// the shift after it was 7% larger: hierarchical synthesis keeps the boundary); the narrower
+// operand is the multiply's first (Yosys's Booth multiplier of a 5-bit by an 8-bit operand is
+// 13% larger the other way round); the shift is a mux of two constant shifts, not a shift by a
+// variable amount (Verilator's model then runs 4% more instructions).
 module strum_lane_part #(
   parameter A_BITS = 5,
   parameter A_SIGNED = 1,
@@ -29,5 +30,6 @@ module strum_lane_part #(
   wire signed [P_BITS-1:0] w_x = {{(P_BITS-C_BITS){code[C_BITS-1]}}, code};
   wire signed [P_BITS-1:0] narrow = A_BITS <= C_BITS ? a_x : w_x;
   wire signed [P_BITS-1:0] wide = A_BITS <= C_BITS ? w_x : a_x;
-  assign p = (narrow * wide) << (meta[0] ? LOW_BITS : 0);
+  wire [P_BITS-1:0] prod = narrow * wide;
+  assign p = ~meta[0] ? prod : prod << LOW_BITS;
 endmodule
