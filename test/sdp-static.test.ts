@@ -2,12 +2,10 @@
 // stored part entries (layout, canonical packing, round trip, refusals, a flipped index bit
 // seen), the quantizer's blocks (least-error selection, packable), config errors, corner
 // configs under Icarus, and the PE in Verilator co-simulation (the stimulus' static-SDP edge
-// blocks) with a swapped high/low flag caught, and the Fashion-MNIST CNN on the same array.
+// blocks) with a swapped high/low flag caught, and the Fashion-MNIST CNN on the same array
+// (describeSdpCosim, test/sdp-helpers.ts: the same block as test/sdp.test.ts's).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadTask, runAccuracy } from '../src/accuracy/index.ts';
-import { integerPath } from '../src/accuracy/integer-run.ts';
-import { loadConfig } from '../src/config/load.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
 import {
   decodeWeightBlock,
@@ -25,10 +23,10 @@ import {
 } from '../src/format/sdp.ts';
 import { quantizeForConfig, quantizeMatrix, roundHalfEven } from '../src/quant/quantize.ts';
 import { renderRtl } from '../src/rtl/index.ts';
-import { runSim } from '../src/sim/index.ts';
 import { Rng, weightPool } from '../src/sim/stimulus.ts';
 import { configProblems } from './config-helpers.ts';
 import { pool, randomStimulus, rng, simulateAgainstGolden, verilatorLint, yosysRead } from './rtl-helpers.ts';
+import { describeSdpCosim } from './sdp-helpers.ts';
 
 const base = { name: 'x', pe: { block: 16, low: 'none', sdp: { group: 4, keep: 4, operand: 'weights' } } };
 
@@ -237,38 +235,9 @@ describe('static SDP corner configs under Icarus (the golden model cycle for cyc
   }, 120_000);
 });
 
-describe('the static SDP PE in Verilator co-simulation', () => {
-  const BUILD = 240_000;
-  // One array for the co-simulation and the accuracy run: one Verilator build (cached).
-  const ARRAY = { 'array.rows': 2, 'array.cols': 2, 'pe.block': 8, 'pe.sdp.keep': 3 };
-  it(
-    'sdp-w 2x2, B=8, G=4, K=3: bit-exact with the edge blocks; a swapped high/low flag is caught',
-    async () => {
-      const cfg = await loadConfig('sdp-w', ARRAY);
-      const ok = await runSim(cfg, { vectors: 3000, seed: 2 });
-      expect(ok.mismatches).toBe(0);
-      expect(ok.pass).toBe(true);
-      const bad = await runSim(cfg, { vectors: 3000, seed: 2, fault: 'sdp-part-flag' });
-      expect(bad.pass).toBe(false);
-      expect(bad.mismatches).toBeGreaterThan(0);
-    },
-    BUILD,
-  );
-
-  it(
-    'Fashion-MNIST CNN on the same array (--rtl, 4 images): RTL logits equal the golden model and onnxruntime',
-    async () => {
-      const task = await loadTask('fashion-mnist', { limit: 4 });
-      const { runs } = await runAccuracy(task, {
-        schemes: 'config',
-        context: { config: 'sdp-w', overrides: ARRAY, select: 'magnitude' },
-      });
-      const rep = await integerPath(task, runs, { rtl: true });
-      const s = rep.schemes[0]!;
-      expect(s.onnxLogitsEqual).toBe(4);
-      expect(s.rtl!.mismatches).toBe(0);
-      expect(s.rtl!.logitsEqual).toBe(4);
-    },
-    BUILD,
-  );
+describeSdpCosim({
+  preset: 'sdp-w',
+  fault: 'sdp-part-flag',
+  faultWhat: 'a swapped high/low flag',
+  onnxLogitsEqual: 4,
 });

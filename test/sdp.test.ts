@@ -2,14 +2,14 @@
 // sort-based second reading of it, the static weight selection against brute force, the RTL
 // top-K selector (templates/lib/strum_sdp_topk.v) against the rule under Icarus on random and
 // adversarial groups (and its tie-order fault caught), config errors, and the PE in Verilator
-// co-simulation (edge blocks: ties, equal parts, zero groups, extremes) with the fault caught.
+// co-simulation (edge blocks: ties, equal parts, zero groups, extremes) with the fault caught
+// (describeSdpCosim, test/sdp-helpers.ts: the same block as test/sdp-static.test.ts's).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadTask, runAccuracy } from '../src/accuracy/index.ts';
 import {
   calibrate,
   goldenMatmul,
@@ -18,7 +18,6 @@ import {
   quantizeNet,
   runInteger,
 } from '../src/accuracy/integer.ts';
-import { integerPath } from '../src/accuracy/integer-run.ts';
 import { loadModel } from '../src/accuracy/model.ts';
 import { FASHION_MNIST_MODEL } from '../src/accuracy/tasks/fashion-mnist.ts';
 import { loadConfig } from '../src/config/load.ts';
@@ -36,10 +35,10 @@ import {
 } from '../src/format/sdp.ts';
 import { renderRtl } from '../src/rtl/index.ts';
 import { LIB, libraryText } from '../src/rtl/library.ts';
-import { runSim } from '../src/sim/index.ts';
 import { cleanNetlistForSta } from '../src/synth/netlist.ts';
 import { configProblems } from './config-helpers.ts';
 import { pool, randomStimulus, rng, simulateAgainstGolden, verilatorLint, yosysRead } from './rtl-helpers.ts';
+import { describeSdpCosim } from './sdp-helpers.ts';
 
 /** The rule read a second way: sort by (key descending, part ascending), keep the first K. */
 function sortSelect(keys: readonly number[], K: number): boolean[] {
@@ -344,49 +343,18 @@ describe('SDP corner configs under Icarus (the golden model cycle for cycle)', (
   }, 120_000);
 });
 
-describe('the SDP PE in Verilator co-simulation', () => {
-  const BUILD = 240_000;
-  // One array for the co-simulation and the accuracy run: one Verilator build (cached).
-  const SDP_ARRAY = { 'array.rows': 2, 'array.cols': 2, 'pe.block': 8, 'pe.sdp.keep': 3 };
-  it(
-    'sdp 2x2, B=8, G=4, K=3: bit-exact with the edge blocks; the selector fault is caught',
-    async () => {
-      const cfg = await loadConfig('sdp', SDP_ARRAY);
-      const ok = await runSim(cfg, { vectors: 3000, seed: 2 });
-      expect(ok.mismatches).toBe(0);
-      expect(ok.pass).toBe(true);
-      const bad = await runSim(cfg, { vectors: 3000, seed: 2, fault: 'sdp-tie-order' });
-      expect(bad.pass).toBe(false);
-      expect(bad.mismatches).toBeGreaterThan(0);
-    },
-    BUILD,
-  );
-
-  it(
-    'Fashion-MNIST CNN on the same array (--rtl, 4 images): RTL logits equal the SDP golden integer model, which is not INT8',
-    async () => {
-      const task = await loadTask('fashion-mnist', { limit: 4 });
-      const { runs: all } = await runAccuracy(task, {
-        schemes: 'config',
-        context: { config: 'sdp', overrides: SDP_ARRAY, select: 'magnitude' },
-      });
-      // An SDP design is not the INT8 reference: runAccuracy adds INT8 beside it.
-      expect(all.map((r) => r.scheme.kind === 'config' && r.scheme.cfg.pe.sdp !== undefined)).toEqual([
-        false,
-        true,
-      ]);
-      const runs = all.slice(1);
-      const rep = await integerPath(task, runs, { rtl: true });
-      const s = rep.schemes[0]!;
-      expect(s.onnxLogitsEqual).toBeNull();
-      expect(s.rtl!.mismatches).toBe(0);
-      expect(s.rtl!.logitsEqual).toBe(4);
-      // The SDP golden model is not the INT8 one: the same weights without SDP give other logits.
-      const scheme = runs[0]!.scheme;
-      if (scheme.kind !== 'config') throw new Error('a config scheme');
+describeSdpCosim({
+  preset: 'sdp',
+  fault: 'sdp-tie-order',
+  faultWhat: 'the selector fault',
+  onnxLogitsEqual: null,
+  more: {
+    title: 'which is not INT8',
+    // The SDP golden model is not the INT8 one: the same weights without SDP give other logits.
+    check: async (cfg, task) => {
       const model = await loadModel(FASHION_MNIST_MODEL);
       const net = await calibrate(model, integerGraph(model), task.calibration!().data);
-      const w = quantizeNet(net, scheme.cfg, 'magnitude');
+      const w = quantizeNet(net, cfg, 'magnitude');
       const x = new Float32Array(784);
       const input = new Int8Array(4 * 784);
       for (let i = 0; i < 4; i++) {
@@ -395,10 +363,9 @@ describe('the SDP PE in Verilator co-simulation', () => {
       }
       const run = (sdp: boolean) =>
         runInteger(net, w, input, 4, (i, A, rows) =>
-          goldenMatmul(sdp ? sdpActivations(scheme.cfg, A) : A, rows, w.q[i]!, 32),
+          goldenMatmul(sdp ? sdpActivations(cfg, A) : A, rows, w.q[i]!, 32),
         );
       expect(Array.from(await run(true))).not.toEqual(Array.from(await run(false)));
     },
-    BUILD,
-  );
+  },
 });
