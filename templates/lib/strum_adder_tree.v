@@ -81,42 +81,41 @@ module strum_adder_tree #(
   localparam [8*NODES-1:0] WIDTH = widths(0);
   localparam [32*(N+1)-1:0] OFFSET = offsets(0);
 
-  // Every node sign-extended to CAP bits (a parent reads the low bits it needs), in one net
-  // array (split_var: each word its own signal to Verilator).
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [CAP-1:0] v [0:NODES-1] /*verilator split_var*/;
-  /* verilator lint_on UNUSEDSIGNAL */
+  // Every node sign-extended to CAP bits (a parent reads the low bits it needs), one wire per
+  // generate scope (no net array: simulators then track each node on its own).
   genvar lv, n;
   generate
     if (OFFSET[32*N +: 32] != IN_BITS || WIDTH[8*(NODES-1) +: 8] != OUT_BITS) begin : g_bad_widths
+      // IN_BITS or OUT_BITS do not match LEAF_BITS and CAP: refuse to elaborate.
       strum_adder_tree_width_mismatch u_error ();
     end
     for (lv = 0; lv <= TOP; lv = lv + 1) begin : g_level
       for (n = 0; n < count(lv); n = n + 1) begin : g_node
-        localparam integer X = base(lv) + n;
-        // The first child (levels above the leaves).
-        localparam integer C = lv == 0 ? 0 : base(lv - 1) + 2 * n;
+        // Bits above the node's own width are sign copies that only some readers take.
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire [CAP-1:0] v;
+        /* verilator lint_on UNUSEDSIGNAL */
         if (lv == 0) begin : g_leaf
           localparam integer LB = {24'd0, LEAF_BITS[8*n +: 8]};
           localparam integer AT = OFFSET[32*n +: 32];
           if (CAP > LB) begin : g_ext
-            assign v[X] = {{(CAP-LB){in[AT+LB-1]}}, in[AT +: LB]};
+            assign v = {{(CAP-LB){in[AT+LB-1]}}, in[AT +: LB]};
           end else begin : g_same
-            assign v[X] = in[AT +: LB];
+            assign v = in[AT +: LB];
           end
         end else if (2 * n + 1 < count(lv - 1)) begin : g_add
-          localparam integer WN = {24'd0, WIDTH[8*X +: 8]};
-          wire [WN-1:0] s = v[C][WN-1:0] + v[C+1][WN-1:0];
+          localparam integer WN = {24'd0, WIDTH[8*(base(lv)+n) +: 8]};
+          wire [WN-1:0] s = g_level[lv-1].g_node[2*n].v[WN-1:0] + g_level[lv-1].g_node[2*n+1].v[WN-1:0];
           if (CAP > WN) begin : g_ext
-            assign v[X] = {{(CAP-WN){s[WN-1]}}, s};
+            assign v = {{(CAP-WN){s[WN-1]}}, s};
           end else begin : g_same
-            assign v[X] = s;
+            assign v = s;
           end
         end else begin : g_pass
-          assign v[X] = v[C];
+          assign v = g_level[lv-1].g_node[2*n].v;
         end
       end
     end
   endgenerate
-  assign sum = v[NODES-1][OUT_BITS-1:0];
+  assign sum = g_level[TOP].g_node[0].v[OUT_BITS-1:0];
 endmodule
