@@ -163,7 +163,7 @@ describe('the static SDP quantizer', () => {
     const r = new Rng(5);
     const N = 6;
     const K = 40; // padded to 48
-    const W = Float32Array.from({ length: N * K }, () => (r.u32() / 2 ** 32 - 0.5) * (r.chance(0.1) ? 4 : 1));
+    const W = Float32Array.from({ length: N * K }, () => (r.float() - 0.5) * (r.chance(0.1) ? 4 : 1));
     const qm = quantizeMatrix(cfg, W, N, K);
     const q = quantizeForConfig(cfg, W, N, K);
     const int8At = (n: number, s: number) =>

@@ -5,7 +5,7 @@
 //
 // sfc32 (Doty-Humphrey's small fast chaotic generator) seeded through splitmix32. Its sequence
 // decides every co-simulation vector and every power figure in the docs: change it and those
-// must be regenerated (test/rng.test.ts pins the first outputs of seed 1).
+// must be regenerated (test/rng.test.ts pins the first outputs of seeds 0 and 1).
 
 /** Small fast seeded generator (sfc32, seeded through splitmix32). State in an Int32Array: V8 keeps it unboxed. */
 export class Rng {

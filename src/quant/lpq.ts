@@ -163,7 +163,6 @@ export function lpqGeneticOver(problem: LpqProblem, opts: LpqGeneticOptions = {}
   const n = problem.n;
   const d = problem.domain;
   const rng = new Rng(opts.seed ?? 1);
-  const pick = <T>(xs: readonly T[]) => rng.pick(xs);
   const coin = () => rng.chance(0.5);
   const P = opts.population ?? 16;
   const G = opts.generations ?? 12;
@@ -175,8 +174,8 @@ export function lpqGeneticOver(problem: LpqProblem, opts: LpqGeneticOptions = {}
   const clampTo = (xs: readonly number[], x: number) => Math.min(xs[xs.length - 1]!, Math.max(xs[0]!, x));
   const errorOf = (g: Genome) => obj.eval(g.es, g.rs, g.sf);
   let pop: Genome[] = Array.from({ length: P }, () => {
-    const es = pick(d.es);
-    const rs = pick(d.rs);
+    const es = rng.pick(d.es);
+    const rs = rng.pick(d.rs);
     const [lo, hi] = problem.sfWindow(es, rs);
     return { es, rs, sf: rng.int(lo, hi) };
   });
@@ -192,8 +191,8 @@ export function lpqGeneticOver(problem: LpqProblem, opts: LpqGeneticOptions = {}
   pop.forEach(note);
   for (let gen = 0; gen < G; gen++) {
     const tournament = () => {
-      const a = pick(pop);
-      const b = pick(pop);
+      const a = rng.pick(pop);
+      const b = rng.pick(pop);
       return errorOf(a) <= errorOf(b) ? a : b;
     };
     const next: Genome[] = [{ es: best!.es, rs: best!.rs, sf: best!.sf }];
