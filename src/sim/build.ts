@@ -206,11 +206,12 @@ export function verilatorFlags(
  * make's options for the model (Verilator's makefile; strumgen runs make itself, see
  * buildModel). pe-models: the array's own code (per-instance stub calls, wiring, read-out) at
  * -O0, which compiles 4x faster at 32x32; the PE models (PE_OPT) and the glue (a pragma) stay
- * optimised. The runtime objects are always -O2 (OPT_GLOBAL).
+ * optimised. The runtime objects (OPT_GLOBAL) at -O1: -O2 costs about 1.5-3.5 s more g++ on a
+ * machine's first build and the 8x8 model ran the same instructions (docs/PERFORMANCE.md).
  */
 export function makeOptions(mode: BuildMode = DEFAULT_BUILD_MODE): string[] {
   const opt = mode === 'pe-models' ? '-O0' : '-O1';
-  return [`OPT_FAST=${opt}`, `OPT_SLOW=${opt}`, 'OPT_GLOBAL=-O2'];
+  return [`OPT_FAST=${opt}`, `OPT_SLOW=${opt}`, 'OPT_GLOBAL=-O1'];
 }
 
 /**
@@ -255,18 +256,21 @@ export function pchSource(harness: string): string {
 
 /**
  * The make rules for the precompiled header, read with Vdut.mk in obj/: the flags of the
- * model's own compile (verilated.mk's `%.o: %.cpp` rule, OPT_FAST), printed for the cache key,
- * and the rule that compiles the header with them. The unity compile reports with -H whether
+ * model's own compile (verilated.mk's `%.o: %.cpp` rule, OPT_FAST) but the harness's own
+ * defines (-CFLAGS: STRUM_HAS_META, STRUM_TRACE; the header never reads them, and g++ accepts
+ * a PCH when macros it does not use differ), printed for the cache key, and the rule that
+ * compiles the header with them. The unity compile reports with -H whether
  * g++ loaded the PCH (a line `! .../strum_pch.h.gch`) and with -Winvalid-pch why not.
  */
 const PCH_MAKEFILE = 'strum_pch.mk';
 const PCH_FLAGS_TAG = 'strumgen-pch-flags:';
 const pchMakefile = [
   "# strumgen: the precompiled header (src/sim/build.ts), with the flags of verilated.mk's %.o rule.",
+  'STRUM_PCH_FLAGS = $(OBJCACHE) $(CXX) $(CXXFLAGS) $(filter-out $(VM_USER_CFLAGS),$(CPPFLAGS)) $(OPT_FAST)',
   'strum-pch-flags:',
-  `\t@echo '${PCH_FLAGS_TAG} $(OBJCACHE) $(CXX) $(CXXFLAGS) $(CPPFLAGS) $(OPT_FAST)'`,
+  `\t@echo '${PCH_FLAGS_TAG} $(STRUM_PCH_FLAGS)'`,
   `../${PCH_FILE}.gch: ../${PCH_FILE}`,
-  '\t$(OBJCACHE) $(CXX) $(CXXFLAGS) $(CPPFLAGS) $(OPT_FAST) -x c++-header -o $@ $<',
+  '\t$(STRUM_PCH_FLAGS) -x c++-header -o $@ $<',
   `${UNITY_FILE.replace(/\.cpp$/, '.o')}: CXXFLAGS += -Winvalid-pch -H`,
   '.PHONY: strum-pch-flags',
   '',
@@ -661,6 +665,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     if (!runtime) saveRuntime(join(tmp, 'obj'), runtimeDir);
     renameSync(join(tmp, 'obj', 'Vdut'), join(tmp, 'Vdut'));
     rmSync(join(tmp, 'obj'), { recursive: true, force: true });
+    rmSync(gch, { force: true }); // a link to the cache's copy: the model does not need it
     writeFileSync(
       join(tmp, 'meta.json'),
       `${JSON.stringify({ key, config: cfg.hash, name: cfg.name, version, flags, fault: opts.fault ?? null, pch }, null, 2)}\n`,
