@@ -20,14 +20,18 @@
 // POL = 0 (select the zeros) instead of an inverted sel at the instance: hierarchical
 // synthesis cannot absorb an inverter at the module boundary.
 //
-// Coding for simulation speed (docs/PERFORMANCE.md): the prefix count and each slot's OR
-// chain are words of net arrays declared outside the generate loops, never wires read across
-// generate scopes by hierarchical name (`g[i-1].c`), which make Verilator 5.006 keep every
-// candidate term as a variable of its own (the 8x8 strum-mip2q model ran 16% slower).
-// `split_var` lets Verilator treat each word as its own signal (otherwise a chain reads the
-// array it drives: a combinational loop to Verilator); other tools read it as a comment. Net
-// arrays, not slices of one packed vector: Icarus re-evaluates every slice of a vector that
-// reads itself (25x slower).
+// Coding for simulation speed and build time (docs/PERFORMANCE.md): the prefix count and each
+// slot's OR chain are words of net arrays declared outside the generate loops, never wires read
+// across generate scopes by hierarchical name (`g[i-1].c`), which make Verilator 5.006 keep
+// every candidate term as a variable of its own (the 8x8 strum-mip2q model ran 16% slower).
+// One generate scope per candidate and no MODE branch inside it: every scope and every
+// variable of the PE is copied once per PE instance before Verilator optimises, so its
+// elaboration time grows with them (the nested coding cost 17% more Verilator work on the 8x8
+// model). `split_var` lets Verilator treat each word as its own signal (otherwise a chain
+// reads the array it drives: a combinational loop to Verilator); other tools read it as a
+// comment. Net arrays, not slices of one packed vector: Icarus re-evaluates every slice of a
+// vector that reads itself (25x slower). No functions with loops (Verilator unrolls them per
+// call: 2x the elaboration work).
 module strum_gather #(
   parameter N = 16,
   parameter K = 8,
@@ -57,95 +61,46 @@ module strum_gather #(
   localparam HK = K * (R + 1);
   localparam HW = HK + (REST != 0 ? R * (K + 1) : 0);
 
-  // cnt[i]: selected items before position i (MODE 0, 1); hs[x]: one-hot select x (MODE 1, 2).
+  localparam S = REST != 0 ? N : K;
+  localparam [CB-1:0] ONE = 1;
+
+  // cnt[i]: selected items before position i (MODE 0, 1).
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [CB-1:0] cnt [0:N-1] /*verilator split_var*/;
-  wire hs [0:HW-1] /*verilator split_var*/;
-  /* verilator lint_on UNUSEDSIGNAL */
+  wire [CB-1:0] cnt [0:N] /*verilator split_var*/;
   // pick[i]: item i is selected (unused in MODE 2).
-  /* verilator lint_off UNUSEDSIGNAL */
   wire [N-1:0] pick = POL != 0 ? sel : ~sel;
   /* verilator lint_on UNUSEDSIGNAL */
+  assign cnt[0] = {CB{1'b0}};
   genvar i, j, d;
   generate
     for (i = 0; i < N; i = i + 1) begin : g_count
-      if (i == 0 || MODE == 2) begin : g_0
-        assign cnt[i] = {CB{1'b0}};
-      end else if (CB > 1) begin : g_w
-        assign cnt[i] = cnt[i-1] + {{(CB-1){1'b0}}, pick[i-1]};
-      end else begin : g_1
-        assign cnt[i] = cnt[i-1] + pick[i-1];
-      end
+      assign cnt[i+1] = cnt[i] + ({CB{pick[i]}} & ONE);
     end
-    // The selects exist as signals only where they cross the port (MODE 1 out, MODE 2 in): in
-    // MODE 0 each mux term computes its own (Verilator keeps shared selects as variables: the
-    // 8x8 strum-mip2q model ran 12.7% slower with hot driven in MODE 0).
-    if (MODE == 1) begin : g_decode
-      for (j = 0; j < K; j = j + 1) begin : g_slot
-        localparam [CB-1:0] JV = j;
-        for (d = 0; d <= R; d = d + 1) begin : g_c
-          assign hs[j*(R+1) + d] = pick[j+d] & (cnt[j+d] == JV);
+    // Slot j < K: candidate d (0..R) is item j+d, selected, with cnt == j; rest slot r = j-K:
+    // candidate d (0..K) is item r+d, unselected, with cnt == d. Its one-hot select is number
+    // X. The slot ORs its candidates' terms in a chain: o[d+1] = o[d] | term d.
+    for (j = 0; j < S; j = j + 1) begin : g_slot
+      localparam NC = j < K ? R + 1 : K + 1;
+      localparam P0 = j < K ? j : j - K;
+      localparam X0 = j < K ? j * (R + 1) : HK + (j - K) * (K + 1);
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire [D-1:0] o [0:NC] /*verilator split_var*/;
+      /* verilator lint_on UNUSEDSIGNAL */
+      assign o[0] = {D{1'b0}};
+      for (d = 0; d < NC; d = d + 1) begin : g_c
+        localparam [CB-1:0] V = j < K ? j : d;
+        // The select computed here (MODE 0, 1) or given (MODE 2): in MODE 0 it is no signal
+        // of its own (a shared select is a variable to Verilator: the model ran 12.7% slower).
+        assign o[d+1] = o[d] | ({D{MODE == 2 ? hot_in[X0+d] :
+          (j < K ? pick[P0+d] : ~pick[P0+d]) & (cnt[P0+d] == V)}} & data[(P0+d)*D +: D]);
+        if (MODE == 1) begin : g_hot
+          assign hot[X0+d] = (j < K ? pick[P0+d] : ~pick[P0+d]) & (cnt[P0+d] == V);
         end
       end
-      if (REST != 0) begin : g_rest
-        for (j = 0; j < R; j = j + 1) begin : g_slot
-          for (d = 0; d <= K; d = d + 1) begin : g_c
-            localparam [CB-1:0] DV = d;
-            assign hs[HK + j*(K+1) + d] = ~pick[j+d] & (cnt[j+d] == DV);
-          end
-        end
-      end
-      for (i = 0; i < HW; i = i + 1) begin : g_hot
-        assign hot[i] = hs[i];
-      end
-    end else begin : g_nodecode
-      for (i = 0; i < HW; i = i + 1) begin : g_hot
-        assign hs[i] = MODE == 2 ? hot_in[i] : 1'b0;
-      end
+      assign out[j*D +: D] = MODE == 1 ? {D{1'b0}} : o[NC];
+    end
+    if (MODE != 1) begin : g_nohot
       assign hot = {HW{1'b0}};
-    end
-    if (MODE != 1) begin : g_mux
-      // Slot j's OR chain: o[d] ORs candidates 0..d; the slot reads the last word.
-      for (j = 0; j < K; j = j + 1) begin : g_slot
-        localparam [CB-1:0] JV = j;
-        wire [D-1:0] o [0:R] /*verilator split_var*/;
-        for (d = 0; d <= R; d = d + 1) begin : g_c
-          wire [D-1:0] t;
-          if (MODE == 0) begin : g_self
-            assign t = {D{pick[j+d] & (cnt[j+d] == JV)}} & data[(j+d)*D +: D];
-          end else begin : g_given
-            assign t = {D{hs[j*(R+1) + d]}} & data[(j+d)*D +: D];
-          end
-          if (d == 0) begin : g_first
-            assign o[0] = t;
-          end else begin : g_or
-            assign o[d] = o[d-1] | t;
-          end
-        end
-        assign out[j*D +: D] = o[R];
-      end
-      if (REST != 0) begin : g_rest
-        for (j = 0; j < R; j = j + 1) begin : g_slot
-          wire [D-1:0] o [0:K] /*verilator split_var*/;
-          for (d = 0; d <= K; d = d + 1) begin : g_c
-            localparam [CB-1:0] DV = d;
-            wire [D-1:0] t;
-            if (MODE == 0) begin : g_self
-              assign t = {D{~pick[j+d] & (cnt[j+d] == DV)}} & data[(j+d)*D +: D];
-            end else begin : g_given
-              assign t = {D{hs[HK + j*(K+1) + d]}} & data[(j+d)*D +: D];
-            end
-            if (d == 0) begin : g_first
-              assign o[0] = t;
-            end else begin : g_or
-              assign o[d] = o[d-1] | t;
-            end
-          end
-          assign out[(K+j)*D +: D] = o[K];
-        end
-      end
-    end else begin : g_nomux
-      assign out = {((REST != 0 ? N : K)*D){1'b0}};
     end
   endgenerate
 endmodule
