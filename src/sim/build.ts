@@ -256,7 +256,7 @@ export function pchSource(harness: string): string {
 
 /**
  * The make rules for the precompiled header, read with Vdut.mk in obj/: the flags of the
- * model's own compile (verilated.mk's `%.o: %.cpp` rule, OPT_FAST) but the harness's own
+ * model's own compile (verilated.mk's `%.o: %.cpp` rule, OPT_FAST) less the harness's own
  * defines (-CFLAGS: STRUM_HAS_META, STRUM_TRACE; the header never reads them, and g++ accepts
  * a PCH when macros it does not use differ), printed for the cache key, and the rule that
  * compiles the header with them. The unity compile reports with -H whether
@@ -629,7 +629,10 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
         'precompiled header',
       ).then(
         () => savePch(gch, pchDir),
-        () => rmSync(gch, { force: true }),
+        () => {
+          rmSync(gch, { force: true });
+          rmSync(join(root, `failed-${cfg.name}-${key}.log`), { force: true });
+        },
       );
     }
     const compile = () => runSteps([['make', [...pchMake, ...makeArgs], objDir]], 'array');
