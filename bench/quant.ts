@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { resolveConfig } from '../src/config/resolve.ts';
 import { isBaselineFormat } from '../src/format/registry.ts';
-import { xorshift32 } from '../src/quant/metrics.ts';
+import { Rng } from '../src/io/rng.ts';
 import { quantizeMatrix, type SelectPolicy } from '../src/quant/quantize.ts';
 
 const arg = (name: string, fallback: number) => {
@@ -24,9 +24,9 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 
 log(`bench/quant: ${N} x ${K} = ${N * K} weights`);
 // Laplacian-ish weights (real conv weights are peaked at zero), scaled per row.
-const rnd = xorshift32(1);
+const rng = new Rng(1);
 const W = new Float32Array(N * K);
-for (let i = 0; i < W.length; i++) W[i] = Math.log(rnd() + 1e-12) * (rnd() < 0.5 ? -0.01 : 0.01);
+for (let i = 0; i < W.length; i++) W[i] = Math.log(rng.float() + 1e-12) * (rng.chance(0.5) ? -0.01 : 0.01);
 
 const formats = [
   ['int8', 'none'],

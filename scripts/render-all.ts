@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Rng } from '../src/io/rng.ts';
 
 const { values: args } = parseArgs({
   options: { root: { type: 'string' }, out: { type: 'string' }, random: { type: 'string', default: '360' } },
@@ -36,14 +37,11 @@ const { resolveConfig } = (await import(join(root, 'src/config/resolve.ts'))) as
 const { renderRtl, applicableFaults } = (await import(join(root, 'src/rtl/index.ts'))) as Any;
 await import(join(root, 'test/fixtures/formats/ternary.ts'));
 
-// A fixed LCG, not the project's PRNGs: the config list must not move when those change.
-let seed = 12345;
-const rnd = () => {
-  seed = (seed * 1103515245 + 12345) % 2 ** 31;
-  return seed / 2 ** 31;
-};
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-const int = (a: number, b: number) => a + Math.floor(rnd() * (b - a + 1));
+// The random configs come from this script's own generator (imported statically, never from
+// --root), so both checkouts of a comparison render the same list.
+const rng = new Rng(12345);
+const pick = <T>(xs: readonly T[]): T => rng.pick(xs);
+const int = (a: number, b: number) => rng.int(a, b);
 
 const descs: [string, Any][] = [];
 for (const [key, p] of Object.entries(PRESETS) as [string, Any][]) {
@@ -107,18 +105,18 @@ for (let i = 0; descs.length < fixed + Number(args.random) && i < 20000; i++) {
       low,
       mode,
       ...(scope && mode === 'static' ? { maskScope: scope } : {}),
-      ...(mode === 'static' && rnd() < 0.3 ? { routeDecode: 'column' } : {}),
+      ...(mode === 'static' && rng.float() < 0.3 ? { routeDecode: 'column' } : {}),
     },
-    activation: { bits: pick([2, 4, 8, 8, 12, 16]), signed: rnd() < 0.75 },
+    activation: { bits: pick([2, 4, 8, 8, 12, 16]), signed: rng.float() < 0.75 },
     weightBits,
     lowBits,
     accumulator: { bits: pick([8, 16, 24, 32, 48]) },
-    pipeline: { operands: rnd() < 0.4, multiply: rnd() < 0.4, adderTree: rnd() < 0.4 },
+    pipeline: { operands: rng.float() < 0.4, multiply: rng.float() < 0.4, adderTree: rng.float() < 0.4 },
   };
   if (low === 'dliq') d.dliq = { shiftMax: int(0, 7), granularity: pick(['block', 'layer']) };
   if (low === 'mip2q')
     d.mip2q = { maxExponent: int(0, Math.max(0, Math.min(2 ** (lowBits - 1) - 2, weightBits - 2))) };
-  if (low === 'none' && rnd() < 0.3) d.pe.sdp = { group: pick([1, 2, 4]), keep: int(1, 3) };
+  if (low === 'none' && rng.float() < 0.3) d.pe.sdp = { group: pick([1, 2, 4]), keep: int(1, 3) };
   try {
     resolveConfig(d);
     descs.push([d.name, d]);

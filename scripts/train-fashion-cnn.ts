@@ -21,8 +21,8 @@ import { DT, modelBytes, node, tensor, valueInfo } from '../src/accuracy/onnx-bu
 import { FASHION_MNIST_DIR, fashionMnist } from '../src/accuracy/tasks/fashion-mnist.ts';
 import { loadConfig, parseOverride } from '../src/config/load.ts';
 import type { ResolvedDpu } from '../src/config/resolve.ts';
+import { Rng } from '../src/io/rng.ts';
 import { layerMatrix, quantizeMatrix } from '../src/quant/index.ts';
-import { Rng } from '../src/sim/stimulus.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,11 +40,6 @@ const constraint: ResolvedDpu | null = values.config
   : null;
 const epochs = Number(values.epochs);
 const rng = new Rng(Number(values.seed));
-const gauss = () => {
-  const u = (rng.u32() + 1) / 4294967297;
-  const v = rng.u32() / 4294967296;
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-};
 
 interface Param {
   readonly name: string;
@@ -61,7 +56,7 @@ function param(name: string, dims: number[], fanIn: number): Param {
   const n = dims.reduce((a, b) => a * b, 1);
   const w = new Float32Array(n);
   const std = fanIn > 0 ? Math.sqrt(2 / fanIn) : 0;
-  for (let i = 0; i < n; i++) w[i] = std * gauss();
+  for (let i = 0; i < n; i++) w[i] = std * rng.normal();
   const p = { name, dims, w, g: new Float32Array(n), m: new Float32Array(n), v: new Float32Array(n), q: w };
   params.push(p);
   return p;

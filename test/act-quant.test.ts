@@ -20,21 +20,17 @@ import { DT, modelBytes, node, tensor, valueInfo } from '../src/accuracy/onnx-bu
 import { parseSchemes } from '../src/accuracy/schemes.ts';
 import { fashionMnistTask } from '../src/accuracy/tasks/fashion-mnist.ts';
 import { sdpApply } from '../src/format/sdp.ts';
+import { Rng } from '../src/io/rng.ts';
 import { roundHalfEven } from '../src/quant/index.ts';
 
 /** Seeded values that make ties likely: equal keys, hi = lo, zeros, the extremes. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 const TIE_PRONE = [0, 0, 1, -1, 15, -15, 16, -16, 17, -17, 31, 32, -32, 33, 127, -127, 8, 64, -64, 5, 80];
 function int8Values(n: number, seed: number): Float32Array {
-  const r = rng(seed);
+  const r = new Rng(seed);
   return Float32Array.from({ length: n }, () =>
-    r() < 0.6 ? TIE_PRONE[Math.floor(r() * TIE_PRONE.length)]! : Math.floor(r() * 255) - 127,
+    r.float() < 0.6
+      ? TIE_PRONE[Math.floor(r.float() * TIE_PRONE.length)]!
+      : Math.floor(r.float() * 255) - 127,
   );
 }
 
@@ -123,8 +119,8 @@ function convReference(
 }
 
 const smallWeights = (n: number, seed: number) => {
-  const r = rng(seed);
-  return Float32Array.from({ length: n }, () => Math.floor(r() * 7) - 3);
+  const r = new Rng(seed);
+  return Float32Array.from({ length: n }, () => Math.floor(r.float() * 7) - 3);
 };
 
 describe('ONNX emulation of int8 activations and SDP', () => {
@@ -175,8 +171,8 @@ describe('ONNX emulation of int8 activations and SDP', () => {
     const special = [
       0.125, 0.375, -0.125, -0.375, 0.625, 100, -100, 31.75, 31.625, -31.625, 0.1250001, 1e-9, -1e-9,
     ];
-    const r = rng(3);
-    const x = Float32Array.from({ length: 64 }, (_, i) => special[i] ?? (r() - 0.5) * 80);
+    const r = new Rng(3);
+    const x = Float32Array.from({ length: 64 }, (_, i) => special[i] ?? (r.float() - 0.5) * 80);
     const bytes = modelBytes({
       name: 'mm',
       opset: 9,

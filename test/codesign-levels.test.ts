@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config/resolve.ts';
 import { formatOf, midFormatOf } from '../src/format/index.ts';
 import { decodeWeightBlock, packWeightBlock, unpackWeightBlock } from '../src/format/pack.ts';
-import { xorshift32 } from '../src/quant/metrics.ts';
+import { Rng } from '../src/io/rng.ts';
 import { quantizeMatrix, weightBlockOf } from '../src/quant/quantize.ts';
 import { assignLevels, inLayerOrder } from '../src/quant/scope.ts';
-import { Rng, weightPool } from '../src/sim/stimulus.ts';
+import { weightPool } from '../src/sim/stimulus.ts';
 import { configProblems, laplaceWeights } from './config-helpers.ts';
 
 const three = (pe: object = {}, extra: object = {}) =>
@@ -69,13 +69,13 @@ describe('pe.mid: the config', () => {
 
 describe('assignLevels: exact minimum-cost assignment to three levels', () => {
   it('matches brute force over every assignment (7 items)', () => {
-    const r = xorshift32(17);
+    const r = new Rng(17);
     for (let trial = 0; trial < 40; trial++) {
       const n = 7;
       const caps: [number, number, number] = trial % 2 ? [3, 2, 2] : [2, 1, 4];
       // Integer costs make ties common: the total must still be the minimum.
       const cost = Float64Array.from({ length: 3 * n }, (_, i) =>
-        i % 3 === 0 ? 0 : trial % 3 === 0 ? Math.floor(r() * 4) : r() * 10 - 2,
+        i % 3 === 0 ? 0 : trial % 3 === 0 ? Math.floor(r.float() * 4) : r.float() * 10 - 2,
       );
       const level = assignLevels(cost, caps);
       const total = (lv: ArrayLike<number>) => {

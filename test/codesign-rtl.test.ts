@@ -6,9 +6,10 @@
 // caught on the same build). Three-level PEs (pe.mid): the same Icarus checks.
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config/resolve.ts';
+import { Rng } from '../src/io/rng.ts';
 import { applicableFaults, renderRtl } from '../src/rtl/index.ts';
 import { runSim } from '../src/sim/index.ts';
-import { randomStimulus, rng, simulateAgainstGolden, verilatorLint, yosysRead } from './rtl-helpers.ts';
+import { randomStimulus, simulateAgainstGolden, verilatorLint, yosysRead } from './rtl-helpers.ts';
 
 const group = (low: string) =>
   resolveConfig({
@@ -60,14 +61,14 @@ describe('mask scope RTL (Icarus)', () => {
     for (const cfg of CONFIGS) {
       const b = renderRtl(cfg);
       expect(`${await verilatorLint(b)}${await yosysRead(b)}`).toBe('');
-      expect(await simulateAgainstGolden(cfg, b, randomStimulus(cfg, rng(11), 8))).toEqual([]);
+      expect(await simulateAgainstGolden(cfg, b, randomStimulus(cfg, new Rng(11), 8))).toEqual([]);
     }
   }, 120_000);
 
   it('catches a fault in the edge router, a wrong shared mask and a wrong permutation', async () => {
     const g = group('mip2q');
     const l = layer('dliq');
-    const stim = (cfg: typeof g, perPeMasks: boolean) => randomStimulus(cfg, rng(12), 8, { perPeMasks });
+    const stim = (cfg: typeof g, perPeMasks: boolean) => randomStimulus(cfg, new Rng(12), 8, { perPeMasks });
     expect(
       await simulateAgainstGolden(g, renderRtl(g, { fault: 'route-off-by-one' }), stim(g, false)),
     ).not.toEqual([]);

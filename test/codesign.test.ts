@@ -9,11 +9,11 @@ import { fashionMnistTask } from '../src/accuracy/tasks/fashion-mnist.ts';
 import { maskScopeOf } from '../src/config/mask-scope.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
 import { packWeightBlock } from '../src/format/pack.ts';
+import { Rng } from '../src/io/rng.ts';
 import { GoldenArray, tileResults } from '../src/quant/golden.ts';
-import { xorshift32 } from '../src/quant/metrics.ts';
 import { quantizeMatrix, roundHalfEven, weightBlockOf } from '../src/quant/quantize.ts';
 import { channelPlanProblem, foldIntoProducer, inLayerOrder } from '../src/quant/scope.ts';
-import { activationPool, Rng, StimulusStream, weightPool } from '../src/sim/stimulus.ts';
+import { activationPool, StimulusStream, weightPool } from '../src/sim/stimulus.ts';
 import { configProblems, laplaceWeights } from './config-helpers.ts';
 
 const cfgOf = (pe: object, extra: object = {}) => resolveConfig({ name: 'q', pe, ...extra });
@@ -180,8 +180,8 @@ describe('per-input-channel precision (scope layer)', () => {
       const W1 = weights(C * K0, 21);
       const b1 = weights(C, 22);
       const W2 = weights(N2 * C, 23);
-      const r = xorshift32(5);
-      const A0 = Float64Array.from({ length: rows * K0 }, () => Math.floor(r() * 255) - 127);
+      const r = new Rng(5);
+      const A0 = Float64Array.from({ length: rows * K0 }, () => Math.floor(r.float() * 255) - 127);
       const q2 = quantizeMatrix(cfg2, W2, N2, C, { select: 'error' });
       const perm = q2.channelPlan!.perm;
 

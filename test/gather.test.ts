@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { Rng } from '../src/io/rng.ts';
 import { LIB, libraryText } from '../src/rtl/library.ts';
-import { rng } from './rtl-helpers.ts';
 
 interface Shape {
   readonly N: number;
@@ -101,11 +101,11 @@ describe('strum_gather (Icarus)', () => {
   ];
   it(`every MODE matches the contract, decode feeding mux (${shapes.length} shapes x 300 selections)`, async () => {
     for (const s of shapes) {
-      const r = rng(s.N * 131 + s.K * 7 + s.POL * 3 + s.REST);
+      const r = new Rng(s.N * 131 + s.K * 7 + s.POL * 3 + s.REST);
       const cases = Array.from({ length: 300 }, (_, n) => {
         // Every number of selected items, exactly K (the routers' case) most often.
         const target = n % 3 === 0 ? r.int(0, s.N) : s.POL ? s.K : s.N - s.K;
-        const order = Array.from({ length: s.N }, (_, i) => i).sort(() => r.next() - 0.5);
+        const order = Array.from({ length: s.N }, (_, i) => i).sort(() => r.float() - 0.5);
         const sel = Array.from({ length: s.N }, (_, i) => order.indexOf(i) < target);
         const data = Array.from({ length: s.N }, () => BigInt(r.int(0, 2 ** s.D - 1)));
         return { sel, data };

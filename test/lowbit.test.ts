@@ -8,16 +8,16 @@ import { loadConfig } from '../src/config/load.ts';
 import { bitsPerWeight, compressLayer, decompressLayer } from '../src/format/blocksparse.ts';
 import { keptBlocks, keptIndices } from '../src/format/lowbit.ts';
 import { formatOf } from '../src/format/registry.ts';
+import { Rng } from '../src/io/rng.ts';
 import { layerMatrix, loadLayers, quantizeForConfig, quantizeMatrix } from '../src/quant/index.ts';
 import { channelScale } from '../src/quant/lowbit.ts';
-import { xorshift32 } from '../src/quant/metrics.ts';
 import { matmulCycles, matmulTiles, simulateMatmul } from '../src/sim/index.ts';
 
 const SMALL = { 'array.rows': 2, 'array.cols': 2, 'pe.block': 8 };
 
 function randomMatrix(N: number, K: number, seed: number): Float32Array {
-  const r = xorshift32(seed);
-  return Float32Array.from({ length: N * K }, () => (r() - 0.5) * (1 + Math.floor(3 * r())));
+  const r = new Rng(seed);
+  return Float32Array.from({ length: N * K }, () => (r.float() - 0.5) * (1 + Math.floor(3 * r.float())));
 }
 
 describe('1-3-bit formats and block sparsity', () => {
@@ -112,8 +112,8 @@ describe('1-3-bit formats and block sparsity', () => {
       blockKeep: q.blockKeep!,
     };
     const rows = 3;
-    const r = xorshift32(11);
-    const A = Int8Array.from({ length: rows * q.K }, () => Math.floor(256 * r()) - 128);
+    const r = new Rng(11);
+    const A = Int8Array.from({ length: rows * q.K }, () => Math.floor(256 * r.float()) - 128);
     const golden = goldenMatmul(A, rows, qm, cfg.accumulator.bits);
     const good = await simulateMatmul(cfg, A, rows, layer);
     expect(good.mismatches).toBe(0);

@@ -14,11 +14,11 @@ import {
   lpHardwareValue,
 } from '../src/format/lp.ts';
 import { formatOf } from '../src/format/registry.ts';
+import { Rng } from '../src/io/rng.ts';
 import { makeScheme } from '../src/quant/evaluate.ts';
 import type { Layer } from '../src/quant/load.ts';
 import { lpqExhaustiveOver, lpqGeneticOver } from '../src/quant/lpq.ts';
 import { lpqLayer } from '../src/quant/lpq-layer.ts';
-import { xorshift32 } from '../src/quant/metrics.ts';
 import { quantizeMatrix } from '../src/quant/quantize.ts';
 import { configProblems } from './config-helpers.ts';
 
@@ -88,7 +88,7 @@ describe('LP lane format', () => {
 
 describe('LPQ over any objective', () => {
   it('exhaustive = brute force; genetic is seeded and never better', () => {
-    const rnd = xorshift32(3);
+    const rnd = new Rng(3);
     const table = new Map<string, number>();
     const problem = {
       n: 6,
@@ -96,7 +96,7 @@ describe('LPQ over any objective', () => {
       sfWindow: (es: number) => [-es, 4] as const,
       evaluate: (es: number, rs: number, sf: number) => {
         const k = `${es},${rs},${sf}`;
-        if (!table.has(k)) table.set(k, Math.floor(rnd() * 50));
+        if (!table.has(k)) table.set(k, Math.floor(rnd.float() * 50));
         return table.get(k)!;
       },
     };
@@ -113,10 +113,13 @@ describe('LPQ over any objective', () => {
   });
 
   it('lpqLayer returns the exhaustive optimum of the hardware quantizer (weight and output objectives)', () => {
-    const rnd = xorshift32(11);
+    const rnd = new Rng(11);
     const N = 4;
     const K = 32;
-    const data = Float32Array.from({ length: N * K }, () => (rnd() - 0.5) * (rnd() < 0.1 ? 1 : 0.1));
+    const data = Float32Array.from(
+      { length: N * K },
+      () => (rnd.float() - 0.5) * (rnd.float() < 0.1 ? 1 : 0.1),
+    );
     const layer: Layer = { name: 'tiny', shape: [N, K], data } as Layer;
     const base = { low: 'lp', block: 8 };
     const w = lpqLayer(layer, base, { objective: 'weight' });

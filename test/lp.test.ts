@@ -16,8 +16,8 @@ import {
   lpRange,
   lpTable,
 } from '../src/format/lp.ts';
+import { Rng } from '../src/io/rng.ts';
 import { lpqDomain, lpqExhaustive, lpqGenetic, lpWeightError, sortedMagnitudes } from '../src/quant/lpq.ts';
-import { xorshift32 } from '../src/quant/metrics.ts';
 
 const paramsArb = (nMax: number) =>
   fc.integer({ min: 3, max: nMax }).chain((n) =>
@@ -110,11 +110,11 @@ function refMant(M: number, Fmax: number, j: number): bigint {
 
 describe('LP hardware value', () => {
   it('equals a BigInt reference on all codes for small n', () => {
-    const rnd = xorshift32(5);
+    const rnd = new Rng(5);
     for (let n = 3; n <= 8; n++) {
       for (let es = 0; es <= Math.min(3, n - 2); es++) {
         for (let rs = 1; rs <= n - 1; rs++) {
-          const p: LpParams = { n, es, rs, sf: Math.floor(rnd() * 9) - 4 };
+          const p: LpParams = { n, es, rs, sf: Math.floor(rnd.float() * 9) - 4 };
           const dp = lpDatapath(p);
           for (const c of lpCodes(n)) {
             const ex = lpDecodeExact(p, c);
@@ -144,8 +144,11 @@ describe('LP hardware value', () => {
 
 describe('LPQ search', () => {
   const layer = (seed: number, count: number) => {
-    const rnd = xorshift32(seed);
-    return Float32Array.from({ length: count }, () => Math.log(rnd() + 1e-9) * (rnd() < 0.5 ? -0.02 : 0.02));
+    const rnd = new Rng(seed);
+    return Float32Array.from(
+      { length: count },
+      () => Math.log(rnd.float() + 1e-9) * (rnd.float() < 0.5 ? -0.02 : 0.02),
+    );
   };
   it('the merged weight error equals encoding every weight', () => {
     const W = layer(3, 500);

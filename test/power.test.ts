@@ -8,12 +8,12 @@ import { main } from '../src/cli/main.ts';
 import { loadConfig } from '../src/config/load.ts';
 import type { ResolvedDpu } from '../src/config/resolve.ts';
 import { OSU018_LIBERTY } from '../src/config/toolchain.ts';
+import { Rng } from '../src/io/rng.ts';
 import { cellLibrary, evalExpr, parseFunction } from '../src/power/cells.ts';
 import { compileGateSim } from '../src/power/gatesim.ts';
 import { cellModels, icarusToggles } from '../src/power/icarus.ts';
 import { PowerCheckError, type PowerReport, runPower } from '../src/power/index.ts';
 import { flatten, parseNetlist } from '../src/power/netlist.ts';
-import { Rng } from '../src/sim/stimulus.ts';
 import { loadLiberty } from '../src/synth/liberty.ts';
 import { tempDirs } from './temp-dirs.ts';
 

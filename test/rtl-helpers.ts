@@ -1,5 +1,5 @@
-// Shared by the RTL tests: seeded random configs and stimulus, the tool runs (Verilator
-// lint, Yosys read, a small Icarus simulation) and a limiter so at most two run at once.
+// Shared by the RTL tests: seeded random configs and stimulus (drawn from src/io/rng.ts), the tool
+// runs (Verilator lint, Yosys read, a small Icarus simulation) and a limiter so at most two run at once.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,25 +10,10 @@ import type { ResolvedDpu } from '../src/config/resolve.ts';
 import type { DpuInput } from '../src/config/schema.ts';
 import { formatOf, lowCodeProblem, midFormatOf, toSigned } from '../src/format/index.ts';
 import { packActivationBlock, packWeightBlock, type WeightBlock } from '../src/format/pack.ts';
+import type { Rng } from '../src/io/rng.ts';
 import { type ArrayCycle, GoldenArray } from '../src/quant/golden.ts';
 import { type FaultKind, type RtlBundle, renderRtl } from '../src/rtl/index.ts';
 import { metaCandidates, sdpLegal } from './quant-arbitraries.ts';
-
-/** mulberry32: a small seeded PRNG so every random config and vector is reproducible. */
-export function rng(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-  const pick = <T>(xs: readonly T[]) => xs[int(0, xs.length - 1)]!;
-  return { next, int, pick };
-}
-export type Rng = ReturnType<typeof rng>;
 
 /** Every (format, mode) pair a config can have. */
 export const FORMAT_MODES = [
@@ -59,13 +44,13 @@ export function randomDescription(
     name,
     array: { rows: fix.rows ?? r.int(1, 16), cols: fix.cols ?? r.int(1, 16) },
     pe: { block, high: low === 'none' ? block : r.int(0, block), low, mode },
-    activation: { bits: r.pick([2, 4, 8, 8, 8, 12, 16]), signed: r.next() < 0.75 },
+    activation: { bits: r.pick([2, 4, 8, 8, 8, 12, 16]), signed: r.float() < 0.75 },
     weightBits,
     lowBits,
     accumulator: { bits: r.pick([8, 16, 24, 32, 32, 48]) },
     dliq: { shiftMax: r.int(0, 7), granularity: r.pick(['block', 'layer'] as const) },
     mip2q: { maxExponent: r.int(0, Math.max(0, maxExp)) },
-    pipeline: { operands: r.next() < 0.5, multiply: r.next() < 0.5, adderTree: r.next() < 0.5 },
+    pipeline: { operands: r.float() < 0.5, multiply: r.float() < 0.5, adderTree: r.float() < 0.5 },
   };
 }
 
@@ -153,10 +138,10 @@ export function randomWeightBlock(cfg: ResolvedDpu, r: Rng): WeightBlock {
   let low: boolean[];
   if (cfg.pe.low === 'none') low = new Array(B).fill(false);
   else if (cfg.pe.mode === 'static') {
-    const pos = Array.from({ length: B }, (_, i) => i).sort(() => r.next() - 0.5);
+    const pos = Array.from({ length: B }, (_, i) => i).sort(() => r.float() - 0.5);
     const lows = new Set(pos.slice(0, cfg.derived.lowCount));
     low = Array.from({ length: B }, (_, i) => lows.has(i));
-  } else low = Array.from({ length: B }, () => r.next() < 0.5);
+  } else low = Array.from({ length: B }, () => r.float() < 0.5);
   const W = cfg.weightBits;
   const codes = low.map((isLow) => {
     if (!isLow) return r.int(-(2 ** (W - 1)), 2 ** (W - 1) - 1);
@@ -214,7 +199,7 @@ export function randomStimulus(
   for (let t = 0; t < tiles; t++) {
     const n = r.int(1, 4);
     for (let i = 0; i < n; i++) {
-      while (r.next() < 0.2) cycles.push(block(false, r.next() < 0.5, r.next() < 0.5));
+      while (r.float() < 0.2) cycles.push(block(false, r.float() < 0.5, r.float() < 0.5));
       cycles.push(block(true, i === 0, i === n - 1));
     }
   }

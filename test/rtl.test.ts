@@ -18,6 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import { PRESETS } from '../src/config/presets.ts';
 import { ConfigError, type ResolvedDpu, resolveConfig } from '../src/config/resolve.ts';
+import { Rng } from '../src/io/rng.ts';
 import { wrapSigned } from '../src/quant/golden.ts';
 import {
   applicableFaults,
@@ -30,7 +31,6 @@ import {
   treePlan,
   writeRtl,
 } from '../src/rtl/index.ts';
-import { rng } from './rtl-helpers.ts';
 
 const presets = Object.entries(PRESETS).map(([key, p]) => resolveConfig(p.config, key));
 const cfgOf = (over: object) => resolveConfig({ name: 't', ...over });
@@ -66,12 +66,12 @@ describe('router plan', () => {
   });
 
   it('does the same on random masks at B = 16, 32 and 64', () => {
-    const r = rng(5);
+    const r = new Rng(5);
     for (const B of [16, 32, 64]) {
       for (const H of [1, B / 4, B / 2, B - 1]) {
         const plan = routePlan(B, H, true)!;
         for (let t = 0; t < 50; t++) {
-          const order = Array.from({ length: B }, (_, i) => i).sort(() => r.next() - 0.5);
+          const order = Array.from({ length: B }, (_, i) => i).sort(() => r.float() - 0.5);
           const lows = new Set(order.slice(0, B - H));
           const mask = Array.from({ length: B }, (_, i) => lows.has(i));
           const got = routeEval(plan, mask);
@@ -97,7 +97,7 @@ describe('router plan', () => {
 
 describe('adder tree plan', () => {
   it('sums any number of mixed-width leaves exactly (wrapping at the cap), depth ceil(log2 n)', () => {
-    const r = rng(11);
+    const r = new Rng(11);
     for (let n = 1; n <= 40; n++) {
       const widths = Array.from({ length: n }, () => r.int(2, 16));
       for (const cap of [16, 20, 24]) {

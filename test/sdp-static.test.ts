@@ -23,12 +23,13 @@ import {
   sdpKeptValue,
   sdpSelectWeights,
 } from '../src/format/sdp.ts';
+import { Rng } from '../src/io/rng.ts';
 import { quantizeForConfig, quantizeMatrix, roundHalfEven } from '../src/quant/quantize.ts';
 import { renderRtl } from '../src/rtl/index.ts';
 import { runSim } from '../src/sim/index.ts';
-import { Rng, weightPool } from '../src/sim/stimulus.ts';
+import { weightPool } from '../src/sim/stimulus.ts';
 import { configProblems } from './config-helpers.ts';
-import { pool, randomStimulus, rng, simulateAgainstGolden, verilatorLint, yosysRead } from './rtl-helpers.ts';
+import { pool, randomStimulus, simulateAgainstGolden, verilatorLint, yosysRead } from './rtl-helpers.ts';
 
 const base = { name: 'x', pe: { block: 16, low: 'none', sdp: { group: 4, keep: 4, operand: 'weights' } } };
 
@@ -162,7 +163,7 @@ describe('the static SDP quantizer', () => {
     const r = new Rng(5);
     const N = 6;
     const K = 40; // padded to 48
-    const W = Float32Array.from({ length: N * K }, () => (r.u32() / 2 ** 32 - 0.5) * (r.chance(0.1) ? 4 : 1));
+    const W = Float32Array.from({ length: N * K }, () => (r.float() - 0.5) * (r.chance(0.1) ? 4 : 1));
     const qm = quantizeMatrix(cfg, W, N, K);
     const q = quantizeForConfig(cfg, W, N, K);
     const int8At = (n: number, s: number) =>
@@ -223,7 +224,7 @@ describe('static SDP corner configs under Icarus (the golden model cycle for cyc
     const results = await pool(corners, 2, async (cfg) => {
       const bundle = renderRtl(cfg);
       const lint = `${await verilatorLint(bundle)}${await yosysRead(bundle)}`;
-      const stim = randomStimulus(cfg, rng(11), 8);
+      const stim = randomStimulus(cfg, new Rng(11), 8);
       return `${lint}${(await simulateAgainstGolden(cfg, bundle, stim)).join('; ')}`;
     });
     expect(results.map((r, i) => (r ? `${corners[i]!.name}: ${r}` : '')).filter(Boolean)).toEqual([]);
@@ -231,7 +232,7 @@ describe('static SDP corner configs under Icarus (the golden model cycle for cyc
     const bad = await simulateAgainstGolden(
       cfg,
       renderRtl(cfg, { fault: 'sdp-part-flag' }),
-      randomStimulus(cfg, rng(11), 8),
+      randomStimulus(cfg, new Rng(11), 8),
     );
     expect(bad.length).toBeGreaterThan(0);
   }, 120_000);

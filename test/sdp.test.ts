@@ -34,12 +34,13 @@ import {
   sdpSplit,
   sdpStaticSelect,
 } from '../src/format/sdp.ts';
+import { Rng } from '../src/io/rng.ts';
 import { renderRtl } from '../src/rtl/index.ts';
 import { LIB, libraryText } from '../src/rtl/library.ts';
 import { runSim } from '../src/sim/index.ts';
 import { cleanNetlistForSta } from '../src/synth/netlist.ts';
 import { configProblems } from './config-helpers.ts';
-import { pool, randomStimulus, rng, simulateAgainstGolden, verilatorLint, yosysRead } from './rtl-helpers.ts';
+import { pool, randomStimulus, simulateAgainstGolden, verilatorLint, yosysRead } from './rtl-helpers.ts';
 
 /** The rule read a second way: sort by (key descending, part ascending), keep the first K. */
 function sortSelect(keys: readonly number[], K: number): boolean[] {
@@ -249,7 +250,7 @@ endmodule
 
 /** Random and adversarial activation groups of G values of A bits (signed). */
 function adversarialGroups(G: number, A: number, count: number, seed: number): number[][] {
-  const r = rng(seed);
+  const r = new Rng(seed);
   const lo = -(2 ** (A - 1));
   const hi = 2 ** (A - 1) - 1;
   const s = 2 ** Math.floor(A / 2);
@@ -337,7 +338,7 @@ describe('SDP corner configs under Icarus (the golden model cycle for cycle)', (
     const results = await pool(corners, 2, async (cfg) => {
       const bundle = renderRtl(cfg);
       const lint = `${await verilatorLint(bundle)}${await yosysRead(bundle)}`;
-      const stim = randomStimulus(cfg, rng(11), 8);
+      const stim = randomStimulus(cfg, new Rng(11), 8);
       return `${lint}${(await simulateAgainstGolden(cfg, bundle, stim)).join('; ')}`;
     });
     expect(results.map((r, i) => (r ? `${corners[i]!.name}: ${r}` : '')).filter(Boolean)).toEqual([]);

@@ -11,6 +11,7 @@ import {
   wordsFor,
   writeBits,
 } from '../src/format/pack.ts';
+import { Rng } from '../src/io/rng.ts';
 import { blockDot, GoldenArray } from '../src/quant/golden.ts';
 import { Checker } from '../src/sim/check.ts';
 import { blockDotKernel } from '../src/sim/dot.ts';
@@ -22,7 +23,6 @@ import {
   CTL_VALID,
   encodeChunk,
   portGeometry,
-  Rng,
   StimulusStream,
   weightPool,
 } from '../src/sim/stimulus.ts';

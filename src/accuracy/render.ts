@@ -4,7 +4,7 @@
 // pixels high. The same seed gives the same lines, pixel for pixel (test/accuracy-data.test.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../config/errors.ts';
-import { Rng } from '../sim/stimulus.ts';
+import { Rng } from '../io/rng.ts';
 import { LINE_HEIGHT, type LineImage } from './ocr.ts';
 
 export const WORDS_FILE = '/usr/share/dict/american-english';

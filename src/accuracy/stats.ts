@@ -4,7 +4,7 @@
 //   interval (Wald on the discordant pairs after adding 1/2 to each of the four cells);
 // - a ratio of sums (character error rate) and the paired change of two, with a seeded
 //   percentile bootstrap over samples (the same resampled samples for both schemes).
-import { Rng } from '../sim/stimulus.ts';
+import { Rng } from '../io/rng.ts';
 
 export const Z95 = 1.959963984540054;
 

@@ -1,5 +1,6 @@
 // The output and process layer every stage and command shares: output directory policy,
-// child process groups and temp files, filesystem errors, the cache root.
+// child process groups and temp files, filesystem errors, the cache root; and the one seeded
+// random generator (rng.ts).
 export { CACHE_ENV, cacheDir, cacheRoot } from './cache.ts';
 export { asUserError, FS_ERROR_EXIT, fsErrorMessage, fsStep, isFsError } from './fs-errors.ts';
 export {
@@ -25,4 +26,5 @@ export {
   registerTemp,
   removeTemp,
 } from './process.ts';
+export { Rng, seedOf } from './rng.ts';
 export { type RunOptions, type RunResult, run, spawnGroup } from './run.ts';

@@ -9,12 +9,12 @@ import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { packActivationBlock, wordsFor } from '../format/pack.ts';
 import { activationRange } from '../format/values.ts';
+import { Rng } from '../io/rng.ts';
 import { layerMatrix, loadLayers, quantizeForConfig } from '../quant/index.ts';
 import {
   type BlockPool,
   type LayerWeights,
   layerPool,
-  Rng,
   StimulusStream,
   type WeightPool,
   weightPool,
@@ -43,12 +43,6 @@ export type WeightSource = 'random' | { readonly path: string; readonly layer?: 
 /** Activation blocks in the pool (drawn at random per cycle). */
 const ACT_POOL = 4096;
 
-function normal(rng: Rng): number {
-  const u = (rng.u32() + 1) / 4294967297;
-  const v = rng.u32() / 4294967296;
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
-
 /** The activation values of a tensor file, scaled so the largest magnitude is the largest code. */
 async function fileActivations(cfg: ResolvedDpu, file: string): Promise<number[]> {
   const [t] = await loadLayers(file);
@@ -76,9 +70,9 @@ export async function activationPool(cfg: ResolvedDpu, src: ActivationSource, rn
   } else {
     const draw =
       src === 'relu'
-        ? () => (rng.chance(0.5) ? 0 : clip(Math.abs(normal(rng)) * (hi / 4)))
+        ? () => (rng.chance(0.5) ? 0 : clip(Math.abs(rng.normal()) * (hi / 4)))
         : () => {
-            const u = rng.u32() / 4294967296 - 0.5 || 1e-9;
+            const u = rng.float() - 0.5 || 1e-9;
             const x = -(hi / 8) * Math.sign(u) * Math.log(1 - 2 * Math.abs(u));
             return clip(lo < 0 ? x : Math.abs(x));
           };

@@ -8,15 +8,9 @@ import { int8Format } from '../format/int8.ts';
 import type { MidLevel } from '../format/levels.ts';
 import { packWeightBlock, wordsFor } from '../format/pack.ts';
 import { isBaselineFormat, lowFormatNames, lowFormatSpec } from '../format/registry.ts';
+import { seedOf } from '../io/rng.ts';
 import { type Layer, layerMatrix } from './load.ts';
-import {
-  type ErrorSums,
-  outputErrorSums,
-  seedOf,
-  sqnrDb,
-  syntheticActivations,
-  weightErrorSums,
-} from './metrics.ts';
+import { type ErrorSums, outputErrorSums, sqnrDb, syntheticActivations, weightErrorSums } from './metrics.ts';
 import {
   layerMetaOf,
   paddedLength,

@@ -9,11 +9,12 @@ import { ConfigError } from '../config/resolve.ts';
 import { lpGrid, lpGridSf } from '../format/lp.ts';
 import { type LpFormatParams, lpFormat } from '../format/lp-format.ts';
 import { formatParams } from '../format/registry.ts';
+import { seedOf } from '../io/rng.ts';
 import { makeScheme, type Scheme, type SchemeOptions } from './evaluate.ts';
 import type { Layer } from './load.ts';
 import { layerMatrix } from './load.ts';
 import { type LpqProblem, type LpqResult, lpqDomain, lpqExhaustiveOver, lpqGeneticOver } from './lpq.ts';
-import { outputErrorSums, seedOf, syntheticActivations } from './metrics.ts';
+import { outputErrorSums, syntheticActivations } from './metrics.ts';
 import { quantizeMatrix } from './quantize.ts';
 import { inLayerOrder } from './scope.ts';
 

@@ -4,7 +4,7 @@
 // with a full one-dimensional scan of sf over a window, and a seeded genetic search.
 // Both are deterministic. See docs/FORMATS.md ("LPQ").
 import { type LpParams, lpMagnitudes, lpTable } from '../format/lp.ts';
-import { xorshift32 } from './metrics.ts';
+import { Rng } from '../io/rng.ts';
 
 /** |w| of a layer sorted ascending: computed once, shared by every candidate. */
 export function sortedMagnitudes(W: ArrayLike<number>): Float64Array {
@@ -162,8 +162,8 @@ export function lpqGeneticOver(problem: LpqProblem, opts: LpqGeneticOptions = {}
   const obj = memoised(problem);
   const n = problem.n;
   const d = problem.domain;
-  const rnd = xorshift32(opts.seed ?? 1);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
+  const rng = new Rng(opts.seed ?? 1);
+  const coin = () => rng.chance(0.5);
   const P = opts.population ?? 16;
   const G = opts.generations ?? 12;
   type Genome = { es: number; rs: number; sf: number };
@@ -174,10 +174,10 @@ export function lpqGeneticOver(problem: LpqProblem, opts: LpqGeneticOptions = {}
   const clampTo = (xs: readonly number[], x: number) => Math.min(xs[xs.length - 1]!, Math.max(xs[0]!, x));
   const errorOf = (g: Genome) => obj.eval(g.es, g.rs, g.sf);
   let pop: Genome[] = Array.from({ length: P }, () => {
-    const es = pick(d.es);
-    const rs = pick(d.rs);
+    const es = rng.pick(d.es);
+    const rs = rng.pick(d.rs);
     const [lo, hi] = problem.sfWindow(es, rs);
-    return { es, rs, sf: lo + Math.floor(rnd() * (hi - lo + 1)) };
+    return { es, rs, sf: rng.int(lo, hi) };
   });
   let best: LpParams | null = null;
   let bestErr = Infinity;
@@ -191,8 +191,8 @@ export function lpqGeneticOver(problem: LpqProblem, opts: LpqGeneticOptions = {}
   pop.forEach(note);
   for (let gen = 0; gen < G; gen++) {
     const tournament = () => {
-      const a = pick(pop);
-      const b = pick(pop);
+      const a = rng.pick(pop);
+      const b = rng.pick(pop);
       return errorOf(a) <= errorOf(b) ? a : b;
     };
     const next: Genome[] = [{ es: best!.es, rs: best!.rs, sf: best!.sf }];
@@ -200,13 +200,13 @@ export function lpqGeneticOver(problem: LpqProblem, opts: LpqGeneticOptions = {}
       const a = tournament();
       const b = tournament();
       let c: Genome = {
-        es: rnd() < 0.5 ? a.es : b.es,
-        rs: rnd() < 0.5 ? a.rs : b.rs,
-        sf: rnd() < 0.5 ? a.sf : b.sf,
+        es: coin() ? a.es : b.es,
+        rs: coin() ? a.rs : b.rs,
+        sf: coin() ? a.sf : b.sf,
       };
-      if (rnd() < 0.3) c = { ...c, es: clampTo(d.es, c.es + (rnd() < 0.5 ? -1 : 1)) };
-      if (rnd() < 0.3) c = { ...c, rs: clampTo(d.rs, c.rs + (rnd() < 0.5 ? -1 : 1)) };
-      if (rnd() < 0.3) c = { ...c, sf: c.sf + (rnd() < 0.5 ? -1 : 1) * (rnd() < 0.5 ? 1 : 2) };
+      if (rng.chance(0.3)) c = { ...c, es: clampTo(d.es, c.es + (coin() ? -1 : 1)) };
+      if (rng.chance(0.3)) c = { ...c, rs: clampTo(d.rs, c.rs + (coin() ? -1 : 1)) };
+      if (rng.chance(0.3)) c = { ...c, sf: c.sf + (coin() ? -1 : 1) * (coin() ? 1 : 2) };
       c = clampSf(c);
       note(c);
       next.push(c);

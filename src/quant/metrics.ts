@@ -1,6 +1,7 @@
 // Quality metrics of a quantized layer: weight error (SQNR, MSE, max error) and the error of
 // the layer's integer dot products on given or synthetic activations. Definitions are in
 // docs/QUANTIZATION.md.
+import { Rng } from '../io/rng.ts';
 
 /** Sums from which every weight metric follows; add them to pool layers. */
 export interface ErrorSums {
@@ -50,29 +51,9 @@ export function sqnrDb(signal: number, error: number): number {
   return 10 * Math.log10(signal / error);
 }
 
-/** xorshift32: a small deterministic generator so synthetic activations are reproducible. */
-export function xorshift32(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
-
-/** FNV-1a hash of a string: the per-layer seed, so every scheme sees the same activations. */
-export function seedOf(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
-
 /**
  * rows x K synthetic integer activations: round(N(0, sigma²)) clipped to [lo, hi]
- * (Box-Muller on xorshift32). Defaults: signed 8-bit, sigma 32.
+ * (Rng's normal). Defaults: signed 8-bit, sigma 32; seed: e.g. seedOf(layer name).
  */
 export function syntheticActivations(
   rows: number,
@@ -82,14 +63,9 @@ export function syntheticActivations(
   hi = 127,
   sigma = 32,
 ): Int32Array {
-  const rnd = xorshift32(seed);
+  const rng = new Rng(seed);
   const out = new Int32Array(rows * K);
-  for (let i = 0; i < out.length; i++) {
-    const u = 1 - rnd();
-    const v = rnd();
-    const g = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    out[i] = Math.min(hi, Math.max(lo, Math.round(g * sigma)));
-  }
+  for (let i = 0; i < out.length; i++) out[i] = Math.min(hi, Math.max(lo, Math.round(rng.normal() * sigma)));
   return out;
 }
 

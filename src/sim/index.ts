@@ -10,6 +10,7 @@ import { cacheDir } from '../io/cache.ts';
 import { fsStep, makeDirs } from '../io/fs-errors.ts';
 import { checkOutputFile } from '../io/output.ts';
 import { registerTemp, removeTemp } from '../io/process.ts';
+import { Rng } from '../io/rng.ts';
 import { layerMatrix, loadLayers, quantizeForConfig } from '../quant/index.ts';
 import type { FaultKind, RtlBundle } from '../rtl/index.ts';
 import { type BuildMode, buildModel, type TraceFormat } from './build.ts';
@@ -23,7 +24,6 @@ import {
   layerPool,
   peActivationPool,
   portGeometry,
-  Rng,
   randomLayerMeta,
   StimulusStream,
   streamHeader,

@@ -20,49 +20,9 @@ import { formatOf } from '../format/registry.ts';
 import { sdpActivations, sdpKeptValue, sdpLowBits, sdpOperandOf, sdpSplit } from '../format/sdp.ts';
 import type { BoundFormat } from '../format/spec.ts';
 import { activationRange, highRange } from '../format/values.ts';
+import type { Rng } from '../io/rng.ts';
 import { blockDot } from '../quant/golden.ts';
 import type { BlockKeep } from '../quant/lowbit.ts';
-
-/** Small fast seeded generator (sfc32, seeded through splitmix32). State in an Int32Array: V8 keeps it unboxed. */
-export class Rng {
-  private readonly s = new Int32Array(4);
-  constructor(seed: number) {
-    let x = seed >>> 0;
-    const mix = () => {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return z ^ (z >>> 16);
-    };
-    for (let i = 0; i < 4; i++) this.s[i] = mix();
-    for (let i = 0; i < 12; i++) this.u32();
-  }
-  u32(): number {
-    const s = this.s;
-    const a = s[0]!;
-    const b = s[1]!;
-    const c = s[2]!;
-    const d = s[3]!;
-    const t = (((a + b) | 0) + d) | 0;
-    s[3] = (d + 1) | 0;
-    s[0] = b ^ (b >>> 9);
-    s[1] = (c + (c << 3)) | 0;
-    s[2] = (((c << 21) | (c >>> 11)) + t) | 0;
-    return t >>> 0;
-  }
-  /** Uniform integer in 0..n-1 (n <= 2^32). */
-  below(n: number): number {
-    return Math.floor((this.u32() / 4294967296) * n);
-  }
-  /** Uniform integer in lo..hi. */
-  int(lo: number, hi: number): number {
-    return lo + this.below(hi - lo + 1);
-  }
-  chance(p: number): boolean {
-    return this.u32() < p * 4294967296;
-  }
-}
 
 /** Blocks packed once: `packed` holds `words` words per block, `values` B integers per block. */
 export interface BlockPool {

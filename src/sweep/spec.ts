@@ -10,7 +10,7 @@ import { applyOverrides, loadDescription } from '../config/load.ts';
 import { maskScopeOf } from '../config/mask-scope.ts';
 import { ConfigError, canonicalJson, type ResolvedDpu, resolveConfig } from '../config/resolve.ts';
 import { isBaselineFormat } from '../format/registry.ts';
-import { xorshift32 } from '../quant/metrics.ts';
+import { Rng } from '../io/rng.ts';
 import { baselineConfig } from '../synth/baseline.ts';
 
 /** 'energy': per MAC (P / (f B)); 'inference': per inference of the accuracy task's network. */
@@ -182,7 +182,7 @@ export async function loadSpec(path: string): Promise<SweepSpec> {
 }
 
 /** The values of one axis (before ratioOf is applied). */
-export function axisValues(a: Axis, rng: () => number): (string | number | boolean)[] {
+export function axisValues(a: Axis, rng: Rng): (string | number | boolean)[] {
   if (a.values) return a.values;
   if (a.range) {
     const out: number[] = [];
@@ -195,7 +195,7 @@ export function axisValues(a: Axis, rng: () => number): (string | number | boole
   }
   const r = a.random!;
   return Array.from({ length: r.count }, () => {
-    const v = r.min + rng() * (r.max - r.min + (r.integer ? 1 : 0));
+    const v = r.min + rng.float() * (r.max - r.min + (r.integer ? 1 : 0));
     return r.integer ? Math.min(r.max, Math.floor(v)) : Number(v.toPrecision(6));
   });
 }
@@ -258,7 +258,7 @@ async function baseDescription(spec: SweepSpec): Promise<Record<string, unknown>
 /** Every combination of the axes, resolved; illegal ones skipped with their message; INT8 points added. */
 export async function expandSpec(spec: SweepSpec): Promise<Expansion> {
   const specBase = applyOverrides(await baseDescription(spec), spec.set);
-  const rng = xorshift32(spec.seed);
+  const rng = new Rng(spec.seed);
   const regions = specSpaces(spec).map((sp) => ({ sp, lists: sp.axes.map((a) => axisValues(a, rng)) }));
   const total = regions.reduce((t, r) => t + r.lists.reduce((n, l) => n * l.length, 1), 0);
   const where = spec.file ? `${basename(spec.file)}: ` : '';
