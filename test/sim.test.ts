@@ -4,7 +4,7 @@
 // activations and weights, all-low / all-high masks, one-block back-to-back tiles, a
 // mid-tile clear, idle cycles with junk clear/last, a tile without clear, accumulator
 // wrap), followed by random tiles.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -238,7 +238,7 @@ describe('bad input and failing tools', () => {
   });
 
   it(
-    'concurrent builds of one design both succeed and leave one model',
+    'concurrent builds of one design both succeed and leave one model; later builds reuse the runtime objects and the precompiled header, which cannot break a build',
     async () => {
       const cfg = await config('strum-mip2q', { ...size(1, 1), 'pe.block': 2 });
       const dir = mkdtempSync(join(tmpdir(), 'strumgen-sim-cache-'));
@@ -249,7 +249,7 @@ describe('bad input and failing tools', () => {
         expect(a.binary).toBe(b.binary);
         expect([a.cached, b.cached]).toEqual([false, false]);
         const entries = readdirSync(join(dir, 'sim')).sort();
-        expect(entries.filter((e) => !e.startsWith('runtime-'))).toEqual([`strum_mip2q-${a.key}`]);
+        expect(entries.filter((e) => !/^(runtime|pch)-/.test(e))).toEqual([`strum_mip2q-${a.key}`]);
         // The Verilator runtime objects were kept once, complete, for later builds.
         const runtimes = entries.filter((e) => e.startsWith('runtime-'));
         expect(runtimes).toHaveLength(1);
@@ -265,10 +265,39 @@ describe('bad input and failing tools', () => {
         const other = await buildModel(await config('strum-mip2q', { ...size(1, 2), 'pe.block': 2 }));
         expect(other.cached).toBe(false);
         expect(other.command).toContain('-o verilated.o -o verilated_dpi.o -o verilated_threads.o');
-        expect(readFileSync(join(other.dir, 'build.log'), 'utf8')).not.toContain('verilated.cpp');
+        const otherLog = readFileSync(join(other.dir, 'build.log'), 'utf8');
+        expect(otherLog).not.toContain('verilated.cpp');
         const r = await runSim(cfg, { vectors: 500 });
         expect(r.cached).toBe(true);
         expect(r.pass).toBe(true);
+
+        // The precompiled header: compiled once, kept, and loaded by g++ (its -H line), in the
+        // cold builds and in the later one, which does not compile it again.
+        const pchs = entries.filter((e) => e.startsWith('pch-'));
+        expect(pchs).toHaveLength(1);
+        const gch = join(dir, 'sim', pchs[0]!, 'strum_pch.h.gch');
+        expect([a.pch, b.pch, other.pch]).toEqual([true, true, true]);
+        expect(otherLog).toMatch(/^! \.\.\/strum_pch\.h\.gch$/m);
+        expect(otherLog).not.toContain('-x c++-header');
+        // A truncated one (g++ stops with "cannot read PCH file"): the build compiles again
+        // without it, drops it, and the model works.
+        const bytes = readFileSync(gch);
+        writeFileSync(gch, bytes.subarray(0, bytes.length >> 1));
+        const flat = await buildModel(cfg, { mode: 'flat' });
+        expect(flat.pch).toBe(false);
+        expect(readFileSync(join(flat.dir, 'build.log'), 'utf8')).toMatch(/cannot read PCH file/);
+        expect(existsSync(gch)).toBe(false);
+        expect((await runSim(cfg, { vectors: 500, buildMode: 'flat' })).pass).toBe(true);
+        // One that is not a PCH at all (or made by another compiler): g++ parses the header.
+        const noInline = await buildModel(cfg, { mode: 'no-inline' });
+        expect(noInline.pch).toBe(true); // the dropped one was made again
+        writeFileSync(gch, 'not a precompiled header\n');
+        const tall = await buildModel(await config('strum-mip2q', { ...size(2, 1), 'pe.block': 2 }));
+        expect(tall.pch).toBe(false);
+        expect(readFileSync(join(tall.dir, 'build.log'), 'utf8')).toMatch(
+          /strum_pch\.h\.gch: not a PCH file/,
+        );
+        expect(existsSync(gch)).toBe(false);
       } finally {
         if (saved === undefined) delete process.env.STRUMGEN_CACHE;
         else process.env.STRUMGEN_CACHE = saved;

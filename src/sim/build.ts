@@ -5,12 +5,15 @@
 // never see each other's half-written files. Verilator's runtime library objects
 // (verilated.o, ...) are the same for every model of one toolchain and flag set: the first
 // build keeps them (cache dir runtime-<key>) and later builds link those instead of
-// compiling them again (about 4 s of g++ per build).
+// compiling them again (about 4 s of g++ per build). Likewise the headers every model's
+// translation unit parses before the design (verilated.h, the harness's standard headers) are
+// precompiled once per toolchain and compile flags (cache dir pch-<key>).
 
 import { createHash, randomBytes } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
+  linkSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -32,7 +35,7 @@ import { renderTemplateFile } from '../rtl/templates.ts';
 import { type PeKind, peGlue, peHost, peKinds, peStub } from './split.ts';
 
 /** Bump when the build recipe changes in a way the key below does not see. */
-const BUILD_RECIPE = 4;
+const BUILD_RECIPE = 5;
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const HARNESS_PATH = join(REPO_ROOT, 'sim', 'harness.cpp');
@@ -121,6 +124,8 @@ export interface SimBuild {
   readonly command: string;
   /** The build mode used. */
   readonly mode: BuildMode;
+  /** g++ loaded the precompiled Verilator headers (cache dir pch-<key>); null when cached. */
+  readonly pch: boolean | null;
 }
 
 /** The array has layer metadata ports (e.g. DLIQ's in_shift per layer): the wrapper's in_meta. */
@@ -201,32 +206,133 @@ export function verilatorFlags(
  * make's options for the model (Verilator's makefile; strumgen runs make itself, see
  * buildModel). pe-models: the array's own code (per-instance stub calls, wiring, read-out) at
  * -O0, which compiles 4x faster at 32x32; the PE models (PE_OPT) and the glue (a pragma) stay
- * optimised. The runtime objects are always -O2 (OPT_GLOBAL).
+ * optimised. The runtime objects (OPT_GLOBAL) at -O1: -O2 costs about 1.5-3.5 s more g++ on a
+ * machine's first build and the 8x8 model ran the same instructions (docs/PERFORMANCE.md).
  */
 export function makeOptions(mode: BuildMode = DEFAULT_BUILD_MODE): string[] {
   const opt = mode === 'pe-models' ? '-O0' : '-O1';
-  return [`OPT_FAST=${opt}`, `OPT_SLOW=${opt}`, 'OPT_GLOBAL=-O2'];
+  return [`OPT_FAST=${opt}`, `OPT_SLOW=${opt}`, 'OPT_GLOBAL=-O1'];
 }
 
 /**
  * The one translation unit of the model and its harness (and the pe-models glue): each
  * separate .cpp file parses Verilator's headers again (about 2 s of g++ for the harness
- * alone, 40% of a small model's build).
+ * alone, 40% of a small model's build). It starts with the precompiled header (PCH_FILE).
  */
 const UNITY_FILE = 'strum_main.cpp';
 const unitySource = (split: boolean) =>
   [
     '// strumgen: the Verilated model, the harness and the glue in one translation unit.',
+    `#include "${PCH_FILE}"`,
     '#include "Vdut__ALL.cpp"',
     `#include "${HARNESS_PATH}"`,
     ...(split ? [`#include "${GLUE_FILE}"`] : []),
     '',
   ].join('\n');
 
+/**
+ * The headers the unity file parses that do not depend on the design: the harness's standard
+ * headers (read from sim/harness.cpp), Verilator's runtime header, the DPI header the model's
+ * public ports bring in, and the trace writer of a waveform build. g++ loads them from
+ * PCH_FILE.gch when one beside the header matches the compile (and parses the header otherwise).
+ */
+const PCH_FILE = 'strum_pch.h';
+export function pchSource(harness: string): string {
+  const std = harness.match(/^#include <[^>]+>$/gm) ?? [];
+  return [
+    '// strumgen: what every model translation unit parses before the design (precompiled once).',
+    ...std,
+    '#include "verilated.h"',
+    '#include "verilated_dpi.h"',
+    '#if VM_TRACE_VCD',
+    '#include "verilated_vcd_c.h"',
+    '#endif',
+    '#if VM_TRACE_FST',
+    '#include "verilated_fst_c.h"',
+    '#endif',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The make rules for the precompiled header, read with Vdut.mk in obj/: the flags of the
+ * model's own compile (verilated.mk's `%.o: %.cpp` rule, OPT_FAST) less the harness's own
+ * defines (-CFLAGS: STRUM_HAS_META, STRUM_TRACE; the header never reads them, and g++ accepts
+ * a PCH when macros it does not use differ), printed for the cache key, and the rule that
+ * compiles the header with them. The unity compile reports with -H whether
+ * g++ loaded the PCH (a line `! .../strum_pch.h.gch`) and with -Winvalid-pch why not.
+ */
+const PCH_MAKEFILE = 'strum_pch.mk';
+const PCH_FLAGS_TAG = 'strumgen-pch-flags:';
+const pchMakefile = [
+  "# strumgen: the precompiled header (src/sim/build.ts), with the flags of verilated.mk's %.o rule.",
+  'STRUM_PCH_FLAGS = $(OBJCACHE) $(CXX) $(CXXFLAGS) $(filter-out $(VM_USER_CFLAGS),$(CPPFLAGS)) $(OPT_FAST)',
+  'strum-pch-flags:',
+  `\t@echo '${PCH_FLAGS_TAG} $(STRUM_PCH_FLAGS)'`,
+  `../${PCH_FILE}.gch: ../${PCH_FILE}`,
+  '\t$(STRUM_PCH_FLAGS) -x c++-header -o $@ $<',
+  `${UNITY_FILE.replace(/\.cpp$/, '.o')}: CXXFLAGS += -Winvalid-pch -H`,
+  '.PHONY: strum-pch-flags',
+  '',
+].join('\n');
+
+/** The unity compile's -H output says g++ loaded the precompiled header. */
+export const pchUsed = (log: string) => new RegExp(`^! \\S*${PCH_FILE}\\.gch$`, 'm').test(log);
+
+/** A hard link (same file system: no copy of ~60 MB), else a copy. */
+function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
+}
+
+/** The precompiled header kept in dir (the directory appears complete, by rename), or null. */
+function cachedPch(dir: string): string | null {
+  const gch = join(dir, `${PCH_FILE}.gch`);
+  return existsSync(gch) ? gch : null;
+}
+
+/** Keeps a freshly compiled precompiled header in dir for later builds. */
+function savePch(gch: string, dir: string): void {
+  if (existsSync(dir)) return;
+  const tmp = registerTemp(`${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  makeDirs(tmp);
+  try {
+    linkOrCopy(gch, join(tmp, `${PCH_FILE}.gch`));
+    renameSync(tmp, dir);
+  } catch {
+    // Another build kept one first, or the cache is not writable: only a missed saving.
+  } finally {
+    removeTemp(tmp);
+  }
+}
+
+/** Drops a cached precompiled header g++ could not use (it is rebuilt by the next build). */
+function dropPch(dir: string): void {
+  const away = `${dir}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    renameSync(dir, away);
+    rmSync(away, { recursive: true, force: true });
+  } catch {
+    // Already dropped by another build.
+  }
+}
+
 let versionMemo: Promise<string> | undefined;
 function verilatorVersion(bin: string): Promise<string> {
   versionMemo ??= run(bin, ['--version'], { timeoutMs: 30_000 }).then((r) => `${r.stdout}`.trim());
   return versionMemo;
+}
+
+let cxxIdMemo: Promise<string> | undefined;
+/** The C++ compiler's banner with the distribution's build (a PCH is valid for one compiler binary). */
+function cxxIdentity(): Promise<string> {
+  cxxIdMemo ??= run(process.env.CXX || 'g++', ['--version'], { timeoutMs: 30_000 }).then(
+    (r) => `${process.env.CXX || 'g++'} ${`${r.stdout}`.split('\n')[0]}`,
+  );
+  return cxxIdMemo;
 }
 
 let cxxMemo: Promise<string> | undefined;
@@ -386,6 +492,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
         flags,
         make,
         unity: unitySource(!!split),
+        pch: [pchSource(harness), pchMakefile],
         fault: opts.fault ?? null,
         trace: opts.trace ?? null,
       }),
@@ -416,7 +523,9 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
   // harness: VK_OBJS= leaves the model out of the link (it is inside strum_main.o).
   const makeArgs = [...(runtime ? withRuntime(make, runtime) : make), 'VK_OBJS='];
   const quote = (xs: readonly string[]) => xs.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
-  const command = `${quote(['verilator', ...args])} && make -C obj -f Vdut.mk VM_PARALLEL_BUILDS=0 Vdut__ALL.cpp && ${quote(['make', '-C', 'obj', '-f', 'Vdut.mk', ...makeArgs])}`;
+  const pchMake = ['-f', 'Vdut.mk', '-f', `../${PCH_MAKEFILE}`];
+  const command = `${quote(['verilator', ...args])} && make -C obj -f Vdut.mk VM_PARALLEL_BUILDS=0 Vdut__ALL.cpp && ${quote(['make', '-C', 'obj', ...pchMake, ...make, `../${PCH_FILE}.gch`])} && ${quote(['make', '-C', 'obj', ...pchMake, ...makeArgs])}`;
+  let pch: boolean | null = null;
   const done = (cached: boolean): SimBuild => ({
     binary,
     dir,
@@ -426,6 +535,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     verilatorVersion: version,
     command,
     mode,
+    pch,
   });
   if (existsSync(binary)) return done(true);
 
@@ -455,6 +565,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
       new UserError(`Verilator build of ${cfg.name} did not finish in ${buildTimeout / 1000} s`, 4);
     /** Runs [command, args, cwd] steps in order, logging each; `what` names a failure. */
     const runSteps = async (steps: [string, string[], string][], what: string) => {
+      let out = '';
       for (const [cmd, cmdArgs, cwd] of steps) {
         const s0 = performance.now();
         const c0 = childCpuSeconds();
@@ -466,7 +577,9 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
         log += `${quote([cmd, ...cmdArgs])}\n\n${r.all ?? ''}\n(${((performance.now() - s0) / 1000).toFixed(1)} s wall, ${(childCpuSeconds() - c0).toFixed(1)} s CPU)\n\n`;
         if (r.timedOut) throw timedOut();
         if (r.exitCode !== 0) throw fail(what, r);
+        out += `${r.all ?? ''}\n`;
       }
+      return out;
     };
     if (split) {
       // The PE models first: each verilated and compiled into a library the harness links.
@@ -483,16 +596,66 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
       }
     }
     writeFileSync(join(tmp, UNITY_FILE), unitySource(!!split));
-    await runSteps(
+    writeFileSync(join(tmp, PCH_FILE), pchSource(harness));
+    writeFileSync(join(tmp, PCH_MAKEFILE), pchMakefile);
+    const objDir = join(tmp, 'obj');
+    const sourcesOut = await runSteps(
       [
         [bin, args, tmp],
         // VM_PARALLEL_BUILDS=0: with --trace Verilator sets it to 1, and verilated.mk then has no
         // rule for Vdut__ALL.cpp.
-        ['make', ['-f', 'Vdut.mk', 'VM_PARALLEL_BUILDS=0', 'Vdut__ALL.cpp'], join(tmp, 'obj')],
-        ['make', ['-f', 'Vdut.mk', ...makeArgs], join(tmp, 'obj')],
+        ['make', [...pchMake, 'VM_PARALLEL_BUILDS=0', ...make, 'Vdut__ALL.cpp', 'strum-pch-flags'], objDir],
       ],
       'array',
     );
+    // The precompiled header: cached per toolchain and the unity compile's exact flags.
+    const pchFlags = sourcesOut.split('\n').find((l) => l.startsWith(PCH_FLAGS_TAG)) ?? '';
+    const pchDir = join(
+      root,
+      `pch-${createHash('sha256')
+        .update(
+          JSON.stringify({ version, cxx: await cxxIdentity(), flags: pchFlags, header: pchSource(harness) }),
+        )
+        .digest('hex')
+        .slice(0, 24)}`,
+    );
+    const gch = join(tmp, `${PCH_FILE}.gch`);
+    const kept = cachedPch(pchDir);
+    if (kept) linkOrCopy(kept, gch);
+    else {
+      // A PCH that does not compile only costs the saving: the unity compile parses the header.
+      await runSteps(
+        [['make', [...pchMake, ...make, `../${PCH_FILE}.gch`], objDir]],
+        'precompiled header',
+      ).then(
+        () => savePch(gch, pchDir),
+        () => {
+          rmSync(gch, { force: true });
+          rmSync(join(root, `failed-${cfg.name}-${key}.log`), { force: true });
+        },
+      );
+    }
+    const compile = () => runSteps([['make', [...pchMake, ...makeArgs], objDir]], 'array');
+    let out: string;
+    const logBefore = log.length;
+    try {
+      out = await compile();
+    } catch (e) {
+      // A PCH g++ cannot read (truncated, disk error) fails the compile instead of being
+      // ignored: drop it and compile once more without.
+      if (
+        !existsSync(gch) ||
+        !/(fatal error|internal compiler error)[^\n]*\bPCH\b/i.test(log.slice(logBefore))
+      )
+        throw e;
+      rmSync(gch, { force: true });
+      dropPch(pchDir);
+      rmSync(join(root, `failed-${cfg.name}-${key}.log`), { force: true });
+      out = await compile();
+    }
+    pch = pchUsed(out);
+    // Found but not loaded (-Winvalid-pch): a stale entry; the next build makes a fresh one.
+    if (!pch && existsSync(gch) && kept) dropPch(pchDir);
     writeFileSync(join(tmp, 'build.log'), log);
     if (!existsSync(join(tmp, 'obj', 'Vdut'))) throw fail('array', { exitCode: 0, all: log });
     // A .vlt naming a module that is not there is silently ignored: check the PE stayed whole.
@@ -505,9 +668,10 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
     if (!runtime) saveRuntime(join(tmp, 'obj'), runtimeDir);
     renameSync(join(tmp, 'obj', 'Vdut'), join(tmp, 'Vdut'));
     rmSync(join(tmp, 'obj'), { recursive: true, force: true });
+    rmSync(gch, { force: true }); // a link to the cache's copy: the model does not need it
     writeFileSync(
       join(tmp, 'meta.json'),
-      `${JSON.stringify({ key, config: cfg.hash, name: cfg.name, version, flags, fault: opts.fault ?? null }, null, 2)}\n`,
+      `${JSON.stringify({ key, config: cfg.hash, name: cfg.name, version, flags, fault: opts.fault ?? null, pch }, null, 2)}\n`,
     );
     try {
       renameSync(tmp, dir);
