@@ -6,8 +6,10 @@ import { loadTask, runAccuracy } from '../src/accuracy/index.ts';
 import { integerPath } from '../src/accuracy/integer-run.ts';
 import { loadConfig } from '../src/config/load.ts';
 import type { ResolvedDpu } from '../src/config/resolve.ts';
-import type { FaultKind } from '../src/rtl/index.ts';
+import { Rng } from '../src/io/rng.ts';
+import { type FaultKind, renderRtl } from '../src/rtl/index.ts';
 import { runSim } from '../src/sim/index.ts';
+import { pool, randomStimulus, simulateAgainstGolden, verilatorLint, yosysRead } from './rtl-helpers.ts';
 
 type Task = Awaited<ReturnType<typeof loadTask>>;
 
@@ -72,4 +74,18 @@ export function describeSdpCosim(p: SdpCosim): void {
       BUILD,
     );
   });
+}
+
+/**
+ * Corner configs under the tools: lint warnings, Yosys read errors and Icarus mismatches against
+ * the golden model (8 random tiles, seed 11), one line per failing config (empty: all pass).
+ */
+export async function cornerFailures(corners: readonly ResolvedDpu[]): Promise<string[]> {
+  const results = await pool(corners, 2, async (cfg) => {
+    const bundle = renderRtl(cfg);
+    const lint = `${await verilatorLint(bundle)}${await yosysRead(bundle)}`;
+    const stim = randomStimulus(cfg, new Rng(11), 8);
+    return `${lint}${(await simulateAgainstGolden(cfg, bundle, stim)).join('; ')}`;
+  });
+  return results.map((r, i) => (r ? `${corners[i]!.name}: ${r}` : '')).filter(Boolean);
 }

@@ -326,20 +326,14 @@ function verilatorVersion(bin: string): Promise<string> {
   return versionMemo;
 }
 
-let cxxIdMemo: Promise<string> | undefined;
-/** The C++ compiler's banner with the distribution's build (a PCH is valid for one compiler binary). */
-function cxxIdentity(): Promise<string> {
-  cxxIdMemo ??= run(process.env.CXX || 'g++', ['--version'], { timeoutMs: 30_000 }).then(
-    (r) => `${process.env.CXX || 'g++'} ${`${r.stdout}`.split('\n')[0]}`,
-  );
-  return cxxIdMemo;
-}
-
 let cxxMemo: Promise<string> | undefined;
-/** The C++ compiler's version (part of the runtime objects' key). */
-function cxxVersion(): Promise<string> {
-  cxxMemo ??= run(process.env.CXX || 'g++', ['-dumpfullversion'], { timeoutMs: 30_000 }).then(
-    (r) => `${process.env.CXX || 'g++'} ${`${r.stdout}`.trim()}`,
+/**
+ * The C++ compiler's banner with the distribution's build: part of the runtime objects' key
+ * and the precompiled header's (a PCH is valid for one compiler binary).
+ */
+function cxxIdentity(): Promise<string> {
+  cxxMemo ??= run(process.env.CXX || 'g++', ['--version'], { timeoutMs: 30_000 }).then(
+    (r) => `${process.env.CXX || 'g++'} ${`${r.stdout}`.split('\n')[0]}`,
   );
   return cxxMemo;
 }
@@ -510,7 +504,7 @@ export async function buildModel(cfg: ResolvedDpu, opts: BuildOptions = {}): Pro
       .update(
         JSON.stringify({
           version,
-          cxx: await cxxVersion(),
+          cxx: await cxxIdentity(),
           flags: runtimeFlags(flags, make),
         }),
       )
