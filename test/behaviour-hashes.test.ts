@@ -119,6 +119,7 @@ function hashes(name: string, input: unknown, dir: string): Record<string, strin
   const out: Record<string, string> = { config: cfg.hash, design: sha(designLine(cfg)) };
   const bundle = renderRtl(cfg);
   for (const f of bundle.files) out[`rtl/${f.name}`] = sha(f.content);
+  out.rtlOrder = sha(JSON.stringify([bundle.top, bundle.pe, bundle.modules]));
   for (const fault of applicableFaults(cfg)) {
     const faulty = renderRtl(cfg, { fault });
     out[`fault/${fault}`] = sha(faulty.files.map((f) => `${f.name}\n${f.content}`).join('\n'));
