@@ -423,13 +423,13 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
   if (layerShift) pePorts.push(input(TB, 'shift', used.shift ? null : 'no low lanes use the layer shift'));
   pePorts.push(output(ACC, 'result'));
   const module = `${name}_pe`;
-  const kind = structure.summary
-    ? structure.summary
-    : !fmt.hasLow
+  const kind =
+    structure.summary ??
+    (!fmt.hasLow
       ? `INT8 baseline, ${B} full lanes`
       : dynamic
         ? `dynamic StruM (${fmt.name}), ${B} switchable lanes`
-        : `static StruM (${fmt.name}), ${H} full + ${d.midLanes ? `${d.midLanes} middle (${cfg.pe.mid!.format}) + ` : ''}${d.lowLanes} low lanes`;
+        : `static StruM (${fmt.name}), ${H} full + ${d.midLanes ? `${d.midLanes} middle (${cfg.pe.mid!.format}) + ` : ''}${d.lowLanes} low lanes`);
   const params = routerInst
     ? [
         {
