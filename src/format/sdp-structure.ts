@@ -186,6 +186,7 @@ export const sdpStructure: StructureSpec<SdpParams> = {
     const common = { G, K, A_BITS: c.activation.bits, A_SIGNED: c.activation.signed ? 1 : 0, W_BITS: W };
     const datapath: GroupDatapath = weights
       ? {
+          name: 'sdp',
           module: staticGroup,
           what: `${n} static SDP groups of ${G} weights: ${K} stored parts and part-lanes each`,
           count: n,
@@ -196,6 +197,7 @@ export const sdpStructure: StructureSpec<SdpParams> = {
           faults: [partFlag],
         }
       : {
+          name: 'sdp',
           module: dynamicGroup,
           what: `${n} SDP groups of ${G} activations: a top-${K} part selector and ${K} part-lanes each`,
           count: n,

@@ -50,6 +50,8 @@ export interface StructureFault {
  * RTL planner from derived.highProductBits).
  */
 export interface GroupDatapath {
+  /** Names the PE's generate block (`g_<name>`) and the instances (`u_<name>`). */
+  readonly name: string;
   readonly module: DatapathModule;
   /** One line for the PE's comments: what the instances are. */
   readonly what: string;

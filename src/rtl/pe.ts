@@ -490,7 +490,7 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
 }
 
 /**
- * A PE structure's datapath (pe.sdp; src/format/structure.ts GroupDatapath): `count` instances
+ * A PE structure's datapath (src/format/structure.ts GroupDatapath; SDP's): `count` instances
  * of its module, instance i reading its activations and its weight fields; their products are
  * leaves of the tree (full-lane-wide, P_BITS each).
  */
@@ -513,7 +513,7 @@ function structureGroups(
   const wBits = dp.weights.fields * int(fields[0]!.bits, 'weight field bits', 1);
   groups.push({
     what: dp.what,
-    block: 'g_sdp',
+    block: `g_${dp.name}`,
     count: n,
     operands: [
       { name: 'a', bits: aBits, src: at('act', 0, aBits), reg: o.pipeOps },
@@ -529,7 +529,7 @@ function structureGroups(
     insts: [
       inst(
         use(datapathModule(dp.module)),
-        'u_sdp',
+        `u_${dp.name}`,
         { a: 'a', [dp.weights.port]: 'w', p: 'p' },
         bind({ ...dp.params, P_BITS: P }),
       ),
