@@ -27,7 +27,7 @@ export interface FlowAccuracy {
   readonly verdict: Verdict | null;
   readonly cached: boolean;
   /**
-   * 'integer' for a pe.sdp design: its precision is in the activations (or in weight parts the
+   * 'integer' for an SDP design (structureOf(cfg).integerAccuracy): its precision is in the activations (or in weight parts the
    * PE reads from the stored entries), so both top-1s are the integer path's (int8 activations,
    * golden integer model); absent: fake-quantized weights.
    */

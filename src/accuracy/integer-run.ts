@@ -42,7 +42,7 @@ export interface IntegerSchemeResult {
   readonly predictionsDifferFromFakeQuant: number;
   /**
    * onnxruntime integer graph: samples whose logits all equal the golden model's, and equal
-   * predictions; null for a pe.sdp activations design (ConvInteger cannot select parts per activation group).
+   * predictions; null for an SDP design on the activations (ConvInteger cannot select parts per activation group).
    */
   readonly onnxLogitsEqual: number | null;
   readonly onnxPredictionsEqual: number | null;
