@@ -29,8 +29,9 @@ export interface WeightBlockLayout {
   /** The format's per-block metadata fields (e.g. the DLIQ shift), in the format's meta order. */
   readonly meta: readonly BitField[];
   /**
-   * pe.sdp.operand 'weights': K part entries per group of G weights, group by group
-   * (`part{g*K + j}`; src/format/sdp.ts, sdpEncodeEntry); [] otherwise (then no slots either).
+   * A PE structure's stored part entries (structure.ts weightParts; SDP on the weights: K
+   * entries per group of G weights, group by group, `part{g*K + j}`); [] otherwise (then no
+   * slots either).
    */
   readonly parts: readonly BitField[];
 }

@@ -9,10 +9,15 @@ import {
   SDP_SCALES,
   type SdpParams,
   sdpActivations,
+  sdpDecodeEntry,
+  sdpEncodeEntry,
+  sdpEntries,
   sdpEntryBits,
+  sdpEntryValues,
   sdpIndexBits,
   sdpKeptValue,
   sdpLowBits,
+  sdpNonzeroParts,
   sdpSplit,
   sdpStaticSelect,
 } from './sdp.ts';
@@ -23,6 +28,7 @@ import type {
   StructureConfig,
   StructureSpec,
   StructureWeightBlocks,
+  WeightParts,
 } from './structure.ts';
 
 export const SDP_FAULT_KINDS = ['sdp-tie-order', 'sdp-part-flag'] as const;
@@ -182,7 +188,34 @@ export const sdpStructure: StructureSpec<SdpParams> = {
     const W = c.weightBits;
     const n = B / G;
     const lanes = n * K;
-    const weightParts = weights ? { count: lanes, bits: sdpEntryBits(G, W) } : null;
+    const weightParts: WeightParts | null = weights
+      ? {
+          count: lanes,
+          bits: sdpEntryBits(G, W),
+          // The kept values, at most K nonzero parts per group; each group's K entries (sdp.ts).
+          problem(codes) {
+            for (let g = 0; g < B; g += G) {
+              const parts = sdpNonzeroParts(codes, g, G, W);
+              if (parts > K)
+                return `weights ${g}..${g + G - 1}: ${parts} nonzero parts, at most pe.sdp.keep = ${K} are stored`;
+            }
+            return null;
+          },
+          encode: (codes) =>
+            Array.from({ length: n }, (_, g) => sdpEntries(codes, g * G, G, K, W)).flatMap((es) =>
+              es.map((e) => sdpEncodeEntry(e, W)),
+            ),
+          // Each weight is the sum of its group's entries for it (as in the PE).
+          decode: (raw) =>
+            Array.from({ length: n }, (_, g) =>
+              sdpEntryValues(
+                raw.slice(g * K, (g + 1) * K).map((r) => sdpDecodeEntry(r, W)),
+                G,
+                W,
+              ),
+            ).flat(),
+        }
+      : null;
     const common = { G, K, A_BITS: c.activation.bits, A_SIGNED: c.activation.signed ? 1 : 0, W_BITS: W };
     const datapath: GroupDatapath = weights
       ? {

@@ -63,6 +63,22 @@ export interface GroupDatapath {
   readonly faults: readonly StructureFault[];
 }
 
+/**
+ * A structure's own weight storage: `count` part entries of `bits` each (layout.parts, in
+ * order) instead of slots, and how the packer (pack.ts) maps a block's values to them. A
+ * block's codes are the values the PE multiplies.
+ */
+export interface WeightParts {
+  readonly count: number;
+  readonly bits: number;
+  /** Why the block's values cannot be stored (the packer refuses it), or null. */
+  problem(codes: readonly number[]): string | null;
+  /** The `count` raw entries of a storable block. */
+  encode(codes: readonly number[]): number[];
+  /** The values `count` raw entries stand for (what the PE multiplies). */
+  decode(raw: readonly number[]): number[];
+}
+
 /** What the quantizer does for a structure that stores a selection of INT8 weights (SDP on the weights). */
 export interface WeightSelection {
   /** Scale multipliers tried per output channel (1: the INT8 grid; above 1: a coarser grid). */
@@ -83,8 +99,8 @@ export interface BoundStructure {
   readonly name: string | null;
   /** Multipliers of the PE when the structure replaces the format's lanes; null: the format's lanes. */
   readonly lanes: number | null;
-  /** Stored part entries that replace the weight block's slots (`count` of `bits` each); null: none. */
-  readonly weightParts: { readonly count: number; readonly bits: number } | null;
+  /** Stored part entries that replace the weight block's slots; null: none. */
+  readonly weightParts: WeightParts | null;
   /**
    * The PE keeps `keep` of the 2 x `group` parts of every group of `group` activations, chosen at
    * run time (SDP on the activations; the accuracy stage emulates the rule in the graph); null:
