@@ -19,7 +19,9 @@ const modulesOf = (m: DatapathModule): string[] => [m.module, ...m.uses.flatMap(
 
 describe('PE structures', () => {
   it('a plain PE (every preset without pe.sdp) transforms, adds and replaces nothing', () => {
-    const plain = Object.keys(PRESETS).filter((k) => !('sdp' in PRESETS[k]!.config.pe));
+    const plain = Object.entries(PRESETS)
+      .filter(([, p]) => !('sdp' in (p.config.pe ?? {})))
+      .map(([k]) => k);
     expect(plain.length).toBeGreaterThan(5);
     for (const name of plain) {
       const s = structureOf(preset(name));
