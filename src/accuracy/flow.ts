@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { UserError } from '../config/errors.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { isBaselineFormat } from '../format/registry.ts';
+import { structureOf } from '../format/structure.ts';
 import { cacheRoot } from '../sim/index.ts';
 import { evaluateScheme } from './evaluate.ts';
 import { integerPath } from './integer-run.ts';
@@ -26,7 +27,7 @@ export interface FlowAccuracy {
   readonly verdict: Verdict | null;
   readonly cached: boolean;
   /**
-   * 'integer' for a pe.sdp design: its precision is in the activations (or in weight parts the
+   * 'integer' for an SDP design (structureOf(cfg).integerAccuracy): its precision is in the activations (or in weight parts the
    * PE reads from the stored entries), so both top-1s are the integer path's (int8 activations,
    * golden integer model); absent: fake-quantized weights.
    */
@@ -47,12 +48,13 @@ export async function designAccuracy(cfg: ResolvedDpu): Promise<FlowAccuracy> {
   const design: Scheme = { kind: 'config', id: cfg.name, cfg, select: 'magnitude' };
   const [int8] = await parseSchemes('int8', { overrides: { 'pe.block': cfg.pe.block }, select: 'magnitude' });
   const runs = [await evaluateScheme(task, model, int8!, [], () => {})];
-  const sdp = cfg.pe.sdp !== undefined;
-  if (!isBaselineFormat(cfg.pe.low) || sdp)
+  // A PE structure (SDP) is measured on the integer path, where its activations are the PE's.
+  const integer = structureOf(cfg).integerAccuracy;
+  if (!isBaselineFormat(cfg.pe.low) || integer)
     runs.push(await evaluateScheme(task, model, design, [], () => {}));
   const { results } = summarizeSchemes(runs);
   const mine = results.at(-1)!;
-  if (sdp) {
+  if (integer) {
     // SDP drops activation parts: only the integer path (int8 activations) sees it; static SDP
     // (weights) runs the same path, so every SDP design is measured the same way.
     const r = await integerPath(task, runs, { keepCorrect: true });

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type OutputMarker, replaceOutputDir } from '../config/atomic.ts';
 import { UserError } from '../config/errors.ts';
+import { structureOf } from '../format/structure.ts';
 import { activationMax, activationPlan, calibrationBatches } from './act-quant.ts';
 import { evaluateScheme, type Progress, type SchemeScores } from './evaluate.ts';
 import { loadModel, resolveExceptions } from './model.ts';
@@ -126,7 +127,8 @@ export async function runAccuracy(
         ? activationPlan(
             actMax,
             s.kind === 'config' ? s.cfg.activation.bits : 8,
-            s.kind === 'config' ? s.cfg.pe.sdp : undefined,
+            // A PE that selects activation parts (SDP on the activations) drops them in the graph too.
+            (s.kind === 'config' && structureOf(s.cfg).activationSelection) || undefined,
           )
         : undefined;
     runs.push(await evaluateScheme(task, model, s, keep, progress, sensitivity, acts));

@@ -7,7 +7,7 @@
 import { UserError } from '../config/errors.ts';
 import { maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
-import { sdpActivations, sdpOperandOf } from '../format/sdp.ts';
+import { structureOf } from '../format/structure.ts';
 import { quantizeForConfig } from '../quant/index.ts';
 import { type LayerWeights, simulateMatmul } from '../sim/index.ts';
 import type { SchemeScores } from './evaluate.ts';
@@ -42,7 +42,7 @@ export interface IntegerSchemeResult {
   readonly predictionsDifferFromFakeQuant: number;
   /**
    * onnxruntime integer graph: samples whose logits all equal the golden model's, and equal
-   * predictions; null for a pe.sdp activations design (ConvInteger cannot select parts per activation group).
+   * predictions; null for an SDP design on the activations (ConvInteger cannot select parts per activation group).
    */
   readonly onnxLogitsEqual: number | null;
   readonly onnxPredictionsEqual: number | null;
@@ -156,15 +156,16 @@ export async function integerPath(
     const goldenLogits: Float64Array[] = [];
     let onnxEqual = 0;
     let onnxPred = 0;
-    // pe.sdp on the activations: the golden matmul multiplies each activation group's kept parts
-    // (src/format/sdp.ts), which ConvInteger cannot; on the weights the kept parts are w.q itself.
-    const sdp = sdpOperandOf(s.cfg) === 'activations';
-    const onnxGraph = sdp ? null : integerOnnx(net, w);
+    // A PE that selects activation parts (SDP on the activations): the golden matmul multiplies
+    // what the PE does (each group's kept parts), which ConvInteger cannot; SDP on the weights
+    // keeps parts of the weights, and those are w.q itself.
+    const structure = structureOf(s.cfg);
+    const onnxGraph = structure.activationSelection ? null : integerOnnx(net, w);
     for (let at = 0; at < n; at += INTEGER_BATCH) {
       const m = Math.min(INTEGER_BATCH, n - at);
       const x = inputs.subarray(at * per, (at + m) * per);
       const gl = await runInteger(net, w, x, m, (i, A, rows) =>
-        goldenMatmul(sdpActivations(s.cfg, A), rows, w.q[i]!, s.cfg.accumulator.bits),
+        goldenMatmul(structure.peActivations(A), rows, w.q[i]!, s.cfg.accumulator.bits),
       );
       const ol = onnxGraph ? await runIntegerOnnx(onnxGraph, x, [m, ...data.sampleDims]) : null;
       const N = gl.length / m;

@@ -160,8 +160,8 @@ export function renderMarkdown(r: AccuracyReport, extra = ''): string {
     ...(r.activations
       ? [
           `Activations: int8 at the input of every weight layer (${r.activations.tensors} tensors; one scale per ` +
-            `tensor, max |x| / 127 on ${r.activations.calibration}), under every scheme but float; a pe.sdp ` +
-            'design also keeps only its K most important nibble parts per group of G (docs/ACCURACY.md, "Int8 activations").',
+            `tensor, max |x| / 127 on ${r.activations.calibration}), under every scheme but float; an SDP ` +
+            'design on the activations also keeps only its K most important nibble parts per group of G (docs/ACCURACY.md, "Int8 activations").',
           '',
         ]
       : []),

@@ -9,6 +9,7 @@ import { PRESETS } from '../config/presets.ts';
 import { ConfigError, configOf, type ResolvedDpu, resolveConfig } from '../config/resolve.ts';
 import { int8Format } from '../format/int8.ts';
 import { formatOf, isBaselineFormat, lowFormatNames, lowFormatSpec } from '../format/registry.ts';
+import { STRUCTURE_KEYS, structureOf } from '../format/structure.ts';
 import {
   type Layer,
   layerMatrix,
@@ -62,12 +63,14 @@ export function allSchemes(): string[] {
   ];
 }
 
-/** The INT8 reference: INT8 weights and no SDP (an SDP design also has pe.low 'none'). */
-export const isInt8 = (s: Scheme) => s.kind === 'config' && isBaselineFormat(s.cfg.pe.low) && !s.cfg.pe.sdp;
+/** The INT8 reference: INT8 weights on a plain PE (an SDP design also has pe.low 'none'). */
+export const isInt8 = (s: Scheme) =>
+  s.kind === 'config' && isBaselineFormat(s.cfg.pe.low) && structureOf(s.cfg).name === null;
 
 /** Human label: the id plus B and H for the StruM schemes. */
 export function schemeLabel(s: Scheme): string {
-  if (s.kind === 'config' && s.cfg.pe.sdp) return `${s.id} G=${s.cfg.pe.sdp.group} K=${s.cfg.pe.sdp.keep}`;
+  const structure = s.kind === 'config' ? structureOf(s.cfg).label : null;
+  if (structure) return `${s.id} ${structure}`;
   if (s.kind !== 'config' || isBaselineFormat(s.cfg.pe.low)) return s.id;
   const { block, high, mode, mid } = s.cfg.pe;
   const m = mid ? ` M=${mid.lanes} ${mid.format}${mid.bits}` : '';
@@ -125,7 +128,7 @@ export async function parseSchemes(list: string, ctx: SchemeContext): Promise<Sc
         pe.mode = 'static';
         delete pe.high;
         delete pe.maskScope;
-        delete pe.sdp;
+        for (const key of STRUCTURE_KEYS) delete pe[key];
       } else {
         if (pe.low === undefined || isBaselineFormat(String(pe.low))) delete pe.high;
         pe.low = head;

@@ -6,8 +6,8 @@ import { bitsFor, productRange, type Range, signedBitsFor } from '../format/bits
 import { type WeightBlockLayout, weightBlockLayout } from '../format/layout.ts';
 import { midFormatOf } from '../format/levels.ts';
 import { lowFormatSpec, parameterisedFormats } from '../format/registry.ts';
-import { sdpEntryBits, sdpOperandOf } from '../format/sdp.ts';
 import type { MetaField } from '../format/spec.ts';
+import { structureOf } from '../format/structure.ts';
 import { activationRange, highProductRange } from '../format/values.ts';
 import { UserError } from './errors.ts';
 import { type ArrayInterface, arrayInterface, MAX_LAYER_META_BITS } from './interface.ts';
@@ -234,8 +234,9 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
   const midRange = mid ? productRange(act, mid.valueRange) : ([0, 0] as [number, number]);
   // Formats whose low weights need no multiply (sparse: all zero) have no low lanes.
   const lowLanes = isBaseline || dynamic || fmt.lane === null ? 0 : L - midLanes;
-  // pe.sdp: K part-lanes per group of G activations replace the B full lanes.
-  const lanes = c.pe.sdp ? (B / c.pe.sdp.group) * c.pe.sdp.keep : highLanes + midLanes + lowLanes;
+  // A PE structure (pe.sdp) may replace the lanes (SDP: K part-lanes per group of G).
+  const structure = structureOf(c);
+  const lanes = structure.lanes ?? highLanes + midLanes + lowLanes;
   // A dynamic lane computes both kinds of product, so its range covers both.
   const fullRange: [number, number] = dynamic
     ? [Math.min(highProducts[0], lowRange[0]), Math.max(highProducts[1], lowRange[1])]
@@ -280,10 +281,7 @@ export function resolveConfig(input: unknown, source?: string): ResolvedDpu {
     codeBits: fmt.codeBits,
     meta: fmt.meta,
     mid: mid ? { count: midLanes, bits: c.pe.mid!.bits } : null,
-    sdpParts:
-      c.pe.sdp && sdpOperandOf(c) === 'weights'
-        ? { count: lanes, bits: sdpEntryBits(c.pe.sdp.group, c.weightBits) }
-        : null,
+    parts: structure.weightParts,
   });
   const latency =
     1 +

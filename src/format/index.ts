@@ -20,4 +20,5 @@ export {
 } from './registry.ts';
 export { sparseFormat } from './sparse.ts';
 export * from './spec.ts';
+export * from './structure.ts';
 export * from './values.ts';

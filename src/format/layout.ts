@@ -29,8 +29,9 @@ export interface WeightBlockLayout {
   /** The format's per-block metadata fields (e.g. the DLIQ shift), in the format's meta order. */
   readonly meta: readonly BitField[];
   /**
-   * pe.sdp.operand 'weights': K part entries per group of G weights, group by group
-   * (`part{g*K + j}`; src/format/sdp.ts, sdpEncodeEntry); [] otherwise (then no slots either).
+   * A PE structure's stored part entries (structure.ts weightParts; SDP on the weights: K
+   * entries per group of G weights, group by group, `part{g*K + j}`); [] otherwise (then no
+   * slots either).
    */
   readonly parts: readonly BitField[];
 }
@@ -48,8 +49,8 @@ export interface LayoutParams {
   readonly meta: readonly MetaField[];
   /** pe.mid: M middle codes of `bits` each among the L low positions (static only). */
   readonly mid?: { readonly count: number; readonly bits: number } | null;
-  /** pe.sdp.operand 'weights': `count` stored part entries (B/G * K) of `bits` each, instead of slots. */
-  readonly sdpParts?: { readonly count: number; readonly bits: number } | null;
+  /** A PE structure's stored part entries (structure.ts weightParts; SDP weights: B/G * K), instead of slots. */
+  readonly parts?: { readonly count: number; readonly bits: number } | null;
 }
 
 /** Fields are laid out LSB first in this order: mask, high (or slots, or SDP parts), mid, low, metadata. */
@@ -69,8 +70,8 @@ export function weightBlockLayout(p: LayoutParams): WeightBlockLayout {
   let mid: BitField[] = [];
   let slots: BitField[] = [];
   let parts: BitField[] = [];
-  if (p.sdpParts) {
-    parts = fields('part', p.sdpParts.count, p.sdpParts.bits);
+  if (p.parts) {
+    parts = fields('part', p.parts.count, p.parts.bits);
   } else if (!p.hasLow || p.mode === 'dynamic') {
     slots = fields('slot', p.block, p.weightBits);
   } else {

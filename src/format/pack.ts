@@ -5,20 +5,13 @@ import { toSigned, toUnsigned } from './bits.ts';
 import type { BitField, WeightBlockLayout } from './layout.ts';
 import { type LevelsConfig, lowPositionFormats } from './levels.ts';
 import { formatOf } from './registry.ts';
-import {
-  type SdpParams,
-  sdpDecodeEntry,
-  sdpEncodeEntry,
-  sdpEntries,
-  sdpEntryValues,
-  sdpNonzeroParts,
-} from './sdp.ts';
 import type { FormatConfig } from './spec.ts';
+import { type StructureConfig, structureOf } from './structure.ts';
 import { activationRange, highRange } from './values.ts';
 
 /** The parts of a resolved config the packer reads. */
 export interface PackConfig extends LevelsConfig {
-  readonly pe: LevelsConfig['pe'] & { readonly sdp?: SdpParams | undefined };
+  readonly pe: LevelsConfig['pe'] & StructureConfig['pe'];
   readonly derived: {
     readonly lowCount: number;
     readonly weightLayout: WeightBlockLayout;
@@ -90,15 +83,9 @@ export function weightBlockProblem(cfg: PackConfig, block: WeightBlock): string 
       return `position ${i}: high weight ${c} outside ${hlo}..${hhi}`;
     }
   }
-  // pe.sdp.operand 'weights': the codes are the kept values, at most K nonzero parts per group.
-  if (cfg.derived.weightLayout.parts.length) {
-    const { group: G, keep: K } = cfg.pe.sdp!;
-    for (let g = 0; g < B; g += G) {
-      const n = sdpNonzeroParts(block.codes, g, G, cfg.weightBits);
-      if (n > K)
-        return `weights ${g}..${g + G - 1}: ${n} nonzero parts, at most pe.sdp.keep = ${K} are stored`;
-    }
-  }
+  // A PE structure's stored parts (SDP on the weights): the codes are the values it can store.
+  const partsProblem = structureOf(cfg).weightParts?.problem(block.codes);
+  if (partsProblem) return partsProblem;
   const fields = fmt.meta.filter((m) => m.scope === 'block');
   if (block.meta.length !== fields.length) {
     return fields.length
@@ -124,14 +111,12 @@ export function packWeightBlock(cfg: PackConfig, block: WeightBlock, out?: Uint3
   if (layout.mask) {
     for (let i = 0; i < cfg.pe.block; i++) if (block.low[i]) writeBits(words, layout.mask.offset + i, 1, 1);
   }
-  if (layout.parts.length) {
-    // Static SDP weights: each group's K part entries (src/format/sdp.ts).
-    const { group: G, keep: K } = cfg.pe.sdp!;
-    for (let g = 0; g < cfg.pe.block / G; g++) {
-      sdpEntries(block.codes, g * G, G, K, wb).forEach((e, j) => {
-        put(words, layout.parts[g * K + j]!, sdpEncodeEntry(e, wb));
-      });
-    }
+  const parts = structureOf(cfg).weightParts;
+  if (parts) {
+    // A PE structure's part entries (SDP on the weights; src/format/structure.ts).
+    parts.encode(block.codes).forEach((raw, j) => {
+      put(words, layout.parts[j]!, raw);
+    });
   } else if (layout.slots.length) {
     // Dynamic and INT8: position i has its own slot; a low code sits in its LSBs.
     layout.slots.forEach((f, i) => {
@@ -164,17 +149,11 @@ export function unpackWeightBlock(cfg: PackConfig, words: Uint32Array): WeightBl
     layout.mask ? readBits(words, layout.mask.offset + i, 1) === 1 : false,
   );
   const codes: number[] = new Array(B).fill(0);
-  if (layout.parts.length) {
-    // Static SDP weights: each weight is the sum of its group's entries for it (as in the PE).
-    const { group: G, keep: K } = cfg.pe.sdp!;
-    for (let g = 0; g < B / G; g++) {
-      const entries = layout.parts
-        .slice(g * K, (g + 1) * K)
-        .map((f) => sdpDecodeEntry(get(f), cfg.weightBits));
-      sdpEntryValues(entries, G, cfg.weightBits).forEach((v, i) => {
-        codes[g * G + i] = v;
-      });
-    }
+  const parts = structureOf(cfg).weightParts;
+  if (parts) {
+    parts.decode(layout.parts.map(get)).forEach((v, i) => {
+      codes[i] = v;
+    });
   } else if (layout.slots.length) {
     layout.slots.forEach((f, i) => {
       codes[i] = low[i] ? get(f) % 2 ** formatOf(cfg).codeBits : toSigned(get(f), cfg.weightBits);

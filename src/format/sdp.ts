@@ -250,6 +250,9 @@ export function sdpSelectWeights(
   return out;
 }
 
+/** Scale multipliers static SDP's quantizer tries per channel (1: the INT8 grid; above 1: a coarser grid). */
+export const SDP_SCALES = [1, 1.125, 1.25, 1.5, 1.75, 2, 2.5, 3, 4] as const;
+
 // ---- static SDP on the weights: the stored parts (pe.sdp.operand 'weights') ---------------
 //
 // A weight group of G values keeps at most K parts (the quantizer's least-error selection

@@ -5,7 +5,7 @@
 import { edgeStagesOf, laneOrder, maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { packActivationBlock } from '../format/pack.ts';
-import { sdpActivations } from '../format/sdp.ts';
+import { structureOf } from '../format/structure.ts';
 import { accumulate, blockDot } from '../quant/golden.ts';
 import { CTL_CLEAR, CTL_LAST, CTL_VALID } from '../sim/stimulus.ts';
 import type { GateSim } from './gatesim.ts';
@@ -136,8 +136,8 @@ export function runActivity(
   counting = true;
 
   const { act, wgt } = stim;
-  // pe.sdp: the golden sums use the kept parts of each activation group.
-  const dotAct = sdpActivations(cfg, act.values);
+  // The golden sums use what the PE multiplies (SDP: the kept parts of each activation group).
+  const dotAct = structureOf(cfg).peActivations(act.values);
   const aw = act.words;
   // Scope 'group': the PE gets the block as the edge router sends it (high positions, then low).
   const routed = maskScopeOf(cfg).kind === 'group' ? new Uint32Array(aw) : null;

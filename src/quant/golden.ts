@@ -3,7 +3,7 @@
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { wrapSigned } from '../format/bits.ts';
 import { decodeWeightBlock, unpackWeightBlock, type WeightBlock } from '../format/pack.ts';
-import { sdpActivations } from '../format/sdp.ts';
+import { structureOf } from '../format/structure.ts';
 
 export { wrapSigned };
 
@@ -68,8 +68,8 @@ export class GoldenArray {
     const { rows, cols, cfg } = this;
     const weights = cycle.wgt.map((w) => this.weightsOf(w));
     for (let r = 0; r < rows; r++) {
-      // pe.sdp: the PE multiplies the kept parts of each activation group (src/format/sdp.ts).
-      const a = sdpActivations(cfg, cycle.act[r]!);
+      // What the PE multiplies (SDP: the kept parts of each activation group; src/format/structure.ts).
+      const a = structureOf(cfg).peActivations(cycle.act[r]!);
       for (let c = 0; c < cols; c++) {
         const i = r * cols + c;
         this.acc[i] = accumulate(cfg, this.acc[i]!, blockDot(a, weights[c]!), cycle.clear);
@@ -97,7 +97,7 @@ export function tileResults(
   const B = cfg.pe.block;
   const bits = cfg.accumulator.bits;
   const out = new Float64Array(rows * cols);
-  const acts = sdpActivations(cfg, Array.from(A));
+  const acts = structureOf(cfg).peActivations(Array.from(A));
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       let acc = 0;

@@ -8,8 +8,8 @@ import type { ResolvedDpu } from '../config/resolve.ts';
 import { type MidLevel, midConfigOf, midCountOf } from '../format/levels.ts';
 import type { WeightBlock } from '../format/pack.ts';
 import { formatOf } from '../format/registry.ts';
-import { type SdpParams, sdpKeptValue, sdpOperandOf, sdpStaticSelect } from '../format/sdp.ts';
 import type { BoundFormat, FormatConfig, MetaScope } from '../format/spec.ts';
+import { type StructureConfig, structureOf, type WeightSelection } from '../format/structure.ts';
 import { type BlockKeep, quantizeLowbit } from './lowbit.ts';
 import { magnitudeKernel } from './magnitude-kernel.ts';
 import {
@@ -23,13 +23,13 @@ import {
 } from './scope.ts';
 
 /** The parts of a config the quantizer reads (a resolved config is one); pe.maskScope absent = 'pe'. */
-export type FormatParams = FormatConfig & {
-  readonly pe: {
-    readonly maskScope?: MaskScope;
-    readonly mid?: MidLevel;
-    readonly sdp?: SdpParams | undefined;
+export type FormatParams = FormatConfig &
+  StructureConfig & {
+    readonly pe: {
+      readonly maskScope?: MaskScope;
+      readonly mid?: MidLevel;
+    };
   };
-};
 
 export const SELECT_POLICIES = ['magnitude', 'error'] as const;
 /** magnitude: the L smallest |q| go low (the paper); error: the L cheapest moves go low. */
@@ -226,7 +226,9 @@ export function quantizeMatrix(
   const base0 = { N, K, Kp, B, scales, ...out, metaValues: fmt.metaCandidates, metaScope };
   if (!fmt.hasLow || L === 0) {
     let err = runPeScope(p, W, N, K, opts, scales, invScales, out, null, 0);
-    if (sdpOperandOf(p) === 'weights') err = sdpSelectRows(p, W, N, K, Kp, scales, out);
+    // A PE structure that stores a selection of the INT8 weights (SDP on the weights) selects them.
+    const selection = structureOf(p).weightSelection;
+    if (selection) err = selectRows(selection, p.weightBits, W, N, K, Kp, scales, out);
     return { ...base0, layerMetaIndex: 0, weightedError: err, channelPlan: null };
   }
   const tables = lowTables(p);
@@ -589,15 +591,16 @@ function runGeneral(
 }
 
 /**
- * pe.sdp.operand 'weights': every group of G weights keeps the parts of the exact least-error
- * selection (src/format/sdp.ts, sdpStaticSelect; a group never straddles a block, as G divides
- * B); codes = values = the kept values, which the packer stores as part entries. The channel's
- * scale is searched too: the INT8 grid of max|w| / qmax times each of SDP_SCALES, the one with
- * the least error of the kept values (a coarser grid can need fewer parts: small values have no
- * high part). Returns the weighted error of the kept values.
+ * A PE structure's weight selection (SDP on the weights: every group of G weights keeps the parts
+ * of the exact least-error selection; src/format/structure.ts): codes = values = the kept
+ * values, which the packer stores as part entries. The channel's scale is searched too: the INT8
+ * grid of max|w| / qmax times each of the selection's scales, the one with the least error of the
+ * kept values (a coarser grid can need fewer parts: small values have no high part). Returns the
+ * weighted error of the kept values.
  */
-function sdpSelectRows(
-  p: FormatParams,
+function selectRows(
+  selection: WeightSelection,
+  bits: number,
   W: ArrayLike<number>,
   N: number,
   K: number,
@@ -605,8 +608,6 @@ function sdpSelectRows(
   scales: Float64Array,
   out: Out,
 ): number {
-  const { group: G, keep } = p.pe.sdp!;
-  const bits = p.weightBits;
   const qmax = 2 ** (bits - 1) - 1;
   const row = new Int16Array(Kp);
   const best = new Int16Array(Kp);
@@ -616,15 +617,12 @@ function sdpSelectRows(
     if (s0 === 0) continue;
     let bestErr = Infinity;
     let bestScale = s0;
-    for (const m of SDP_SCALES) {
+    for (const m of selection.scales) {
       const sc = s0 * m;
       const inv = 1 / sc;
       for (let k = 0; k < K; k++)
         row[k] = Math.min(qmax, Math.max(-qmax, roundHalfEven(W[n * K + k]! * inv)));
-      for (let g = 0; g < Kp; g += G) {
-        const kept = sdpStaticSelect(row, g, G, keep, bits);
-        for (let i = 0; i < G; i++) row[g + i] = sdpKeptValue(row[g + i]!, bits, kept[i]!, kept[G + i]!);
-      }
+      selection.keep(row);
       let err = 0;
       for (let k = 0; k < K; k++) {
         const e = W[n * K + k]! - sc * row[k]!;
@@ -643,9 +641,6 @@ function sdpSelectRows(
   }
   return total;
 }
-
-/** Scale multipliers static SDP tries per channel (1: the INT8 grid; above 1: a coarser grid). */
-export const SDP_SCALES = [1, 1.125, 1.25, 1.5, 1.75, 2, 2.5, 3, 4] as const;
 
 /**
  * Uniform symmetric per-channel quantizer: s_c = max|w_c| / qmax with qmax = 2^(bits-1) - 1,

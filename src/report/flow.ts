@@ -4,6 +4,7 @@ import type { FlowAccuracy } from '../accuracy/flow.ts';
 import type { DesignEnergy } from '../accuracy/inference.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { lowFormatSpec } from '../format/registry.ts';
+import { structureOf } from '../format/structure.ts';
 import type { PowerReport } from '../power/index.ts';
 import type { SimResult } from '../sim/index.ts';
 import type { SynthReport } from '../synth/index.ts';
@@ -36,10 +37,9 @@ export interface FlowResult {
 
 export function designLine(cfg: ResolvedDpu): string {
   const { pe, array } = cfg;
-  if (pe.sdp && cfg.derived.weightLayout.parts.length)
-    return `${array.rows}x${array.cols} PEs, B=${pe.block}, SDP weights (static): G=${pe.sdp.group} K=${pe.sdp.keep} (${cfg.derived.lanes} part-lanes, ${+(cfg.derived.weightBlockBits / pe.block).toFixed(3)} bits per weight), full activations`;
-  if (pe.sdp)
-    return `${array.rows}x${array.cols} PEs, B=${pe.block}, SDP activations: G=${pe.sdp.group} K=${pe.sdp.keep} (${cfg.derived.lanes} part-lanes), INT8 weights`;
+  // A PE structure (SDP) describes itself.
+  const structure = structureOf(cfg).describe;
+  if (structure) return `${array.rows}x${array.cols} PEs, B=${pe.block}, ${structure}`;
   const kind = lowFormatSpec(pe.low).hasLow ? `${pe.low} ${pe.mode}` : 'INT8 baseline';
   return `${array.rows}x${array.cols} PEs, B=${pe.block} H=${pe.high}, ${kind}`;
 }

@@ -6,6 +6,7 @@
 import { maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { formatOf } from '../format/registry.ts';
+import { structureOf } from '../format/structure.ts';
 import { planArray } from './array.ts';
 import { withUses } from './library.ts';
 import { planPe } from './pe.ts';
@@ -60,9 +61,9 @@ export interface RtlPlan {
 /** Which test-only faults can be injected into this config (the others have nothing to break). */
 export function applicableFaults(cfg: ResolvedDpu): FaultKind[] {
   const d = cfg.derived;
-  // pe.sdp: no full lanes; the selector's tie rule reversed (templates/lib/strum_sdp_topk.v),
-  // or with stored weight parts (no selector) a part's high/low flag read inverted.
-  if (cfg.pe.sdp) return cfg.derived.weightLayout.parts.length ? ['sdp-part-flag'] : ['sdp-tie-order'];
+  // A PE structure's datapath (SDP) replaces the lanes: its own faults.
+  const datapath = structureOf(cfg).datapath;
+  if (datapath) return datapath.faults.map((f) => f.kind);
   const out: FaultKind[] = [];
   const fmt = formatOf(cfg);
   if (fmt.lane && (cfg.pe.mode === 'dynamic' || d.lowLanes > 0)) out.push('low-lane-sign');

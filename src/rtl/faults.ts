@@ -7,6 +7,7 @@
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { formatOf } from '../format/registry.ts';
 import type { LaneSpec } from '../format/spec.ts';
+import { structureOf } from '../format/structure.ts';
 import { applicableFaults } from './context.ts';
 import { LIB, laneModule } from './library.ts';
 import type { FaultKind, RtlBundle } from './types.ts';
@@ -58,23 +59,45 @@ function wrapper(
 }
 
 const negateOutput = () => '  assign p = -p_ok;';
-// The input side: `code_ok` is what the lane sees, built from the real `code`.
-function stuckBit(text: string, module: string): string {
+
+/**
+ * A wrapper `<module>_fault` that declares `lines` and instantiates the module with some port
+ * connections changed (`conns`: port -> the wrapper's signal); `lines` rebuild the rest.
+ */
+function rewire(
+  text: string,
+  module: string,
+  why: string,
+  lines: readonly string[],
+  conns: Readonly<Record<string, string>>,
+): string {
   const h = headerOf(text, module);
   const params = h.params.map((n) => `.${n}(${n})`).join(', ');
-  const conns = h.ports.map((x) => `.${x.name}(${x.name === 'code' ? 'code_bad' : x.name})`).join(', ');
+  const ports = h.ports.map((x) => `.${x.name}(${conns[x.name] ?? x.name})`).join(', ');
   return [
-    '// Test-only fault overlay (src/rtl/faults.ts), never part of a design: weight bit 1 stuck at 0.',
+    `// Test-only fault overlay (src/rtl/faults.ts), never part of a design: ${why}.`,
     `module ${module}${FAULT}${h.text}`,
-    "  wire [C_BITS-1:0] code_bad = {code[C_BITS-1:2], 1'b0, code[0]};",
-    '  /* verilator lint_off UNUSEDSIGNAL */',
-    '  wire stuck = code[1];',
-    '  /* verilator lint_on UNUSEDSIGNAL */',
-    `  ${module} #(${params}) u_ok (${conns});`,
+    ...lines,
+    `  ${module} #(${params}) u_ok (${ports});`,
     'endmodule',
     '',
   ].join('\n');
 }
+
+// The input side: `code_bad` is what the lane sees, built from the real `code`.
+const stuckBit = (text: string, module: string) =>
+  rewire(
+    text,
+    module,
+    'weight bit 1 stuck at 0',
+    [
+      "  wire [C_BITS-1:0] code_bad = {code[C_BITS-1:2], 1'b0, code[0]};",
+      '  /* verilator lint_off UNUSEDSIGNAL */',
+      '  wire stuck = code[1];',
+      '  /* verilator lint_on UNUSEDSIGNAL */',
+    ],
+    { code: 'code_bad' },
+  );
 
 // High lane 0 reads one position too far (one before, at the block's end) whenever its weight
 // is not at position 0: right most of the time, wrong sometimes.
@@ -113,46 +136,6 @@ function laneInternal(text: string, module: string, fault: NonNullable<LaneSpec[
   ].join('\n');
 }
 
-// The SDP top-K selector with its tie rule reversed (ties to the higher part number): the
-// original module on the parts in reverse order. Only a tie at the K-th place goes wrong.
-function sdpTieOrder(text: string, module: string): string {
-  const h = headerOf(text, module);
-  return [
-    '// Test-only fault overlay (src/rtl/faults.ts), never part of a design: ties go to the higher part.',
-    `module ${module}${FAULT}${h.text}`,
-    '  wire [N*KEY_BITS-1:0] key_r;',
-    '  wire [N-1:0] sel_r;',
-    '  genvar f;',
-    '  generate',
-    '    for (f = 0; f < N; f = f + 1) begin : g_rev',
-    '      assign key_r[f*KEY_BITS +: KEY_BITS] = key[(N-1-f)*KEY_BITS +: KEY_BITS];',
-    '      assign sel[f] = sel_r[N-1-f];',
-    '    end',
-    '  endgenerate',
-    `  ${module} #(${h.params.map((n) => `.${n}(${n})`).join(', ')}) u_ok (.key(key_r), .sel(sel_r));`,
-    'endmodule',
-    '',
-  ].join('\n');
-}
-
-// The static SDP group with the high/low flag of its first stored part inverted: part-lane 0
-// shifts (and sign-extends) a low part as a high one and the other way round.
-function sdpPartFlag(text: string, module: string): string {
-  const h = headerOf(text, module);
-  const params = h.params.map((n) => `.${n}(${n})`).join(', ');
-  const conns = h.ports.map((x) => `.${x.name}(${x.name === 'parts' ? 'parts_bad' : x.name})`).join(', ');
-  return [
-    "// Test-only fault overlay (src/rtl/faults.ts), never part of a design: part 0's high/low flag inverted.",
-    `module ${module}${FAULT}${h.text}`,
-    '  localparam HB = W_BITS - W_BITS / 2;',
-    '  localparam PB = K * (HB + 1 + I_BITS);',
-    "  wire [PB-1:0] parts_bad = parts ^ ({{(PB-1){1'b0}}, 1'b1} << HB);",
-    `  ${module} #(${params}) u_ok (${conns});`,
-    'endmodule',
-    '',
-  ].join('\n');
-}
-
 /** The bundle with `fault` injected into every PE (throws when the fault does not apply). */
 export function injectFault(cfg: ResolvedDpu, bundle: RtlBundle, fault: FaultKind): RtlBundle {
   if (!applicableFaults(cfg).includes(fault)) {
@@ -162,6 +145,7 @@ export function injectFault(cfg: ResolvedDpu, bundle: RtlBundle, fault: FaultKin
   }
   const files = new Map(bundle.files.map((f) => [f.name.slice(0, -2), f.content]));
   const has = (m: string) => files.has(m);
+  const structureFault = structureOf(cfg).datapath?.faults.find((f) => f.kind === fault);
   let target: string;
   let wrapped: string;
   if (fault === 'high-lane-bit') {
@@ -171,12 +155,16 @@ export function injectFault(cfg: ResolvedDpu, bundle: RtlBundle, fault: FaultKin
     const lane = formatOf(cfg).lane!;
     target = laneModule(lane.kind, lane.source).module;
     wrapped = wrapper(files.get(target)!, target, 'p', negateOutput, "the low lane's product negated");
-  } else if (fault === 'sdp-tie-order') {
-    target = LIB.sdpTopk.module;
-    wrapped = sdpTieOrder(files.get(target)!, target);
-  } else if (fault === 'sdp-part-flag') {
-    target = LIB.sdpStaticGroup.module;
-    wrapped = sdpPartFlag(files.get(target)!, target);
+  } else if (structureFault) {
+    // A fault of the PE structure's datapath (SDP: the selector's tie rule, a part's flag).
+    target = structureFault.module;
+    wrapped = rewire(
+      files.get(target)!,
+      target,
+      structureFault.why,
+      structureFault.lines,
+      structureFault.conns,
+    );
   } else if (fault === 'low-lane-internal') {
     const lane = formatOf(cfg).lane!;
     target = laneModule(lane.kind, lane.source).module;

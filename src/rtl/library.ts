@@ -3,6 +3,7 @@
 // array are generated per config (templates/pe.v.hbs, array.v.hbs); everything else is here.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { DatapathModule } from '../format/structure.ts';
 import type { RtlModule } from './types.ts';
 import { ident, int } from './verilog.ts';
 
@@ -44,23 +45,21 @@ export function withUses(modules: readonly LibraryModule[]): LibraryModule[] {
 export const laneModule = (kind: string, source?: string) =>
   libraryModule(`strum_lane_${kind}`, 'lane', source);
 
-// The gather (stable compaction / partition) behind every router and the SDP group's part select.
+/** The library module of a PE structure's datapath (src/format/structure.ts), with the modules it instantiates. */
+export const datapathModule = (m: DatapathModule): LibraryModule =>
+  libraryModule(m.module, m.role, undefined, m.uses.map(datapathModule));
+
+// The gather (stable compaction / partition) behind every router (and a structure's part select).
 const gather = libraryModule('strum_gather', 'route');
 const routeDecode = libraryModule('strum_route_decode', 'route', undefined, [gather]);
 const routeMux = libraryModule('strum_route_mux', 'route', undefined, [gather]);
-
-// pe.sdp: the group module holds the top-K part selector and the part-lanes (activations), or
-// the part-lanes reading stored part entries (weights); a part-lane is a multiply and a shift.
 const laneFull = libraryModule('strum_lane_full', 'lane');
-const sdpTopk = libraryModule('strum_sdp_topk', 'route');
-const lanePart = libraryModule('strum_lane_part', 'lane');
 
 export const LIB = {
   gather,
-  sdpTopk,
-  lanePart,
-  sdpGroup: libraryModule('strum_sdp_group', 'route', undefined, [sdpTopk, lanePart, gather]),
-  sdpStaticGroup: libraryModule('strum_sdp_static_group', 'route', undefined, [lanePart]),
+  // The SDP selector, for the tests that read its text (test/sdp.test.ts); the SDP datapath
+  // itself comes from its PE structure (datapathModule).
+  sdpTopk: libraryModule('strum_sdp_topk', 'route'),
   laneFull,
   laneDyn: libraryModule('strum_lane_dyn', 'lane'),
   router: libraryModule('strum_router', 'route', undefined, [gather]),

@@ -9,11 +9,11 @@ import { maskScopeOf } from '../config/mask-scope.ts';
 import type { ResolvedDpu } from '../config/resolve.ts';
 import { signedBitsFor } from '../format/bits.ts';
 import { formatOf } from '../format/registry.ts';
-import { sdpEntryBits, sdpIndexBits } from '../format/sdp.ts';
+import { type GroupDatapath, structureOf } from '../format/structure.ts';
 import { fullBlockSumRange } from '../format/values.ts';
 import type { Instance, ModulePlan, Port } from './context.ts';
 import { dynLane, fullLane, type LaneKind, laneShift, lowLane, midLane } from './lanes.ts';
-import { bind, byteList, LIB, type LibraryModule } from './library.ts';
+import { bind, byteList, datapathModule, LIB, type LibraryModule } from './library.ts';
 import { type RoutePlan, routePlan } from './route.ts';
 import { type TreePlan, treePlan } from './tree.ts';
 import { extend, ident, int, lit, range } from './verilog.ts';
@@ -187,8 +187,10 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
     leafBuses.push({ bus, bits: new Array(count).fill(leaf), low });
   };
 
-  if (cfg.pe.sdp) {
-    sdpGroups(cfg, { A, cap, pipeOps }, use, groups, wires, leafBuses);
+  const structure = structureOf(cfg);
+  if (structure.datapath) {
+    // A PE structure's datapath (SDP: group modules of part-lanes) replaces the lanes.
+    structureGroups(cfg, structure.datapath, { A, cap, pipeOps }, use, groups, wires, leafBuses);
     used.act = true;
   } else if (dynamic || !fmt.hasLow) {
     const full = fullLane(cfg);
@@ -421,15 +423,13 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
   if (layerShift) pePorts.push(input(TB, 'shift', used.shift ? null : 'no low lanes use the layer shift'));
   pePorts.push(output(ACC, 'result'));
   const module = `${name}_pe`;
-  const kind = cfg.pe.sdp
-    ? layout.parts.length
-      ? `static structured precision (SDP weights), ${B / cfg.pe.sdp.group} groups of ${cfg.pe.sdp.group} weights, ${cfg.pe.sdp.keep} stored parts and part-lanes each`
-      : `structured dynamic precision, ${B / cfg.pe.sdp.group} groups of ${cfg.pe.sdp.group} activations, ${cfg.pe.sdp.keep} part-lanes each`
-    : !fmt.hasLow
+  const kind =
+    structure.summary ??
+    (!fmt.hasLow
       ? `INT8 baseline, ${B} full lanes`
       : dynamic
         ? `dynamic StruM (${fmt.name}), ${B} switchable lanes`
-        : `static StruM (${fmt.name}), ${H} full + ${d.midLanes ? `${d.midLanes} middle (${cfg.pe.mid!.format}) + ` : ''}${d.lowLanes} low lanes`;
+        : `static StruM (${fmt.name}), ${H} full + ${d.midLanes ? `${d.midLanes} middle (${cfg.pe.mid!.format}) + ` : ''}${d.lowLanes} low lanes`);
   const params = routerInst
     ? [
         {
@@ -490,49 +490,34 @@ export function planPe(cfg: ResolvedDpu, header: string, isolate = true): PePlan
 }
 
 /**
- * pe.sdp: B/G group modules, each reading G activations; their K products are leaves of the
- * tree. Activations (strum_sdp_group): the top-K part selector and K part-lanes, reading the
- * group's INT8 weight slots. Weights (strum_sdp_static_group, layout.parts): K part-lanes, each
- * reading one stored part entry and the activation it names; no selector.
+ * A PE structure's datapath (src/format/structure.ts GroupDatapath; SDP's): `count` instances
+ * of its module, instance i reading its activations and its weight fields; their products are
+ * leaves of the tree (full-lane-wide, P_BITS each).
  */
-function sdpGroups(
+function structureGroups(
   cfg: ResolvedDpu,
+  dp: GroupDatapath,
   o: { A: number; cap: number; pipeOps: boolean },
   use: (m: LibraryModule) => string,
   groups: Group[],
   wires: Wire[],
   leafBuses: { bus: string; bits: number[]; low: boolean }[],
 ): void {
-  const { group: G, keep: K } = cfg.pe.sdp!;
   const layout = cfg.derived.weightLayout;
-  const stored = layout.parts.length > 0;
-  const n = cfg.pe.block / G;
-  const W = int(cfg.weightBits, 'weightBits', 1);
+  const fields = dp.weights.field === 'part' ? layout.parts : layout.slots;
+  const n = int(dp.count, 'datapath instances', 1);
+  const K = int(dp.products, 'datapath products', 1);
   const P = int(cfg.derived.highProductBits, 'highProductBits', 1);
   const leaf = Math.min(P, o.cap);
-  const common = { G, K, A_BITS: o.A, A_SIGNED: cfg.activation.signed ? 1 : 0, W_BITS: W };
-  const wBits = stored ? K * int(sdpEntryBits(G, W), 'entry bits', 1) : G * W;
-  const wOffset = stored ? layout.parts[0]!.offset : layout.slots[0]!.offset;
-  const [module, params, what, port] = stored
-    ? [
-        LIB.sdpStaticGroup,
-        bind({ ...common, I_BITS: sdpIndexBits(G), P_BITS: P }),
-        `${n} static SDP groups of ${G} weights: ${K} stored parts and part-lanes each`,
-        'parts',
-      ]
-    : [
-        LIB.sdpGroup,
-        bind({ ...common, P_BITS: P }),
-        `${n} SDP groups of ${G} activations: a top-${K} part selector and ${K} part-lanes each`,
-        'w',
-      ];
+  const aBits = dp.activations * o.A;
+  const wBits = dp.weights.fields * int(fields[0]!.bits, 'weight field bits', 1);
   groups.push({
-    what,
-    block: 'g_sdp',
+    what: dp.what,
+    block: `g_${dp.name}`,
     count: n,
     operands: [
-      { name: 'a', bits: G * o.A, src: at('act', 0, G * o.A), reg: o.pipeOps },
-      { name: 'w', bits: wBits, src: at('wgt', wOffset, wBits), reg: o.pipeOps },
+      { name: 'a', bits: aBits, src: at('act', 0, aBits), reg: o.pipeOps },
+      { name: 'w', bits: wBits, src: at('wgt', fields[0]!.offset, wBits), reg: o.pipeOps },
     ],
     wires: [
       {
@@ -541,7 +526,14 @@ function sdpGroups(
         unused: leaf < P ? `bits above ${o.cap} wrap away in the accumulator` : null,
       },
     ],
-    insts: [inst(use(module), 'u_sdp', { a: 'a', [port]: 'w', p: 'p' }, params)],
+    insts: [
+      inst(
+        use(datapathModule(dp.module)),
+        `u_${dp.name}`,
+        { a: 'a', [dp.weights.port]: 'w', p: 'p' },
+        bind({ ...dp.params, P_BITS: P }),
+      ),
+    ],
     assigns: Array.from({ length: K }, (_, j) => ({
       lhs: `prod[i*${K * leaf}${j ? ` + ${j * leaf}` : ''} +: ${leaf}]`,
       rhs: `p[${j * P + leaf - 1}:${j * P}]`,

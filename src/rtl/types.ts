@@ -1,21 +1,23 @@
 // The RTL stage's public types (the interface the simulation and synthesis stages build on).
+import { STRUCTURE_FAULT_KINDS, type StructureFaultKind } from '../format/structure.ts';
 
-/** Test-only deliberate bugs, so the co-simulation can prove it catches a wrong design. */
+/**
+ * Test-only deliberate bugs, so the co-simulation can prove it catches a wrong design: the
+ * lanes' and router's, then the PE structures' (src/format/structure.ts, e.g. SDP's).
+ */
 export type FaultKind =
   | 'low-lane-sign'
   | 'route-off-by-one'
   | 'high-lane-bit'
   | 'low-lane-internal'
-  | 'sdp-tie-order'
-  | 'sdp-part-flag';
+  | StructureFaultKind;
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'low-lane-sign',
   'route-off-by-one',
   'high-lane-bit',
   'low-lane-internal',
-  'sdp-tie-order',
-  'sdp-part-flag',
+  ...STRUCTURE_FAULT_KINDS,
 ];
 
 /** Test-only; never reachable from config files or the CLI. */

@@ -17,8 +17,8 @@ import {
   wordsFor,
 } from '../format/pack.ts';
 import { formatOf } from '../format/registry.ts';
-import { sdpActivations, sdpKeptValue, sdpLowBits, sdpOperandOf, sdpSplit } from '../format/sdp.ts';
 import type { BoundFormat } from '../format/spec.ts';
+import { structureOf } from '../format/structure.ts';
 import { activationRange, highRange } from '../format/values.ts';
 import type { Rng } from '../io/rng.ts';
 import { blockDot } from '../quant/golden.ts';
@@ -76,8 +76,8 @@ export function activationPool(cfg: ResolvedDpu, rng: Rng, random: number): Bloc
     'alternating',
     Array.from({ length: B }, (_, i) => (i % 2 ? hi : lo)),
   );
-  if (sdpOperandOf(cfg) === 'activations')
-    for (const [name, a] of sdpEdgeBlocks(cfg, rng, lo, hi)) add(name, a);
+  // The PE structure's own edge cases (SDP on the activations: the top-K selector's ties).
+  for (const [name, a] of structureOf(cfg).activationEdges(rng, lo, hi)) add(name, a);
   const first = items.length;
   for (let k = 0; k < random; k++) items.push(Array.from({ length: B }, () => rng.int(lo, hi)));
   const words = wordsFor(cfg.derived.activationBlockBits);
@@ -93,36 +93,12 @@ export function activationPool(cfg: ResolvedDpu, rng: Rng, random: number): Bloc
 }
 
 /**
- * pe.sdp edge blocks for the top-K selector: ties in importance (equal values, equal high or low
- * parts), every part equal, all-zero groups beside full ones, the largest values, and blocks
- * drawn from a few tie-prone values (the selection's tie rule decides every one of them).
- */
-function sdpEdgeBlocks(cfg: ResolvedDpu, rng: Rng, lo: number, hi: number): [string, number[]][] {
-  const B = cfg.pe.block;
-  const G = cfg.pe.sdp!.group;
-  const s = 2 ** sdpLowBits(cfg.activation.bits);
-  const clamp = (v: number) => Math.max(lo, Math.min(hi, v));
-  const fill = (f: (i: number) => number) => Array.from({ length: B }, (_, i) => clamp(f(i)));
-  const tieProne = [lo, hi, 0, 1, s - 1, s, s + 1, -1, -s, 2 * s - 1, lo + s - 1].map(clamp);
-  const out: [string, number[]][] = [
-    ['sdp-equal', fill(() => s + 1)],
-    ['sdp-low-only', fill((i) => i % s)],
-    ['sdp-high-only', fill((i) => (i % 2 ? -s : s))],
-    ['sdp-minus-one', fill(() => -1)],
-    ['sdp-zero-groups', fill((i) => (Math.floor(i / G) % 2 ? hi : 0))],
-    ['sdp-max-min', fill((i) => (Math.floor(i / G) % 2 ? lo : hi))],
-    ['sdp-hi-equals-lo', fill((i) => (i % 2 ? s : s - 1))],
-  ];
-  for (let k = 0; k < 8; k++) out.push([`sdp-ties-${k}`, fill(() => tieProne[rng.below(tieProne.length)]!)]);
-  return out;
-}
-
-/**
- * The activations the PE multiplies, for the golden dot products: the pool itself, or with
- * pe.sdp each group's kept parts (src/format/sdp.ts); the ports still carry the raw blocks.
+ * The activations the PE multiplies, for the golden dot products: the pool itself, or what the
+ * PE structure makes of it (SDP: each group's kept parts); the ports still carry the raw blocks.
  */
 export function peActivationPool(cfg: ResolvedDpu, pool: BlockPool): BlockPool {
-  return cfg.pe.sdp ? { ...pool, values: sdpActivations(cfg, pool.values) } : pool;
+  const values = structureOf(cfg).peActivations(pool.values);
+  return values === pool.values ? pool : { ...pool, values };
 }
 
 /** k distinct positions of 0..B-1, in order. */
@@ -172,7 +148,13 @@ export function weightPool(
   random: number,
   layerMeta: readonly number[] = [],
 ): WeightPool {
-  if (sdpOperandOf(cfg) === 'weights') return sdpWeightPool(cfg, rng, random);
+  // A PE structure that stores its own weights (SDP on the weights: part entries) draws its blocks.
+  const own = structureOf(cfg).weightBlocks(rng, random, highRange(cfg));
+  if (own) {
+    const items = [...own.edges.map(([, b]) => b), ...own.random];
+    const special = Object.fromEntries(own.edges.map(([name], i) => [name, i]));
+    return finishWeightPool(cfg, items, special, own.edges.length, []);
+  }
   const B = cfg.pe.block;
   const L = cfg.derived.lowCount;
   const [wlo, whi] = highRange(cfg);
@@ -313,126 +295,6 @@ export function weightPool(
     );
   }
   return finishWeightPool(cfg, items, special, first, layerMeta);
-}
-
-/**
- * pe.sdp.operand 'weights': blocks whose groups keep at most K parts (what the packer stores).
- * Edge blocks: zero; every entry used by the extreme parts (hi = -2^(hb-1) or 2^(hb-1) - 1,
- * lo = 2^lb - 1: the widest codes); both parts of the first values (repeated indices); only the
- * last value of each group (the largest index); zero groups beside full ones; low parts only;
- * high parts only. Random blocks: random weights, each group keeping a random subset of 0..K of
- * its nonzero parts (any selection, not only the quantizer's: the PE reads whatever is stored).
- */
-function sdpWeightPool(cfg: ResolvedDpu, rng: Rng, random: number): WeightPool {
-  const B = cfg.pe.block;
-  const { group: G, keep: K } = cfg.pe.sdp!;
-  const W = cfg.weightBits;
-  const [wlo, whi] = highRange(cfg);
-  const s = 2 ** sdpLowBits(W);
-  const items: WeightBlock[] = [];
-  const special: Record<string, number> = {};
-  // Keep, per group, the parts `order` lists first (part p: high of value p, or low of value p - G), K at most.
-  const keepParts = (raw: number[], order: () => number[]) => {
-    const out = new Array<number>(B).fill(0);
-    for (let g = 0; g < B; g += G) {
-      const kept = new Array<boolean>(2 * G).fill(false);
-      let n = 0;
-      for (const p of order()) {
-        const { hi, lo } = sdpSplit(raw[g + (p % G)]!, W);
-        if (n < K && (p < G ? hi : lo) !== 0 && !kept[p]) {
-          kept[p] = true;
-          n++;
-        }
-      }
-      for (let i = 0; i < G; i++) out[g + i] = sdpKeptValue(raw[g + i]!, W, kept[i]!, kept[G + i]!);
-    }
-    return out;
-  };
-  const parts = () => Array.from({ length: 2 * G }, (_, p) => p);
-  const byValue = () => Array.from({ length: 2 * G }, (_, k) => (k % 2 ? G : 0) + (k >> 1));
-  const add = (name: string, codes: number[]) => {
-    special[name] = items.length;
-    items.push({ low: new Array(B).fill(false), codes, meta: [] });
-  };
-  const fill = (f: (i: number) => number) =>
-    Array.from({ length: B }, (_, i) => Math.max(wlo, Math.min(whi, f(i))));
-  const minBoth = wlo + s - 1; // hi = the most negative, lo = 2^lb - 1
-  const maxBoth = whi; // hi = the largest, lo = 2^lb - 1
-  add('zero', new Array(B).fill(0));
-  add(
-    'sdp-w-negative',
-    keepParts(
-      fill(() => minBoth),
-      byValue,
-    ),
-  );
-  add(
-    'sdp-w-positive',
-    keepParts(
-      fill(() => maxBoth),
-      byValue,
-    ),
-  );
-  add(
-    'sdp-w-min-high',
-    keepParts(
-      fill(() => wlo),
-      parts,
-    ),
-  );
-  add(
-    'sdp-w-last-value',
-    keepParts(
-      fill((i) => (i % G === G - 1 ? minBoth : 0)),
-      byValue,
-    ),
-  );
-  add(
-    'sdp-w-zero-groups',
-    keepParts(
-      fill((i) => (Math.floor(i / G) % 2 ? maxBoth : 0)),
-      byValue,
-    ),
-  );
-  add(
-    'sdp-w-low-only',
-    keepParts(
-      fill(() => s - 1),
-      parts,
-    ),
-  );
-  add(
-    'sdp-w-minus-one',
-    keepParts(
-      fill(() => -1),
-      byValue,
-    ),
-  );
-  add(
-    'sdp-w-alternating',
-    keepParts(
-      fill((i) => (i % 2 ? maxBoth : minBoth)),
-      () => parts().reverse(),
-    ),
-  );
-  const first = items.length;
-  for (let k = 0; k < random; k++) {
-    const raw = Array.from({ length: B }, () => rng.int(wlo, whi));
-    items.push({
-      low: new Array(B).fill(false),
-      codes: keepParts(raw, () => {
-        // A random order of the parts, cut at a random length (then at most K nonzero ones kept).
-        const order = parts();
-        for (let i = order.length - 1; i > 0; i--) {
-          const j = rng.below(i + 1);
-          [order[i], order[j]] = [order[j]!, order[i]!];
-        }
-        return order.slice(0, rng.int(0, 2 * G));
-      }),
-      meta: [],
-    });
-  }
-  return finishWeightPool(cfg, items, special, first, []);
 }
 
 function finishWeightPool(

@@ -10,6 +10,7 @@ import {
 } from '../../accuracy/index.ts';
 import { checkIntegerTask, integerMarkdown, integerPath } from '../../accuracy/integer-run.ts';
 import { UserError } from '../../config/errors.ts';
+import { structureOf } from '../../format/structure.ts';
 import { SELECT_POLICIES, type SelectPolicy } from '../../quant/index.ts';
 import { type ConfigArgs, overridesOf, withOverrideOptions } from '../options.ts';
 
@@ -98,7 +99,7 @@ export const accuracyCommand: CommandModule<object, Args> = {
         type: 'string',
         default: 'float',
         describe:
-          "float | int8: int8 activations (calibrated per tensor) at every weight layer's input, emulated in the graph; an SDP design (pe.sdp) also drops its activation parts (every task, OCR included)",
+          "float | int8: int8 activations (calibrated per tensor) at every weight layer's input, emulated in the graph; an SDP design on the activations also drops its activation parts (every task, OCR included)",
       })
       .option('rtl', {
         type: 'boolean',
@@ -144,10 +145,13 @@ export const accuracyCommand: CommandModule<object, Args> = {
     });
     let report = base;
     let extra = '';
-    const sdp = runs.filter((r) => r.scheme.kind === 'config' && r.scheme.cfg.pe.sdp).map((r) => r.scheme.id);
-    if (sdp.length && !(argv.integer || argv.rtl) && argv.activations !== 'int8')
+    // Designs whose PE drops activation parts (SDP on the activations): fake quantization cannot see it.
+    const dropping = runs
+      .filter((r) => r.scheme.kind === 'config' && structureOf(r.scheme.cfg).activationSelection)
+      .map((r) => r.scheme.id);
+    if (dropping.length && !(argv.integer || argv.rtl) && argv.activations !== 'int8')
       process.stderr.write(
-        `note: ${sdp.join(', ')}: SDP drops activation parts, which fake quantization of the weights does not see (INT8 weights): add --activations int8 (any task) or --integer (CNN classifiers)\n`,
+        `note: ${dropping.join(', ')}: SDP drops activation parts, which fake quantization of the weights does not see (INT8 weights): add --activations int8 (any task) or --integer (CNN classifiers)\n`,
       );
     if (argv.integer || argv.rtl) {
       const integer = await integerPath(task, runs, {

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { configOf } from '../../config/resolve.ts';
 import { formatOf } from '../../format/registry.ts';
-import { designLine } from '../../report/flow.ts';
+import { structureOf } from '../../format/structure.ts';
 import { type ConfigArgs, configFromArgs, withConfigOptions } from '../options.ts';
 
 interface Args extends ConfigArgs {
@@ -36,8 +36,10 @@ export const configCommand: CommandModule<object, Args> = {
     ];
     const describe = formatOf(r).describe;
     if (describe) lines.push(`  ${r.pe.low.padEnd(14)}${describe}`);
-    // pe.sdp replaces the lanes above by part-lanes (designLine says how).
-    if (r.pe.sdp) lines.push(`  sdp           ${designLine(r).split(', ').slice(2).join(', ')}`);
+    // A PE structure (pe.sdp) replaces the lanes above by its own datapath: it says how.
+    const structure = structureOf(r);
+    if (structure.name && structure.describe)
+      lines.push(`  ${structure.name.padEnd(14)}${structure.describe}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   },
 };

@@ -6,6 +6,7 @@ import { designEnergy } from '../../accuracy/inference.ts';
 import { type OutputMarker, outputKind, replaceOutputDir } from '../../config/atomic.ts';
 import { UserError } from '../../config/errors.ts';
 import { formatOf } from '../../format/registry.ts';
+import { structureOf } from '../../format/structure.ts';
 import { checkOutputDir } from '../../io/output.ts';
 import { DEFAULT_CYCLES, runPower } from '../../power/index.ts';
 import { designLine, type FlowResult, renderFlowMarkdown, renderFlowText } from '../../report/flow.ts';
@@ -114,8 +115,8 @@ export const flowCommand: CommandModule<object, Args> = {
       throw new UserError(`flow stopped: the RTL of ${cfg.name} does not match the golden model`, 1);
     }
 
-    // pe.sdp has INT8 weights but is compared with the INT8 PE too.
-    const baseline = formatOf(cfg).hasLow || cfg.pe.sdp !== undefined;
+    // A PE structure with INT8 weights (SDP) is compared with the INT8 PE too.
+    const baseline = formatOf(cfg).hasLow || structureOf(cfg).comparesWithInt8;
     say(`[3/${steps}] synthesize: PE${baseline ? ' and the INT8 baseline PE' : ''} (Yosys, OpenSTA)`);
     t0 = performance.now();
     // The baseline's RTL is rendered once too: synthesis and power get the same bundle.
