@@ -1,17 +1,16 @@
-// Behaviour pin for refactors that must change nothing (#11: SDP behind the format interface).
-// For every preset and a set of SDP corner configs it hashes (sha256) what the stages produce:
-// the config hash, every RTL file (and every applicable test-only fault's bundle), the
-// co-simulation stimulus file (writeStimulus), the golden model's tiles over that stimulus, the
-// activations the PE multiplies (peActivationPool), tileResults, the quantizer's blocks of a
-// random matrix, and the design line. test/fixtures/behaviour-hashes.json holds the values of
-// the tree before the refactor; a change meant to alter any of them regenerates the file
-// (UPDATE_BEHAVIOUR_HASHES=1 npx vitest run test/behaviour-hashes.test.ts) and says so in its
-// commit. In-process only (no Verilator, no Icarus): a few seconds.
+// Behaviour pin for refactors that must change nothing (#11: SDP behind the PE-structure
+// interface was proved with it). For every preset and a set of SDP corner configs it hashes
+// (sha256) what the stages produce: the config hash, every RTL file (and every applicable
+// test-only fault's bundle), the co-simulation stimulus file (writeStimulus), the golden model's
+// tiles over that stimulus, the activations the PE multiplies (peActivationPool), tileResults,
+// the quantizer's blocks of a random matrix, and the design line. In-process (no Verilator, no
+// Icarus): about 15 s. Not a test: a change meant to alter any of these is not wrong.
+// Usage: npx tsx scripts/behaviour-hashes.ts --write FILE   (on the tree before the refactor)
+//        npx tsx scripts/behaviour-hashes.ts --check FILE   (after it: lists what differs, exit 1)
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { PRESETS } from '../src/config/presets.ts';
 import { type ResolvedDpu, resolveConfig } from '../src/config/resolve.ts';
 import { activationRange } from '../src/format/values.ts';
@@ -28,9 +27,7 @@ import {
   StimulusStream,
   weightPool,
 } from '../src/sim/stimulus.ts';
-import { laplaceWeights } from './config-helpers.ts';
 
-const FIXTURE = join(import.meta.dirname, 'fixtures', 'behaviour-hashes.json');
 const VECTORS = 400;
 
 const sha = (x: string | Uint8Array | ArrayBufferView) =>
@@ -143,17 +140,54 @@ function hashes(name: string, input: unknown, dir: string): Record<string, strin
   return out;
 }
 
-describe('behaviour hashes (presets and SDP corners)', () => {
-  it('every stage output is byte-identical to the recorded tree', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'strum-behaviour-'));
-    try {
-      const got = Object.fromEntries(configs().map(([name, input]) => [name, hashes(name, input, dir)]));
-      if (process.env.UPDATE_BEHAVIOUR_HASHES) writeFileSync(FIXTURE, `${JSON.stringify(got, null, 1)}\n`);
-      const want = JSON.parse(readFileSync(FIXTURE, 'utf8'));
-      expect(Object.keys(got).length).toBeGreaterThan(60);
-      expect(got).toEqual(want);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 300_000);
-});
+/** Laplace-distributed weights (the quantizer's input), reproducible from the seed. */
+function laplaceWeights(n: number, seed: number): Float32Array {
+  const r = new Rng(seed);
+  return Float32Array.from({ length: n }, () => {
+    const u = r.float() - 0.5;
+    return Math.sign(u) * Math.log(1 - 2 * Math.abs(u) + 1e-9) * -0.1;
+  });
+}
+
+const [mode, file] = process.argv.slice(2);
+if ((mode !== '--write' && mode !== '--check') || !file) {
+  console.error('usage: npx tsx scripts/behaviour-hashes.ts --write FILE | --check FILE');
+  process.exit(2);
+}
+if (mode === '--check' && !existsSync(file)) {
+  console.error(
+    `behaviour-hashes: ${file} does not exist (record it with --write on the tree before the change)`,
+  );
+  process.exit(2);
+}
+const dir = mkdtempSync(join(tmpdir(), 'strum-behaviour-'));
+let got: Record<string, Record<string, string>>;
+try {
+  got = Object.fromEntries(configs().map(([name, input]) => [name, hashes(name, input, dir)]));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+const count = (h: Record<string, Record<string, string>>) =>
+  Object.values(h).reduce((n, v) => n + Object.keys(v).length, 0);
+if (mode === '--write') {
+  writeFileSync(file, `${JSON.stringify(got, null, 1)}\n`);
+  console.log(
+    `behaviour-hashes: ${Object.keys(got).length} configs, ${count(got)} hashes written to ${file}`,
+  );
+} else {
+  const want: Record<string, Record<string, string>> = JSON.parse(readFileSync(file, 'utf8'));
+  const differ: string[] = [];
+  for (const name of new Set([...Object.keys(want), ...Object.keys(got)])) {
+    const a = want[name] ?? {};
+    const b = got[name] ?? {};
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)]))
+      if (a[key] !== b[key]) differ.push(`${name} ${key}`);
+  }
+  if (differ.length) {
+    console.log(`behaviour-hashes: ${differ.length} of ${count(want)} differ:\n${differ.join('\n')}`);
+    process.exit(1);
+  }
+  console.log(
+    `behaviour-hashes: ${Object.keys(got).length} configs, ${count(got)} hashes, all identical to ${file}`,
+  );
+}
