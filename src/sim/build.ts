@@ -223,12 +223,15 @@ const SKIPPED_PASSES = [
  * make's options for the model (Verilator's makefile; strumgen runs make itself, see
  * buildModel). pe-models: the array's own code (per-instance stub calls, wiring, read-out) at
  * -O0, which compiles 4x faster at 32x32; the PE models (PE_OPT) and the glue (a pragma) stay
- * optimised. The runtime objects (OPT_GLOBAL) at -O1: -O2 costs about 1.5-3.5 s more g++ on a
- * machine's first build and the 8x8 model ran the same instructions (docs/PERFORMANCE.md).
+ * optimised. The runtime library (OPT_GLOBAL) at the model's -O1: -O2 costs about 1.5-3.5 s
+ * more g++ on a machine's first build and the 8x8 model ran the same instructions
+ * (docs/PERFORMANCE.md); it is one object, RUNTIME_OBJECT (VK_GLOBAL_OBJS replaces
+ * verilated.mk's one object per runtime file).
  */
 export function makeOptions(mode: BuildMode = DEFAULT_BUILD_MODE): string[] {
-  const opt = mode === 'pe-models' ? '-O0' : ['-O1', ...SKIPPED_PASSES].join(' ');
-  return [`OPT_FAST=${opt}`, `OPT_SLOW=${opt}`, 'OPT_GLOBAL=-O1'];
+  const model = ['-O1', ...SKIPPED_PASSES].join(' ');
+  const opt = mode === 'pe-models' ? '-O0' : model;
+  return [`OPT_FAST=${opt}`, `OPT_SLOW=${opt}`, `OPT_GLOBAL=${model}`, `VK_GLOBAL_OBJS=${RUNTIME_OBJECT}`];
 }
 
 /**
@@ -280,6 +283,13 @@ export function pchSource(harness: string): string {
  * g++ loaded the PCH (a line `! .../strum_pch.h.gch`) and with -Winvalid-pch why not.
  */
 const PCH_MAKEFILE = 'strum_pch.mk';
+/**
+ * Verilator's runtime library (verilated.cpp, verilated_dpi.cpp, verilated_threads.cpp and the
+ * trace writer's, VM_GLOBAL_FAST/SLOW of Vdut_classes.mk) as one translation unit: compiled
+ * file by file each parses the same headers again (9.6 against 6.8 s of g++ at -O1, once per
+ * machine and flag set; docs/PERFORMANCE.md).
+ */
+const RUNTIME_OBJECT = 'strum_runtime.o';
 const PCH_FLAGS_TAG = 'strumgen-pch-flags:';
 const pchMakefile = [
   "# strumgen: the precompiled header (src/sim/build.ts), with the flags of verilated.mk's %.o rule.",
@@ -290,6 +300,9 @@ const pchMakefile = [
   '\t$(STRUM_PCH_FLAGS) -x c++-header -o $@ $<',
   `${UNITY_FILE.replace(/\.cpp$/, '.o')}: CXXFLAGS += -Winvalid-pch -H`,
   '.PHONY: strum-pch-flags',
+  '# The runtime library in one translation unit (RUNTIME_OBJECT); compiled with OPT_GLOBAL.',
+  `${RUNTIME_OBJECT.replace(/\.o$/, '.cpp')}:`,
+  "\tprintf '#include \"%s.cpp\"\\n' $(VM_GLOBAL_FAST) $(VM_GLOBAL_SLOW) > $@",
   '',
 ].join('\n');
 
@@ -367,11 +380,9 @@ function cachedRuntime(dir: string): string[] | null {
   }
 }
 
-/** Keeps the runtime objects of a finished build (obj/verilated*.o) in dir for later builds. */
+/** Keeps the runtime object of a finished build (obj/RUNTIME_OBJECT) in dir for later builds. */
 function saveRuntime(objDir: string, dir: string): void {
-  const objs = readdirSync(objDir)
-    .filter((f) => /^verilated.*\.o$/.test(f))
-    .sort();
+  const objs = readdirSync(objDir).filter((f) => f === RUNTIME_OBJECT);
   if (!objs.length || existsSync(dir)) return;
   const tmp = registerTemp(`${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   makeDirs(tmp);
@@ -413,7 +424,7 @@ function runtimeFlags(flags: readonly string[], make: readonly string[]): string
   const skip = new Set(['--top-module', '-LDFLAGS', '-CFLAGS', '--output-split-cfuncs']);
   return [
     ...flags.filter((f, i) => !skip.has(f) && !skip.has(flags[i - 1] ?? '')),
-    ...make.filter((x) => x.startsWith('OPT_GLOBAL=')),
+    ...make.filter((x) => x.startsWith('OPT_GLOBAL=') || x.startsWith('VK_GLOBAL_OBJS=')),
   ];
 }
 
