@@ -254,7 +254,10 @@ describe('bad input and failing tools', () => {
         const runtimes = entries.filter((e) => e.startsWith('runtime-'));
         expect(runtimes).toHaveLength(1);
         // One object: the runtime library compiled as one translation unit.
-        expect(readdirSync(join(dir, 'sim', runtimes[0]!)).sort()).toEqual(['objects.json', 'strum_runtime.o']);
+        expect(readdirSync(join(dir, 'sim', runtimes[0]!)).sort()).toEqual([
+          'objects.json',
+          'strum_runtime.o',
+        ]);
         const again = await buildModel(cfg);
         expect(again.cached).toBe(true);
         // Another design links them instead of compiling verilated.cpp again.

@@ -302,7 +302,7 @@ const pchMakefile = [
   '.PHONY: strum-pch-flags',
   '# The runtime library in one translation unit (RUNTIME_OBJECT); compiled with OPT_GLOBAL.',
   `${RUNTIME_OBJECT.replace(/\.o$/, '.cpp')}:`,
-  "\tprintf '#include \"%s.cpp\"\\n' $(VM_GLOBAL_FAST) $(VM_GLOBAL_SLOW) > $@",
+  '\tprintf \'#include "%s.cpp"\\n\' $(VM_GLOBAL_FAST) $(VM_GLOBAL_SLOW) > $@',
   '',
 ].join('\n');
 
