@@ -2,10 +2,10 @@
 // (sim/harness.cpp), once per content: the cache key covers the RTL text, the harness,
 // the flags and the Verilator version, so a change to any of them rebuilds. Builds happen
 // in a private temp dir that is renamed into place, so concurrent builds of the same key
-// never see each other's half-written files. Verilator's runtime library objects
-// (verilated.o, ...) are the same for every model of one toolchain and flag set: the first
-// build keeps them (cache dir runtime-<key>) and later builds link those instead of
-// compiling them again (about 4 s of g++ per build). Likewise the headers every model's
+// never see each other's half-written files. Verilator's runtime library (verilated.cpp, ...,
+// compiled as one unit, RUNTIME_OBJECT) is the same for every model of one toolchain and flag
+// set: the first build keeps it (cache dir runtime-<key>) and later builds link it instead of
+// compiling it again (about 6 s of g++ per build). Likewise the headers every model's
 // translation unit parses before the design (verilated.h, the harness's standard headers) are
 // precompiled once per toolchain and compile flags (cache dir pch-<key>).
 
