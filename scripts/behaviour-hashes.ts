@@ -154,6 +154,10 @@ if ((mode !== '--write' && mode !== '--check') || !file) {
   console.error('usage: npx tsx scripts/behaviour-hashes.ts --write FILE | --check FILE');
   process.exit(2);
 }
+if (mode === '--write' && existsSync(file)) {
+  console.error(`behaviour-hashes: ${file} exists; not overwritten (name a new file)`);
+  process.exit(2);
+}
 if (mode === '--check' && !existsSync(file)) {
   console.error(
     `behaviour-hashes: ${file} does not exist (record it with --write on the tree before the change)`,

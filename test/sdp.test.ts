@@ -35,7 +35,7 @@ import {
 } from '../src/format/sdp.ts';
 import { Rng } from '../src/io/rng.ts';
 import { renderRtl } from '../src/rtl/index.ts';
-import { LIB, libraryText } from '../src/rtl/library.ts';
+import { libraryModule, libraryText } from '../src/rtl/library.ts';
 import { cleanNetlistForSta } from '../src/synth/netlist.ts';
 import { configProblems } from './config-helpers.ts';
 import { cornerFailures, describeSdpCosim } from './sdp-helpers.ts';
@@ -274,7 +274,7 @@ function adversarialGroups(G: number, A: number, count: number, seed: number): n
 }
 
 describe('the RTL top-K part selector (Icarus)', () => {
-  const topk = { name: 'strum_sdp_topk.v', content: libraryText(LIB.sdpTopk) };
+  const topk = { name: 'strum_sdp_topk.v', content: libraryText(libraryModule('strum_sdp_topk', 'route')) };
   const shapes = [
     { G: 4, K: 4, A: 8 },
     { G: 4, K: 3, A: 8 },

@@ -57,9 +57,6 @@ const laneFull = libraryModule('strum_lane_full', 'lane');
 
 export const LIB = {
   gather,
-  // The SDP selector, for the tests that read its text (test/sdp.test.ts); the SDP datapath
-  // itself comes from its PE structure (datapathModule).
-  sdpTopk: libraryModule('strum_sdp_topk', 'route'),
   laneFull,
   laneDyn: libraryModule('strum_lane_dyn', 'lane'),
   router: libraryModule('strum_router', 'route', undefined, [gather]),

@@ -15,7 +15,6 @@ import {
   existsSync,
   linkSync,
   mkdirSync,
-  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -382,7 +381,7 @@ function cachedRuntime(dir: string): string[] | null {
 
 /** Keeps the runtime object of a finished build (obj/RUNTIME_OBJECT) in dir for later builds. */
 function saveRuntime(objDir: string, dir: string): void {
-  const objs = readdirSync(objDir).filter((f) => f === RUNTIME_OBJECT);
+  const objs = existsSync(join(objDir, RUNTIME_OBJECT)) ? [RUNTIME_OBJECT] : [];
   if (!objs.length || existsSync(dir)) return;
   const tmp = registerTemp(`${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   makeDirs(tmp);
